@@ -1,0 +1,2 @@
+//! Wall thickness.
+pub mod report;
