@@ -1,5 +1,40 @@
-//! Pure, deterministic core of the pricing cluster (layout doc is written as modules land).
+//! Pure, deterministic core of the pricing cluster: bytes of an uploaded model in, measurements and a
+//! price out. No async runtime, no network, no filesystem: callers hand it bytes (or a reader), and a
+//! reference inside a file (an `mtllib`, a glTF `uri`) never opens anything.
+//!
+//! Layout, in the order data flows:
+//! - [`format`] names the upload formats and sniffs them from content; [`probe`] gives format and triangle
+//!   count without building a mesh (the scheduler's input).
+//! - [`formats`] holds one parser per format; each feeds triangles into [`weld::Welder`], which builds the
+//!   shared-vertex [`mesh::Mesh`]. [`limits`] caps bytes and triangles before anything is allocated.
+//! - [`units`] decides the unit (declared, overridden or inferred) and everything downstream is in mm.
+//! - [`measure`] (volume, area, bbox, centroid), [`topology`] (edges, shells) and [`shells`] (cavity,
+//!   inverted, nested, overlapping) are combined by [`analysis`].
+//! - [`thickness`] measures local wall thickness; [`pricing`] turns measurements into a quote.
+//!
+//! Invariants: the same bytes and options give bit-identical results whatever the rayon thread count
+//! (parallel sums run over fixed chunks combined in order); no input makes a function panic; memory is
+//! bounded by the input and [`limits::Limits`], never by a count the file claims.
 
+pub mod analysis;
+pub mod error;
+pub mod format;
+pub mod formats;
+pub mod limits;
+pub mod measure;
 pub mod mesh;
 pub mod pricing;
+pub mod probe;
+pub mod shells;
 pub mod thickness;
+pub mod topology;
+pub mod units;
+pub mod weld;
+
+pub use analysis::{Analysis, AnalyzeOptions, Loaded, Warning, analyze, load, load_stream, measure};
+pub use error::ParseError;
+pub use format::{Format, FormatHint};
+pub use limits::Limits;
+pub use mesh::Mesh;
+pub use probe::{Probe, probe};
+pub use units::{Units, UnitsSource};

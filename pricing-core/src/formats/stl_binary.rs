@@ -1,0 +1,79 @@
+//! Binary STL: an 80-byte header, a u32 triangle count, then 50-byte records.
+
+use std::io::Read;
+
+use crate::error::ParseError;
+use crate::format::{Format, STL_HEADER_LEN, STL_RECORD_LEN};
+use crate::limits::Limits;
+use crate::weld::Welder;
+
+const F: Format = Format::StlBinary;
+/// Records decoded per read, so a reader-based parse never holds more than this much of the file.
+const RECORDS_PER_CHUNK: usize = 4096;
+
+/// The triangle count the header claims, checked against the real length. Constant time.
+pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> {
+    if total_len < STL_HEADER_LEN || header.len() < STL_HEADER_LEN as usize {
+        return Err(ParseError::truncated(F, format!("{total_len} bytes is shorter than the 84-byte header")));
+    }
+    let n = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
+    let expected = STL_HEADER_LEN + STL_RECORD_LEN * n;
+    if expected > total_len {
+        return Err(ParseError::truncated(
+            F,
+            format!("the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"),
+        ));
+    }
+    if expected < total_len {
+        return Err(ParseError::malformed(
+            F,
+            None,
+            format!("the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Parse from any reader; `total_len` is the size of the whole input (needed to validate the count before
+/// anything is allocated for it).
+pub fn parse<R: Read>(reader: &mut R, total_len: u64, limits: &Limits, welder: &mut Welder) -> Result<(), ParseError> {
+    let mut header = [0u8; STL_HEADER_LEN as usize];
+    read_exact(reader, &mut header)?;
+    let n = triangle_count(&header, total_len)?;
+    limits.check_triangles(n)?;
+
+    let mut buf = vec![0u8; RECORDS_PER_CHUNK * STL_RECORD_LEN as usize];
+    let mut remaining = n;
+    let mut index = 0u64;
+    while remaining > 0 {
+        let take = remaining.min(RECORDS_PER_CHUNK as u64) as usize;
+        let chunk = &mut buf[..take * STL_RECORD_LEN as usize];
+        read_exact(reader, chunk)?;
+        for record in chunk.chunks_exact(STL_RECORD_LEN as usize) {
+            let corners = decode_record(record);
+            if corners.iter().flatten().any(|x| !x.is_finite()) {
+                return Err(ParseError::NonFinite { format: F, triangle: index });
+            }
+            welder.corners(corners);
+            index += 1;
+        }
+        remaining -= take as u64;
+    }
+    Ok(())
+}
+
+fn decode_record(record: &[u8]) -> [[f64; 3]; 3] {
+    // Bytes 0..12 are the facet normal, which is ignored: it is often wrong, and the winding is the truth.
+    let f = |i: usize| {
+        let o = 12 + 4 * i;
+        f32::from_le_bytes([record[o], record[o + 1], record[o + 2], record[o + 3]]) as f64
+    };
+    [[f(0), f(1), f(2)], [f(3), f(4), f(5)], [f(6), f(7), f(8)]]
+}
+
+fn read_exact<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<(), ParseError> {
+    reader.read_exact(buf).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => ParseError::truncated(F, "the file ends inside a triangle record"),
+        _ => ParseError::malformed(F, None, format!("read failed: {e}")),
+    })
+}

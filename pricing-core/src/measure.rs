@@ -1,0 +1,163 @@
+//! Volume, area, bounding box and centroid, in f64 and bit-for-bit reproducible.
+//!
+//! Volume is the sum of signed tetrahedra from a reference point at the bounding-box centre, so models far
+//! from the origin lose no precision. Sums run over fixed-size chunks in parallel and the chunk results are
+//! added in chunk order: the same bytes give the same bits whatever the thread count.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::mesh::Mesh;
+
+/// Triangles per chunk of a parallel sum. Fixed, because it defines the order of floating-point additions.
+pub const CHUNK: usize = 16_384;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Aabb {
+    pub min: [f64; 3],
+    pub max: [f64; 3],
+}
+
+impl Aabb {
+    pub const EMPTY: Aabb = Aabb { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
+
+    pub fn include(&mut self, p: [f64; 3]) {
+        for k in 0..3 {
+            self.min[k] = self.min[k].min(p[k]);
+            self.max[k] = self.max[k].max(p[k]);
+        }
+    }
+
+    pub fn size(&self) -> [f64; 3] {
+        [0, 1, 2].map(|k| (self.max[k] - self.min[k]).max(0.0))
+    }
+
+    pub fn center(&self) -> [f64; 3] {
+        [0, 1, 2].map(|k| 0.5 * (self.min[k] + self.max[k]))
+    }
+
+    pub fn max_extent(&self) -> f64 {
+        self.size().into_iter().fold(0.0, f64::max)
+    }
+
+    pub fn contains(&self, other: &Aabb) -> bool {
+        (0..3).all(|k| self.min[k] <= other.min[k] && other.max[k] <= self.max[k])
+    }
+
+    pub fn overlaps(&self, other: &Aabb) -> bool {
+        (0..3).all(|k| self.min[k] <= other.max[k] && other.min[k] <= self.max[k])
+    }
+}
+
+/// Integral properties of a set of triangles.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Integrals {
+    /// Signed volume: positive when faces point outwards.
+    pub volume: f64,
+    pub area: f64,
+    /// First moment of volume about the reference point (centroid × volume).
+    moment: [f64; 3],
+}
+
+impl Integrals {
+    fn add(self, o: Integrals) -> Integrals {
+        Integrals {
+            volume: self.volume + o.volume,
+            area: self.area + o.area,
+            moment: [0, 1, 2].map(|k| self.moment[k] + o.moment[k]),
+        }
+    }
+}
+
+/// Bounding box of the vertices that triangles use.
+pub fn bbox(mesh: &Mesh) -> Aabb {
+    let mut b = Aabb::EMPTY;
+    for p in &mesh.positions {
+        b.include(*p);
+    }
+    b
+}
+
+/// Whole-mesh integrals about `origin`, reproducible across thread counts.
+pub fn integrals(mesh: &Mesh, origin: [f64; 3]) -> Integrals {
+    let partials: Vec<Integrals> = mesh
+        .triangles
+        .par_chunks(CHUNK)
+        .map(|chunk| chunk.iter().fold(Integrals::default(), |acc, t| acc.add(triangle(mesh, *t, origin))))
+        .collect();
+    partials.into_iter().fold(Integrals::default(), Integrals::add)
+}
+
+/// Integrals per shell, given each triangle's shell; sequential, in triangle order.
+pub fn shell_integrals(mesh: &Mesh, origin: [f64; 3], triangle_shell: &[u32], shells: usize) -> Vec<(Integrals, Aabb)> {
+    let mut out = vec![(Integrals::default(), Aabb::EMPTY); shells];
+    for (t, &s) in mesh.triangles.iter().zip(triangle_shell) {
+        let entry = &mut out[s as usize];
+        entry.0 = entry.0.add(triangle(mesh, *t, origin));
+        for &i in t {
+            entry.1.include(mesh.positions[i as usize]);
+        }
+    }
+    out
+}
+
+/// Centroid of the enclosed volume, in absolute coordinates; `None` for a zero volume.
+pub fn centroid(i: &Integrals, origin: [f64; 3]) -> Option<[f64; 3]> {
+    (i.volume != 0.0).then(|| [0, 1, 2].map(|k| origin[k] + i.moment[k] / i.volume))
+}
+
+fn triangle(mesh: &Mesh, [a, b, c]: [u32; 3], o: [f64; 3]) -> Integrals {
+    let p = |i: u32| {
+        let v = mesh.positions[i as usize];
+        [v[0] - o[0], v[1] - o[1], v[2] - o[2]]
+    };
+    let (a, b, c) = (p(a), p(b), p(c));
+    let volume = dot(a, cross(b, c)) / 6.0;
+    let area = 0.5 * norm(cross(sub(b, a), sub(c, a)));
+    Integrals { volume, area, moment: [0, 1, 2].map(|k| volume * (a[k] + b[k] + c[k]) / 4.0) }
+}
+
+pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn norm(a: [f64; 3]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cube(size: f64, at: [f64; 3]) -> Mesh {
+        let p = |x: f64, y: f64, z: f64| [at[0] + x * size, at[1] + y * size, at[2] + z * size];
+        Mesh {
+            positions: vec![
+                p(0., 0., 0.), p(1., 0., 0.), p(1., 1., 0.), p(0., 1., 0.),
+                p(0., 0., 1.), p(1., 0., 1.), p(1., 1., 1.), p(0., 1., 1.),
+            ],
+            triangles: vec![
+                [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
+                [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
+            ],
+        }
+    }
+
+    #[test]
+    fn cube_far_from_origin_is_exact() {
+        let m = cube(2.0, [1e6, -3e6, 7e5]);
+        let b = bbox(&m);
+        let i = integrals(&m, b.center());
+        assert_eq!(i.volume, 8.0);
+        assert_eq!(i.area, 24.0);
+        assert_eq!(centroid(&i, b.center()), Some([1e6 + 1.0, -3e6 + 1.0, 7e5 + 1.0]));
+    }
+}

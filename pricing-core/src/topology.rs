@@ -1,0 +1,217 @@
+//! Edge classification and connected shells.
+//!
+//! Every undirected edge is seen from its triangles as directed half-edges. A closed, consistently oriented
+//! surface uses each edge exactly twice, once in each direction; anything else is a boundary (once),
+//! non-manifold (more than twice) or an orientation flip (twice in the same direction). Edges are grouped
+//! per lower vertex in a compressed adjacency list rather than a hash map: less memory, and integer counts
+//! that are the same whatever the order of work.
+
+use crate::mesh::Mesh;
+
+/// Edge and shell facts about a mesh.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Topology {
+    pub edges: u64,
+    pub boundary_edges: u64,
+    pub non_manifold_edges: u64,
+    /// Edges used twice in the same direction: the two faces disagree about which side is outside.
+    pub inconsistent_edges: u64,
+    /// Shell index of every triangle; shells are numbered by their first triangle.
+    pub triangle_shell: Vec<u32>,
+    pub shells: Vec<ShellTopology>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShellTopology {
+    pub triangles: u64,
+    pub boundary_edges: u64,
+    pub non_manifold_edges: u64,
+    pub inconsistent_edges: u64,
+}
+
+impl ShellTopology {
+    pub fn watertight(&self) -> bool {
+        self.boundary_edges == 0 && self.non_manifold_edges == 0 && self.inconsistent_edges == 0
+    }
+}
+
+impl Topology {
+    pub fn watertight(&self) -> bool {
+        self.boundary_edges == 0 && self.non_manifold_edges == 0 && self.inconsistent_edges == 0
+    }
+}
+
+/// Half-edges are packed as `upper << 1 | direction`, so sorting groups both directions of an edge together.
+/// Limits keep vertex counts far below 2^31.
+const DIR_BIT: u32 = 1;
+
+pub fn analyze(mesh: &Mesh) -> Topology {
+    let (vertex_shell, triangle_shell, shell_count) = shells(mesh);
+    let mut shells = vec![ShellTopology::default(); shell_count];
+    for &s in &triangle_shell {
+        shells[s as usize].triangles += 1;
+    }
+
+    // Half-edges stored at their lower vertex.
+    let n = mesh.positions.len();
+    let mut start = vec![0u32; n + 1];
+    for t in &mesh.triangles {
+        for (a, b) in half_edges(*t) {
+            start[a.min(b) as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut other = vec![0u32; mesh.triangles.len() * 3];
+    for t in &mesh.triangles {
+        for (a, b) in half_edges(*t) {
+            let (lo, hi, dir) = if a < b { (a, b, 0) } else { (b, a, DIR_BIT) };
+            let slot = &mut fill[lo as usize];
+            other[*slot as usize] = (hi << 1) | dir;
+            *slot += 1;
+        }
+    }
+    drop(fill);
+
+    let mut topo = Topology::default();
+    for v in 0..n {
+        let list = &mut other[start[v] as usize..start[v + 1] as usize];
+        list.sort_unstable();
+        let shell = &mut shells[vertex_shell[v] as usize];
+        let mut i = 0;
+        while i < list.len() {
+            let hi = list[i] >> 1;
+            let (mut forward, mut backward) = (0u32, 0u32);
+            while i < list.len() && list[i] >> 1 == hi {
+                if list[i] & DIR_BIT == 0 {
+                    forward += 1;
+                } else {
+                    backward += 1;
+                }
+                i += 1;
+            }
+            topo.edges += 1;
+            match forward + backward {
+                1 => {
+                    topo.boundary_edges += 1;
+                    shell.boundary_edges += 1;
+                }
+                2 if forward == 1 => {}
+                2 => {
+                    topo.inconsistent_edges += 1;
+                    shell.inconsistent_edges += 1;
+                }
+                _ => {
+                    topo.non_manifold_edges += 1;
+                    shell.non_manifold_edges += 1;
+                }
+            }
+        }
+    }
+    topo.triangle_shell = triangle_shell;
+    topo.shells = shells;
+    topo
+}
+
+fn half_edges([a, b, c]: [u32; 3]) -> [(u32, u32); 3] {
+    [(a, b), (b, c), (c, a)]
+}
+
+/// Connected components by shared vertices (union-find), numbered by first triangle so the numbering is
+/// deterministic. Returns (shell of each vertex, shell of each triangle, shell count).
+fn shells(mesh: &Mesh) -> (Vec<u32>, Vec<u32>, usize) {
+    let n = mesh.positions.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let grand = parent[parent[x as usize] as usize];
+            parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+    for &[a, b, c] in &mesh.triangles {
+        for (x, y) in [(a, b), (b, c)] {
+            let (rx, ry) = (find(&mut parent, x), find(&mut parent, y));
+            if rx != ry {
+                // Attach the larger root under the smaller: deterministic, and keeps trees shallow enough
+                // with path halving.
+                let (lo, hi) = if rx < ry { (rx, ry) } else { (ry, rx) };
+                parent[hi as usize] = lo;
+            }
+        }
+    }
+    const UNSET: u32 = u32::MAX;
+    let mut root_shell = vec![UNSET; n];
+    let mut count = 0u32;
+    let mut triangle_shell = Vec::with_capacity(mesh.triangles.len());
+    for &[a, _, _] in &mesh.triangles {
+        let r = find(&mut parent, a) as usize;
+        if root_shell[r] == UNSET {
+            root_shell[r] = count;
+            count += 1;
+        }
+        triangle_shell.push(root_shell[r]);
+    }
+    // Vertices used by no triangle get shell 0; they have no edges, so the value is never read for counting.
+    let vertex_shell = (0..n as u32)
+        .map(|v| {
+            let r = find(&mut parent, v) as usize;
+            if root_shell[r] == UNSET { 0 } else { root_shell[r] }
+        })
+        .collect();
+    (vertex_shell, triangle_shell, count as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tetra(offset: u32) -> Vec<[u32; 3]> {
+        let [a, b, c, d] = [offset, offset + 1, offset + 2, offset + 3];
+        vec![[a, c, b], [a, b, d], [b, c, d], [c, a, d]]
+    }
+
+    fn mesh(triangles: Vec<[u32; 3]>, vertices: usize) -> Mesh {
+        Mesh { positions: vec![[0.0; 3]; vertices], triangles }
+    }
+
+    #[test]
+    fn closed_tetrahedron_is_watertight() {
+        let t = analyze(&mesh(tetra(0), 4));
+        assert_eq!((t.edges, t.boundary_edges, t.non_manifold_edges, t.inconsistent_edges), (6, 0, 0, 0));
+        assert!(t.watertight());
+        assert_eq!(t.shells.len(), 1);
+    }
+
+    #[test]
+    fn classifies_open_flipped_and_non_manifold_edges() {
+        let mut open = tetra(0);
+        open.pop();
+        let t = analyze(&mesh(open, 4));
+        assert_eq!(t.boundary_edges, 3);
+
+        let mut flipped = tetra(0);
+        flipped[0] = [0, 1, 2];
+        let t = analyze(&mesh(flipped, 4));
+        assert_eq!(t.inconsistent_edges, 3);
+        assert!(!t.watertight());
+
+        let mut fin = tetra(0);
+        fin.push([0, 1, 4]);
+        let t = analyze(&mesh(fin, 5));
+        assert_eq!((t.non_manifold_edges, t.boundary_edges), (1, 2));
+    }
+
+    #[test]
+    fn separate_bodies_are_separate_shells() {
+        let mut two = tetra(0);
+        two.extend(tetra(4));
+        let t = analyze(&mesh(two, 8));
+        assert_eq!(t.shells.len(), 2);
+        assert_eq!(t.triangle_shell, vec![0, 0, 0, 0, 1, 1, 1, 1]);
+        assert!(t.shells.iter().all(|s| s.watertight() && s.triangles == 4));
+    }
+}
