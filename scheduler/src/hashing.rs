@@ -1,0 +1,124 @@
+//! Content hashes and derived identifiers.
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// True for 64 lower-case hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Canonical JSON: object keys sorted at every depth, no whitespace, so equal options hash
+/// equally whatever order the client sent them in.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(val) = map.get(k) {
+                    write_canonical(val, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Quote-cache key part for alloys and options. Alloys are sorted and de-duplicated: a quote
+/// covers the set of alloys asked for, not their order.
+pub fn options_hash(alloys: &[String], options: &serde_json::Value) -> String {
+    let mut a: Vec<&str> = alloys.iter().map(String::as_str).collect();
+    a.sort_unstable();
+    a.dedup();
+    let doc = serde_json::json!({ "alloys": a, "options": options });
+    sha256_hex(canonical_json(&doc).as_bytes())
+}
+
+/// Deterministic message id for an outbox row: the same job, destination and job version
+/// always give the same id, so a re-published message is recognisable downstream.
+pub fn message_id(job_id: Uuid, destination: &str, version: i64) -> Uuid {
+    let digest = Sha256::digest(format!("{job_id}/{destination}/{version}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_hash_ignores_key_and_alloy_order() {
+        let a = options_hash(
+            &["au750".into(), "ag925".into()],
+            &json!({"finish": "polished", "stones": {"count": 3, "kind": "cz"}}),
+        );
+        let b = options_hash(
+            &["ag925".into(), "au750".into(), "ag925".into()],
+            &json!({"stones": {"kind": "cz", "count": 3}, "finish": "polished"}),
+        );
+        let c = options_hash(&["ag925".into()], &json!({"finish": "polished"}));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(is_sha256_hex(&a));
+    }
+
+    #[test]
+    fn canonical_json_cases() {
+        let cases = [
+            (json!({"b": 1, "a": [true, null, {"d": 1.5, "c": "x"}]}), r#"{"a":[true,null,{"c":"x","d":1.5}],"b":1}"#),
+            (json!("q\"uote"), r#""q\"uote""#),
+            (json!({}), "{}"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(canonical_json(&v), want);
+        }
+    }
+
+    #[test]
+    fn message_ids_are_deterministic() {
+        let j = Uuid::nil();
+        assert_eq!(message_id(j, "run", 2), message_id(j, "run", 2));
+        assert_ne!(message_id(j, "run", 2), message_id(j, "run", 3));
+        assert_ne!(message_id(j, "run", 2), message_id(j, "mes", 2));
+    }
+
+    #[test]
+    fn sha_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(!is_sha256_hex("ABC"));
+    }
+}
