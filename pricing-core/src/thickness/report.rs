@@ -2,7 +2,13 @@
 
 use serde::Serialize;
 
+use crate::mesh::Mesh;
+
 /// Local wall thickness of every face, summarised.
+///
+/// Faces without a measurement (unhit, wrong side, degenerate) carry `f64::INFINITY`: they never count as thin,
+/// and they weigh in the percentiles as "thicker than anything", so a report on a mostly open mesh shows an
+/// infinite median rather than a made-up one. JSON renders infinity as `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThicknessReport {
     /// Smallest local thickness over all faces, in mm (`f64::INFINITY` when no ray hit anything).
@@ -16,6 +22,25 @@ pub struct ThicknessReport {
     pub samples: Vec<(f64, f64)>,
     /// Faces whose ray found no opposite wall (open meshes); they count as infinitely thick.
     pub unhit_faces: u64,
+    /// Number of faces analysed (`samples.len()`).
+    pub faces: u64,
+    /// Total surface area in mm², summed in `samples` order.
+    pub total_area_mm2: f64,
+    /// Faces whose ray first crossed another face from its front: it travelled through empty space, so the
+    /// orientation is inconsistent there (a flipped shell, self-intersection, overlapping bodies). Infinite.
+    pub wrong_side_faces: u64,
+    /// Faces with no area, hence no direction to cast along. Infinite, with zero area.
+    pub degenerate_faces: u64,
+    /// The mesh's signed volume was negative: its winding is inverted as a whole, so rays were cast along
+    /// +normal, into the solid the surface actually bounds. The thicknesses are real; the flag is for a warning.
+    pub winding_inverted: bool,
+    /// Thickness per face, in face order (`f64::INFINITY` where unmeasured); what [`Self::thin_regions`] reads.
+    #[serde(skip)]
+    pub face_mm: Vec<f64>,
+    /// Per face, the face its ray left through (`u32::MAX` where unmeasured): the opposite side of its wall,
+    /// which is what joins the two skins of a thin wall into one region.
+    #[serde(skip)]
+    pub face_hit: Vec<u32>,
 }
 
 /// A box around a connected thin region, in mm.
@@ -25,4 +50,55 @@ pub struct ThinRegion {
     pub max: [f64; 3],
     pub area_mm2: f64,
     pub min_thickness_mm: f64,
+    /// Faces in the region.
+    pub faces: u64,
+}
+
+impl ThicknessReport {
+    /// Area (mm²) of the faces thinner than `t_mm`, summed in `samples` order.
+    pub fn area_below(&self, t_mm: f64) -> f64 {
+        let end = self.samples.partition_point(|&(t, _)| t < t_mm);
+        self.samples[..end].iter().map(|&(_, a)| a).sum()
+    }
+
+    /// Area-weighted percentile, `p` in percent (clamped to 0..=100): the smallest thickness such that faces at
+    /// most that thick cover at least `p`% of the area. `NaN` when there is no area at all or `p` is NaN.
+    pub fn percentile(&self, p: f64) -> f64 {
+        if p.is_nan() || !(self.total_area_mm2 > 0.0) {
+            return f64::NAN;
+        }
+        let target = self.total_area_mm2 * p.clamp(0.0, 100.0) / 100.0;
+        let mut acc = 0.0;
+        let mut last = f64::NAN;
+        for &(t, a) in &self.samples {
+            if a <= 0.0 {
+                continue;
+            }
+            acc += a;
+            last = t;
+            if acc >= target {
+                return t;
+            }
+        }
+        // Only reachable through rounding when p = 100, since acc ends equal to total (same summation order).
+        last
+    }
+
+    /// Connected groups of faces thinner than `t_mm`, largest area first, ties by lowest face index. Faces
+    /// belong together when they share a vertex or when one's ray measured the other (the two skins of one thin
+    /// wall). `mesh` must be the mesh this report was computed from; for any other mesh (different face count)
+    /// the answer is empty.
+    pub fn thin_regions(&self, mesh: &Mesh, t_mm: f64) -> Vec<ThinRegion> {
+        super::regions::thin_regions(mesh, &self.face_mm, &self.face_hit, t_mm)
+    }
+
+    /// Fraction of the surface area with a measured thickness (a hit), in 0..=1; low values mean the numbers
+    /// describe only part of the model (open or inconsistently oriented mesh).
+    pub fn measured_area_fraction(&self) -> f64 {
+        if !(self.total_area_mm2 > 0.0) {
+            return 0.0;
+        }
+        let measured: f64 = self.samples.iter().filter(|s| s.0.is_finite()).map(|s| s.1).sum();
+        measured / self.total_area_mm2
+    }
 }
