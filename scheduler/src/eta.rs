@@ -1,9 +1,8 @@
 //! ETAs: predicted work ahead of a job in its lane, divided by the capacity serving the lane,
 //! plus the job's own predicted cost.
 //!
-//! Work ahead follows the fair order of [`crate::fairness`]: a backlogged tenant of weight `w`
-//! has about `(S - V) * w` seconds of work with start tags before `S`, capped by its whole
-//! backlog. Jobs already running count with their predicted remaining time. These are
+//! Work ahead follows the fair order of [`crate::fairness`]: for each tenant, the part of its
+//! queued work whose start tags come before the job's ([`queued_work_ahead`]). Jobs already running count with their predicted remaining time. These are
 //! estimates: they are as good as the cost model and the capacity figure.
 
 use serde::{Deserialize, Serialize};
@@ -14,26 +13,26 @@ pub struct TenantBacklog {
     /// Predicted seconds of all its QUEUED jobs in the lane.
     pub backlog_seconds: f64,
     pub weight: f64,
+    /// Finish tag of its last queued job.
+    pub last_finish: f64,
 }
 
 /// Predicted seconds of queued work that the fair order places before a job with start tag
-/// `start`, in a lane whose clock is `lane_clock`. `exclude_seconds` is removed from the total
-/// (the job's own cost, which is part of its own tenant's backlog).
-pub fn queued_work_ahead(
-    start: f64,
-    lane_clock: f64,
-    tenants: &[TenantBacklog],
-    exclude_seconds: f64,
-) -> f64 {
-    let lag = (start - lane_clock).max(0.0);
-    let total: f64 = tenants
+/// `start`.
+///
+/// A tenant's queued jobs hold consecutive tags ending at `last_finish`, so they span
+/// `[last_finish - backlog / weight, last_finish)` in virtual time and the part before `start`
+/// is `(start - first tag) * weight`, between nothing and the whole backlog. (Tags are only
+/// contiguous while the tenant stays backlogged; after an idle gap this overestimates.)
+pub fn queued_work_ahead(start: f64, tenants: &[TenantBacklog]) -> f64 {
+    tenants
         .iter()
-        .map(|t| t.backlog_seconds.max(0.0).min(lag * t.weight))
-        .sum();
-    // The job itself sits at `start`, so it is never part of `lag * w`; it only inflates the
-    // total when its tenant's whole backlog is below the cap.
-    let total_backlog: f64 = tenants.iter().map(|t| t.backlog_seconds.max(0.0)).sum();
-    total.min((total_backlog - exclude_seconds).max(0.0))
+        .filter(|t| t.weight > 0.0 && t.backlog_seconds > 0.0)
+        .map(|t| {
+            let first = t.last_finish - t.backlog_seconds / t.weight;
+            ((start - first) * t.weight).clamp(0.0, t.backlog_seconds)
+        })
+        .sum()
 }
 
 /// Predicted seconds left for a running job.
@@ -69,10 +68,11 @@ pub fn eta_seconds(work_ahead_seconds: f64, capacity: u32, own_seconds: f64) -> 
 mod tests {
     use super::*;
 
-    fn t(backlog_seconds: f64, weight: f64) -> TenantBacklog {
+    fn t(backlog_seconds: f64, weight: f64, last_finish: f64) -> TenantBacklog {
         TenantBacklog {
             backlog_seconds,
             weight,
+            last_finish,
         }
     }
 
@@ -93,25 +93,26 @@ mod tests {
 
     #[test]
     fn work_ahead_cases() {
-        // (start, clock, tenants, exclude, expected)
+        // (start, tenants as (backlog, weight, last finish), expected)
         let cases = [
-            // Idle tenant's first job in a lane flooded by a partner: nothing ahead.
-            (0.0, 0.0, vec![t(1000.0, 1.0), t(1.0, 1.0)], 1.0, 0.0),
-            // Lag 10: ten seconds of each backlogged tenant are ahead.
-            (10.0, 0.0, vec![t(1000.0, 1.0), t(50.0, 1.0)], 1.0, 20.0),
-            // A tenant with less backlog than the lag contributes all of it.
-            (10.0, 0.0, vec![t(1000.0, 1.0), t(3.0, 1.0)], 1.0, 13.0),
-            // Weight 2 gets twice the share of the lag.
-            (10.0, 5.0, vec![t(1000.0, 2.0), t(1000.0, 1.0)], 1.0, 15.0),
-            // The last job of the only tenant: everything but itself.
-            (99.0, 0.0, vec![t(100.0, 1.0)], 1.0, 99.0),
-            (500.0, 0.0, vec![t(100.0, 1.0)], 1.0, 99.0),
-            // Clock past the start (job delayed by an old tag): treated as lag 0.
-            (3.0, 5.0, vec![t(10.0, 1.0)], 1.0, 0.0),
+            // An idle tenant's first job in a lane flooded by a partner: nothing ahead.
+            (0.0, vec![t(1000.0, 1.0, 1000.0), t(1.0, 1.0, 1.0)], 0.0),
+            // Tag 10: ten seconds of each tenant backlogged from 0.
+            (10.0, vec![t(1000.0, 1.0, 1000.0), t(50.0, 1.0, 50.0)], 20.0),
+            // A tenant with less backlog than that contributes all of it.
+            (10.0, vec![t(1000.0, 1.0, 1000.0), t(3.0, 1.0, 3.0)], 13.0),
+            // Weight 2 gets twice the work per unit of virtual time.
+            (10.0, vec![t(1000.0, 2.0, 505.0), t(1000.0, 1.0, 1005.0)], 15.0),
+            // The last of a tenant's 100 jobs: the 99 before it.
+            (99.0, vec![t(100.0, 1.0, 100.0)], 99.0),
+            // A backlog whose first tag is after the start is all behind.
+            (3.0, vec![t(10.0, 1.0, 20.0)], 0.0),
+            // Empty or weightless entries count for nothing.
+            (3.0, vec![t(0.0, 1.0, 20.0), t(10.0, 0.0, 20.0)], 0.0),
         ];
-        for (start, clock, tenants, excl, want) in cases {
-            let got = queued_work_ahead(start, clock, &tenants, excl);
-            assert!((got - want).abs() < 1e-9, "{start} {clock}: got {got}, want {want}");
+        for (start, tenants, want) in cases {
+            let got = queued_work_ahead(start, &tenants);
+            assert!((got - want).abs() < 1e-9, "{start}: got {got}, want {want}");
         }
     }
 

@@ -370,11 +370,6 @@ macro_rules! impl_job_store {
                 let now = rows::now();
                 let (work_ahead, own) = match job.status {
                     JobStatus::Queued => {
-                        let clock: f64 = sqlx::query_scalar(sql::LANE_CLOCK)
-                            .bind(job.lane.as_str())
-                            .fetch_optional(&mut *conn)
-                            .await?
-                            .unwrap_or(0.0);
                         let tenants = sqlx::query(sql::LANE_BACKLOGS)
                             .bind(job.lane.as_str())
                             .fetch_all(&mut *conn)
@@ -384,6 +379,7 @@ macro_rules! impl_job_store {
                                 Ok(eta::TenantBacklog {
                                     backlog_seconds: r.try_get("backlog_seconds")?,
                                     weight: r.try_get("weight")?,
+                                    last_finish: r.try_get("last_finish")?,
                                 })
                             })
                             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -401,7 +397,7 @@ macro_rules! impl_job_store {
                             .collect::<Result<Vec<f64>, sqlx::Error>>()?
                             .into_iter()
                             .sum();
-                        let queued = eta::queued_work_ahead(job.fair_tag, clock, &tenants, job.predicted_seconds);
+                        let queued = eta::queued_work_ahead(job.fair_tag, &tenants);
                         (queued + running, job.predicted_seconds)
                     }
                     JobStatus::Calculating => {

@@ -92,7 +92,7 @@ pub(crate) const DEQUEUE_TENANT: &str = "UPDATE lane_tenants SET \
 pub(crate) const ADVANCE_CLOCK: &str =
     "UPDATE lanes SET vclock = CASE WHEN vclock > $2 THEN vclock ELSE $2 END WHERE lane = $1";
 
-pub(crate) const LANE_BACKLOGS: &str = "SELECT tenant, backlog_seconds, weight FROM lane_tenants \
+pub(crate) const LANE_BACKLOGS: &str = "SELECT tenant, backlog_seconds, weight, last_finish FROM lane_tenants \
      WHERE lane = $1 AND backlog_jobs > 0";
 
 pub(crate) const RUNNING_IN_LANE: &str = "SELECT predicted_seconds, started_at FROM jobs \
