@@ -1,1 +1,57 @@
-//! messaging
+//! Messaging for the pricing cluster: the message contracts, the broker topology, and one
+//! transport with two implementations — RabbitMQ (lapin) and an in-process broker with the same
+//! semantics, used by `pricing serve` when no broker is configured.
+//!
+//! Layout:
+//! - [`contracts`]: serde + JSON Schema types (`RunJob`, `Price*`, `OrderReady`, `SubmitJob`),
+//!   each with a `schema_version`, an AMQP `type` and a deterministic dedup `message_id`;
+//!   [`contracts::schema_files`] renders `deploy/schemas/*.json`.
+//! - [`lane`], [`routing`], [`topology`]: lane names, result routing keys, and the exchanges,
+//!   queues and bindings derived from one name prefix.
+//! - [`message`], [`delivery`], [`consumer`]: what is published, what is received, how it is
+//!   settled.
+//! - [`broker`]: [`Broker`], the transport: `declare`, `publish` (confirmed), `consume`.
+//! - [`memory`], [`rabbit`]: the two implementations.
+//! - [`lanes`]: [`LaneConsumer`], several lanes sharing N slots, smallest lane first.
+//!
+//! Semantics shared by both implementations (and tested against both):
+//! - `publish` returns after the broker confirmed; persistent; mandatory: an unroutable message
+//!   is [`MessagingError::Unroutable`], never silently dropped.
+//! - manual acknowledgement; at most `prefetch` unsettled deliveries per consumer; a delivery
+//!   nacked with requeue, dropped unsettled, or held by a consumer that goes away is delivered
+//!   again with `redelivered` set and its delivery count incremented. Returned messages are
+//!   delivered before messages never delivered (RabbitMQ quorum-queue behaviour).
+//! - delivery limit (RabbitMQ 3.10 quorum queues, observed): the count starts at 0 and every
+//!   return adds 1 — a nack with requeue, a dropped delivery, a closed channel alike; when a
+//!   return makes it exceed `x-delivery-limit` the message is dead-lettered with reason
+//!   `delivery_limit`. So a message is delivered at most `limit + 1` times.
+//! - dead-letter queues receive rejected and over-delivered messages with the reason and the
+//!   source queue ([`DeadLetterInfo`]).
+
+pub mod broker;
+pub mod consumer;
+pub mod contracts;
+pub mod delivery;
+pub mod error;
+pub mod lane;
+pub mod lanes;
+pub mod memory;
+pub mod message;
+pub mod rabbit;
+pub mod routing;
+pub mod topology;
+
+pub use broker::Broker;
+pub use consumer::Consumer;
+pub use contracts::{
+    AlloyTotal, Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed,
+    PriceRejected, QuoteSummary, ResultEvent, RunJob, SchemaVersion, SubmitJob,
+};
+pub use delivery::Delivery;
+pub use error::{MessagingError, Result};
+pub use lane::Lane;
+pub use lanes::LaneConsumer;
+pub use memory::MemoryBroker;
+pub use message::{DeadLetterInfo, Headers, Publish};
+pub use rabbit::{RabbitBroker, RabbitConfig};
+pub use topology::{DeadLetterRoute, QueueSpec, Route, Topology};

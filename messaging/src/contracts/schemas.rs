@@ -1,0 +1,48 @@
+//! The JSON Schema of every contract, as committed under `deploy/schemas/`.
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+
+use super::{Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, RunJob, SubmitJob};
+use crate::error::{MessagingError, Result};
+
+/// One committed schema file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaFile {
+    /// File name under `deploy/schemas/`, e.g. `run_job.v1.json`.
+    pub file_name: String,
+    /// The AMQP `type` property of messages following this schema.
+    pub message_type: &'static str,
+    /// Pretty-printed JSON with a trailing newline, exactly as committed.
+    pub contents: String,
+}
+
+/// Every contract's schema (draft 2020-12), in a fixed order.
+pub fn schema_files() -> Result<Vec<SchemaFile>> {
+    Ok(vec![
+        file::<RunJob>()?,
+        file::<PriceCalculated>()?,
+        file::<PriceRejected>()?,
+        file::<PriceFailed>()?,
+        file::<OrderReady>()?,
+        file::<SubmitJob>()?,
+    ])
+}
+
+fn file<T: Contract + JsonSchema>() -> Result<SchemaFile> {
+    let mut schema = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.insert("x-message-type".into(), T::TYPE.into());
+    let mut contents =
+        serde_json::to_string_pretty(&schema).map_err(|source| MessagingError::Encode {
+            kind: "json schema",
+            source,
+        })?;
+    contents.push('\n');
+    Ok(SchemaFile {
+        file_name: T::schema_file(),
+        message_type: T::TYPE,
+        contents,
+    })
+}
