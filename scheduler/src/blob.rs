@@ -115,12 +115,20 @@ impl BlobStore {
         let size = bytes.len() as u64;
         let path = Self::path_of(&sha256)?;
         if self.exists_at(&path).await? {
-            return Ok(StoredBlob { sha256, size, deduplicated: true });
+            return Ok(StoredBlob {
+                sha256,
+                size,
+                deduplicated: true,
+            });
         }
         // Two concurrent puts of the same content write the same bytes, so last-writer-wins is
         // harmless here; no conditional put is needed (and not every S3 clone supports one).
         self.inner.put(&path, PutPayload::from(bytes)).await?;
-        Ok(StoredBlob { sha256, size, deduplicated: false })
+        Ok(StoredBlob {
+            sha256,
+            size,
+            deduplicated: false,
+        })
     }
 
     /// Stores a stream of chunks (an upload body) without holding it all in memory: it is
@@ -155,7 +163,11 @@ impl BlobStore {
             self.inner.copy(&tmp, &path).await?;
         }
         self.inner.delete(&tmp).await?;
-        Ok(StoredBlob { sha256, size, deduplicated })
+        Ok(StoredBlob {
+            sha256,
+            size,
+            deduplicated,
+        })
     }
 
     /// The bytes stored under `sha256`.
@@ -163,7 +175,9 @@ impl BlobStore {
         let path = Self::path_of(sha256)?;
         match self.inner.get(&path).await {
             Ok(r) => Ok(r.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => Err(BlobError::NotFound(sha256.to_owned())),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(BlobError::NotFound(sha256.to_owned()))
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -188,7 +188,8 @@ mod tests {
     #[test]
     fn fit_cases() {
         // (name, observations, min_samples, expected (fixed, per_triangle) or None)
-        let cases: Vec<(&str, Vec<Observation>, usize, Option<(f64, f64)>)> = vec![
+        type Case = (&'static str, Vec<Observation>, usize, Option<(f64, f64)>);
+        let cases: Vec<Case> = vec![
             ("too few", obs(&[(1000, 0.1)]), 2, None),
             ("empty", vec![], 0, None),
             (
@@ -217,7 +218,12 @@ mod tests {
             ),
             (
                 "non-finite observations ignored",
-                obs(&[(0, 0.05), (1_000_000, 3.05), (7, f64::NAN), (2_000_000, 6.05)]),
+                obs(&[
+                    (0, 0.05),
+                    (1_000_000, 3.05),
+                    (7, f64::NAN),
+                    (2_000_000, 6.05),
+                ]),
                 3,
                 Some((0.05, 3e-6)),
             ),

@@ -41,7 +41,11 @@ pub fn queued_work_ahead(start: f64, tenants: &[TenantBacklog]) -> f64 {
 /// model was wrong about it, and pretending it is about to finish would be a worse guess.
 pub fn remaining_seconds(predicted_seconds: f64, elapsed_seconds: f64) -> f64 {
     let left = predicted_seconds - elapsed_seconds.max(0.0);
-    if left > 0.0 { left } else { predicted_seconds.max(0.0) * 0.1 }
+    if left > 0.0 {
+        left
+    } else {
+        predicted_seconds.max(0.0) * 0.1
+    }
 }
 
 /// An estimate of when a job will be done.
@@ -102,7 +106,11 @@ mod tests {
             // A tenant with less backlog than that contributes all of it.
             (10.0, vec![t(1000.0, 1.0, 1000.0), t(3.0, 1.0, 3.0)], 13.0),
             // Weight 2 gets twice the work per unit of virtual time.
-            (10.0, vec![t(1000.0, 2.0, 505.0), t(1000.0, 1.0, 1005.0)], 15.0),
+            (
+                10.0,
+                vec![t(1000.0, 2.0, 505.0), t(1000.0, 1.0, 1005.0)],
+                15.0,
+            ),
             // The last of a tenant's 100 jobs: the 99 before it.
             (99.0, vec![t(100.0, 1.0, 100.0)], 99.0),
             // A backlog whose first tag is after the start is all behind.
@@ -118,7 +126,12 @@ mod tests {
 
     #[test]
     fn remaining_cases() {
-        let cases = [(10.0, 0.0, 10.0), (10.0, 4.0, 6.0), (10.0, 12.0, 1.0), (10.0, -1.0, 10.0)];
+        let cases = [
+            (10.0, 0.0, 10.0),
+            (10.0, 4.0, 6.0),
+            (10.0, 12.0, 1.0),
+            (10.0, -1.0, 10.0),
+        ];
         for (p, e, want) in cases {
             assert_eq!(remaining_seconds(p, e), want, "{p} {e}");
         }

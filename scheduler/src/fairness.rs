@@ -68,11 +68,15 @@ impl Default for FairnessConfig {
 impl FairnessConfig {
     /// The weight of `tenant`, always finite and positive.
     pub fn weight(&self, tenant: &str, channel: Channel) -> f64 {
-        let w = self.tenant_weights.get(tenant).copied().unwrap_or(match channel {
-            Channel::Website => self.website_weight,
-            Channel::Partner => self.partner_weight,
-            Channel::Mes => self.mes_weight,
-        });
+        let w = self
+            .tenant_weights
+            .get(tenant)
+            .copied()
+            .unwrap_or(match channel {
+                Channel::Website => self.website_weight,
+                Channel::Partner => self.partner_weight,
+                Channel::Mes => self.mes_weight,
+            });
         if w.is_finite() && w > 0.0 { w } else { 1.0 }
     }
 }
@@ -86,9 +90,18 @@ pub struct Tags {
 
 /// Tags of a job of `cost_seconds` from a tenant of `weight`, given the lane clock and the
 /// tenant's last finish tag (`None` when the tenant has never queued in this lane).
-pub fn tags(lane_clock: f64, tenant_last_finish: Option<f64>, cost_seconds: f64, weight: f64) -> Tags {
+pub fn tags(
+    lane_clock: f64,
+    tenant_last_finish: Option<f64>,
+    cost_seconds: f64,
+    weight: f64,
+) -> Tags {
     let start = tenant_last_finish.map_or(lane_clock, |f| f.max(lane_clock));
-    let cost = if cost_seconds.is_finite() { cost_seconds.max(0.0) } else { 0.0 };
+    let cost = if cost_seconds.is_finite() {
+        cost_seconds.max(0.0)
+    } else {
+        0.0
+    };
     Tags {
         start,
         finish: start + cost / weight,
@@ -97,11 +110,15 @@ pub fn tags(lane_clock: f64, tenant_last_finish: Option<f64>, cost_seconds: f64,
 
 /// Message priority for a job whose start tag is `lag` virtual seconds ahead of the lane clock.
 pub fn priority_for_lag(lag: f64, quantum_seconds: f64) -> u8 {
-    if !lag.is_finite() || !(quantum_seconds > 0.0) {
+    if !lag.is_finite() || quantum_seconds.is_nan() || quantum_seconds <= 0.0 {
         return 0;
     }
     let levels = (1.0 + lag.max(0.0) / quantum_seconds).log2().floor();
-    let drop = if levels >= f64::from(MAX_PRIORITY) { MAX_PRIORITY } else { levels as u8 };
+    let drop = if levels >= f64::from(MAX_PRIORITY) {
+        MAX_PRIORITY
+    } else {
+        levels as u8
+    };
     MAX_PRIORITY - drop
 }
 

@@ -10,7 +10,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// True for 64 lower-case hex digits.
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Canonical JSON: object keys sorted at every depth, no whitespace, so equal options hash
@@ -96,7 +98,10 @@ mod tests {
     #[test]
     fn canonical_json_cases() {
         let cases = [
-            (json!({"b": 1, "a": [true, null, {"d": 1.5, "c": "x"}]}), r#"{"a":[true,null,{"c":"x","d":1.5}],"b":1}"#),
+            (
+                json!({"b": 1, "a": [true, null, {"d": 1.5, "c": "x"}]}),
+                r#"{"a":[true,null,{"c":"x","d":1.5}],"b":1}"#,
+            ),
             (json!("q\"uote"), r#""q\"uote""#),
             (json!({}), "{}"),
         ];

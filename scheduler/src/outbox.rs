@@ -120,7 +120,11 @@ impl JobEventPayload {
 
 /// The routing key of an event for `status` to `destination`.
 pub fn event_routing_key(destination: Destination, status: JobStatus) -> String {
-    format!("{}.job.{}", destination.as_str(), status.as_str().to_ascii_lowercase())
+    format!(
+        "{}.job.{}",
+        destination.as_str(),
+        status.as_str().to_ascii_lowercase()
+    )
 }
 
 /// Error from a publisher: the relay stops at the first failure and leaves the rest unsent.

@@ -57,7 +57,11 @@ impl Cursor {
 
     /// Opaque to clients: hex of `"<micros since epoch>.<uuid>"`.
     pub fn encode(&self) -> String {
-        hex::encode(format!("{}.{}", self.created_at.timestamp_micros(), self.id.simple()))
+        hex::encode(format!(
+            "{}.{}",
+            self.created_at.timestamp_micros(),
+            self.id.simple()
+        ))
     }
 
     pub fn decode(s: &str) -> Result<Self, InvalidCursor> {
@@ -93,7 +97,13 @@ mod tests {
             id: Uuid::now_v7(),
         };
         assert_eq!(Cursor::decode(&c.encode()), Ok(c));
-        for bad in ["", "zz", "2e", &hex::encode("abc.def"), &hex::encode("12.not-a-uuid")] {
+        for bad in [
+            "",
+            "zz",
+            "2e",
+            &hex::encode("abc.def"),
+            &hex::encode("12.not-a-uuid"),
+        ] {
             assert_eq!(Cursor::decode(bad), Err(InvalidCursor), "{bad}");
         }
     }
@@ -102,7 +112,10 @@ mod tests {
     fn limit_is_clamped() {
         let cases = [(0, 1), (1, 1), (50, 50), (500, 500), (10_000, 500)];
         for (limit, want) in cases {
-            let q = JobQuery { limit, ..JobQuery::default() };
+            let q = JobQuery {
+                limit,
+                ..JobQuery::default()
+            };
             assert_eq!(q.clamped_limit(), want);
         }
     }

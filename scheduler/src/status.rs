@@ -70,7 +70,10 @@ impl JobStatus {
             (self, to),
             (Submitted, Queued | Rejected | PriceCalculated | Failed)
                 | (Queued, Calculating | Rejected | Failed)
-                | (Calculating, Calculating | Queued | PriceCalculated | Rejected | Failed)
+                | (
+                    Calculating,
+                    Calculating | Queued | PriceCalculated | Rejected | Failed
+                )
                 | (Failed, Queued)
         )
     }
@@ -174,9 +177,15 @@ mod tests {
                 .nth(1)
                 .and_then(|rest| rest.split(';').next())
                 .unwrap();
-            assert_eq!(seed.matches("('").count(), JobStatus::allowed_transitions().len());
+            assert_eq!(
+                seed.matches("('").count(),
+                JobStatus::allowed_transitions().len()
+            );
             for (from, to) in JobStatus::allowed_transitions() {
-                assert!(sql.contains(&format!("('{from}', '{to}')")), "{from} -> {to}");
+                assert!(
+                    sql.contains(&format!("('{from}', '{to}')")),
+                    "{from} -> {to}"
+                );
             }
         }
     }

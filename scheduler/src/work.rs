@@ -50,7 +50,7 @@ pub struct Completion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CompletionOutcome {
     /// Applied: the job after the change.
-    Applied(Job),
+    Applied(Box<Job>),
     /// This message id was already processed; nothing changed.
     Duplicate,
 }

@@ -40,7 +40,11 @@ fn new_job(tenant: &str, key: &str, triangles: u64) -> NewJob {
 }
 
 async fn submit(s: &Arc<dyn JobStore>, tenant: &str, key: &str, triangles: u64) -> scheduler::Job {
-    s.submit(new_job(tenant, key, triangles)).await.unwrap().job.job
+    s.submit(new_job(tenant, key, triangles))
+        .await
+        .unwrap()
+        .job
+        .job
 }
 
 async fn start(s: &Arc<dyn JobStore>, id: Uuid) -> scheduler::Job {
@@ -50,7 +54,12 @@ async fn start(s: &Arc<dyn JobStore>, id: Uuid) -> scheduler::Job {
     }
 }
 
-async fn complete(s: &Arc<dyn JobStore>, id: Uuid, outcome: Outcome, secs: f64) -> CompletionOutcome {
+async fn complete(
+    s: &Arc<dyn JobStore>,
+    id: Uuid,
+    outcome: Outcome,
+    secs: f64,
+) -> CompletionOutcome {
     s.complete_job(Completion {
         job_id: id,
         message_id: Uuid::new_v4(),
@@ -123,13 +132,22 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
     assert!(job.submitted_eta_at.is_some());
     let eta = sub.job.eta.expect("queued job has an ETA");
     assert!(eta.capacity_assumed && eta.capacity == 1);
-    assert!((eta.seconds - job.predicted_seconds).abs() < 1e-6, "{eta:?}");
+    assert!(
+        (eta.seconds - job.predicted_seconds).abs() < 1e-6,
+        "{eta:?}"
+    );
 
     let hist = s.history(job.id).await.unwrap();
-    let steps: Vec<_> = hist.iter().map(|t| (t.from_status, t.to_status, t.version)).collect();
+    let steps: Vec<_> = hist
+        .iter()
+        .map(|t| (t.from_status, t.to_status, t.version))
+        .collect();
     assert_eq!(
         steps,
-        vec![(None, JobStatus::Submitted, 1), (Some(JobStatus::Submitted), JobStatus::Queued, 2)]
+        vec![
+            (None, JobStatus::Submitted, 1),
+            (Some(JobStatus::Submitted), JobStatus::Queued, 2)
+        ]
     );
     assert_eq!(count(s, JobStatus::Queued).await, 1);
 
@@ -145,8 +163,14 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
     assert_eq!(big.lane, Lane::Large);
     let got = s.get_job(big.id).await.unwrap();
     assert_eq!(got.job, big);
-    assert!(matches!(s.get_job(Uuid::new_v4()).await, Err(StoreError::NotFound(_))));
-    let bad = NewJob { model_sha256: "nope".into(), ..new_job("acme", "k3", 1) };
+    assert!(matches!(
+        s.get_job(Uuid::new_v4()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let bad = NewJob {
+        model_sha256: "nope".into(),
+        ..new_job("acme", "k3", 1)
+    };
     assert!(matches!(s.submit(bad).await, Err(StoreError::Invalid(_))));
 }
 
@@ -160,12 +184,19 @@ async fn idempotent_resubmission(fx: Fixture) {
     assert_eq!(s.pending_outbox(100).await.unwrap().len(), 1);
     // Same key, another model: refused, not silently answered with the wrong job.
     let other = new_job("acme", "same", 2000);
-    assert!(matches!(s.submit(other).await, Err(StoreError::IdempotencyKeyReused { .. })));
+    assert!(matches!(
+        s.submit(other).await,
+        Err(StoreError::IdempotencyKeyReused { .. })
+    ));
     // Keys are per tenant.
     let other_tenant = s.submit(new_job("globex", "same", 1000)).await.unwrap();
     assert!(other_tenant.created);
     assert_ne!(other_tenant.job.job.id, first.job.job.id);
-    let found = s.find_by_idempotency_key("acme", "same").await.unwrap().unwrap();
+    let found = s
+        .find_by_idempotency_key("acme", "same")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, first.job.job.id);
 }
 
@@ -195,7 +226,11 @@ async fn job_in(s: &Arc<dyn JobStore>, target: JobStatus, key: &str) -> schedule
     let j = submit(s, "acme", key, 1000).await;
     let step = |j: scheduler::Job, to| {
         let s = s.clone();
-        async move { s.transition(j.id, j.version, to, "test", None).await.unwrap() }
+        async move {
+            s.transition(j.id, j.version, to, "test", None)
+                .await
+                .unwrap()
+        }
     };
     match target {
         JobStatus::Queued => j,
@@ -211,7 +246,10 @@ async fn job_in(s: &Arc<dyn JobStore>, target: JobStatus, key: &str) -> schedule
 async fn every_illegal_transition_is_refused(fx: Fixture) {
     let s = &fx.store;
     let mut checked = 0;
-    for from in JobStatus::ALL.into_iter().filter(|s| *s != JobStatus::Submitted) {
+    for from in JobStatus::ALL
+        .into_iter()
+        .filter(|s| *s != JobStatus::Submitted)
+    {
         for to in JobStatus::ALL {
             let key = format!("{from}-{to}");
             let j = job_in(s, from, &key).await;
@@ -235,13 +273,23 @@ async fn every_illegal_transition_is_refused(fx: Fixture) {
             }
         }
     }
-    assert_eq!(checked, 30 - 9, "illegal pairs from the five reachable statuses");
+    assert_eq!(
+        checked,
+        30 - 9,
+        "illegal pairs from the five reachable statuses"
+    );
     // Counters follow every transition: they equal the real distribution.
     let counts = s.status_counts().await.unwrap();
     let total: u64 = counts.values().sum();
     assert_eq!(total, 30);
     let mut real = std::collections::BTreeMap::new();
-    let page = s.list_jobs(&JobQuery { limit: 500, ..JobQuery::default() }).await.unwrap();
+    let page = s
+        .list_jobs(&JobQuery {
+            limit: 500,
+            ..JobQuery::default()
+        })
+        .await
+        .unwrap();
     for j in page.jobs {
         *real.entry(j.status).or_insert(0u64) += 1;
     }
@@ -256,7 +304,11 @@ async fn concurrent_updates_one_wins(fx: Fixture) {
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let s = s.clone();
-            let to = if i % 2 == 0 { JobStatus::Calculating } else { JobStatus::Failed };
+            let to = if i % 2 == 0 {
+                JobStatus::Calculating
+            } else {
+                JobStatus::Failed
+            };
             tokio::spawn(async move { s.transition(j.id, j.version, to, "test", None).await })
         })
         .collect();
@@ -268,7 +320,9 @@ async fn concurrent_updates_one_wins(fx: Fixture) {
                 ok += 1;
                 assert_eq!(after.version, j.version + 1);
             }
-            Err(StoreError::VersionConflict { expected, actual, .. }) => {
+            Err(StoreError::VersionConflict {
+                expected, actual, ..
+            }) => {
                 conflicts += 1;
                 assert_eq!((expected, actual), (j.version, j.version + 1));
             }
@@ -307,10 +361,16 @@ async fn claim_race_has_one_winner(fx: Fixture) {
     assert_eq!(holders, HashSet::from([winner.clone()]));
     // Claiming again as the holder is fine; releasing as someone else is not.
     assert!(s.claim(j.id, &winner).await.is_ok());
-    assert!(matches!(s.release_claim(j.id, "intruder").await, Err(StoreError::NotClaimant { .. })));
+    assert!(matches!(
+        s.release_claim(j.id, "intruder").await,
+        Err(StoreError::NotClaimant { .. })
+    ));
     let released = s.release_claim(j.id, &winner).await.unwrap();
     assert!(released.claimed_by.is_none());
-    assert_eq!(s.claim(j.id, "next").await.unwrap().claimed_by.as_deref(), Some("next"));
+    assert_eq!(
+        s.claim(j.id, "next").await.unwrap().claimed_by.as_deref(),
+        Some("next")
+    );
     // Claims are not status changes.
     assert_eq!(s.history(j.id).await.unwrap().len(), 2);
 }
@@ -321,7 +381,10 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     nj.rules_version = Some("r1".into());
     let j = s.submit(nj.clone()).await.unwrap().job.job;
     let started = start(s, j.id).await;
-    assert_eq!((started.status, started.attempts), (JobStatus::Calculating, 1));
+    assert_eq!(
+        (started.status, started.attempts),
+        (JobStatus::Calculating, 1)
+    );
     assert!(started.started_at.is_some());
     let running = s.get_job(j.id).await.unwrap();
     assert!(running.eta.unwrap().seconds <= started.predicted_seconds + 1e-6);
@@ -339,15 +402,24 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
         CompletionOutcome::Duplicate => panic!("first completion is not a duplicate"),
     };
     assert_eq!(done.status, JobStatus::PriceCalculated);
-    assert_eq!(done.result, Some(json!({"total": "123.45", "currency": "EUR"})));
+    assert_eq!(
+        done.result,
+        Some(json!({"total": "123.45", "currency": "EUR"}))
+    );
     assert!(done.finished_at.is_some());
     assert!(s.get_job(j.id).await.unwrap().eta.is_none());
     // The same message again changes nothing.
-    assert_eq!(s.complete_job(c).await.unwrap(), CompletionOutcome::Duplicate);
+    assert_eq!(
+        s.complete_job(c).await.unwrap(),
+        CompletionOutcome::Duplicate
+    );
     assert_eq!(s.get_job(j.id).await.unwrap().job.version, done.version);
 
     let out = outbox_for(s, j.id).await;
-    let dests: Vec<_> = out.iter().map(|m| (m.destination, m.routing_key.as_str())).collect();
+    let dests: Vec<_> = out
+        .iter()
+        .map(|m| (m.destination, m.routing_key.as_str()))
+        .collect();
     assert_eq!(
         dests,
         vec![
@@ -362,92 +434,187 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     let hash = options_hash(&nj.alloys, &nj.options);
     let cached = s.cached_quote(&nj.model_sha256, &hash, "r1").await.unwrap();
     assert_eq!(cached, done.result);
-    assert_eq!(s.cached_quote(&nj.model_sha256, &hash, "r2").await.unwrap(), None);
+    assert_eq!(
+        s.cached_quote(&nj.model_sha256, &hash, "r2").await.unwrap(),
+        None
+    );
 
     // The same model and options under the same rules: answered from the cache, no run message.
-    let again = NewJob { idempotency_key: "w2".into(), options: json!({"finish": "polished"}), ..nj.clone() };
+    let again = NewJob {
+        idempotency_key: "w2".into(),
+        options: json!({"finish": "polished"}),
+        ..nj.clone()
+    };
     let sub = s.submit(again).await.unwrap();
     assert!(sub.created && sub.from_cache);
     assert_eq!(sub.job.job.status, JobStatus::PriceCalculated);
     assert_eq!(sub.job.job.result, done.result);
     let out = outbox_for(s, sub.job.job.id).await;
-    assert_eq!(out.iter().map(|m| m.destination).collect::<Vec<_>>(), vec![Destination::Mes, Destination::Crm]);
+    assert_eq!(
+        out.iter().map(|m| m.destination).collect::<Vec<_>>(),
+        vec![Destination::Mes, Destination::Crm]
+    );
     let hist = s.history(sub.job.job.id).await.unwrap();
     assert_eq!(hist[1].to_status, JobStatus::PriceCalculated);
     // Another rules version is a new calculation.
-    let newer = NewJob { idempotency_key: "w3".into(), rules_version: Some("r2".into()), ..nj };
-    assert_eq!(s.submit(newer).await.unwrap().job.job.status, JobStatus::Queued);
+    let newer = NewJob {
+        idempotency_key: "w3".into(),
+        rules_version: Some("r2".into()),
+        ..nj
+    };
+    assert_eq!(
+        s.submit(newer).await.unwrap().job.job.status,
+        JobStatus::Queued
+    );
 
     // A stale run message for a finished job is recognised.
-    assert!(matches!(s.start_job(j.id, "w9").await.unwrap(), StartOutcome::AlreadyFinished(_)));
-    assert!(matches!(s.start_job(Uuid::new_v4(), "w9").await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        s.start_job(j.id, "w9").await.unwrap(),
+        StartOutcome::AlreadyFinished(_)
+    ));
+    assert!(matches!(
+        s.start_job(Uuid::new_v4(), "w9").await,
+        Err(StoreError::NotFound(_))
+    ));
 
     // Rejection carries the reason to MES and CRM.
     let r = submit(s, "acme", "w4", 1000).await;
     start(s, r.id).await;
     let reason = "wall thickness 0.2 mm below 0.6 mm";
-    let CompletionOutcome::Applied(rej) =
-        complete(s, r.id, Outcome::Rejected { reason: reason.into() }, 0.1).await
+    let CompletionOutcome::Applied(rej) = complete(
+        s,
+        r.id,
+        Outcome::Rejected {
+            reason: reason.into(),
+        },
+        0.1,
+    )
+    .await
     else {
         panic!("applied")
     };
-    assert_eq!((rej.status, rej.reason.as_deref()), (JobStatus::Rejected, Some(reason)));
+    assert_eq!(
+        (rej.status, rej.reason.as_deref()),
+        (JobStatus::Rejected, Some(reason))
+    );
     let out = outbox_for(s, r.id).await;
     assert_eq!(out[1].routing_key, "mes.job.rejected");
     assert_eq!(out[1].payload["reason"], json!(reason));
 }
 
 async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
-    let s = &fx.reopen(StoreConfig { max_attempts: 2, ..StoreConfig::default() }).await;
+    let s = &fx
+        .reopen(StoreConfig {
+            max_attempts: 2,
+            ..StoreConfig::default()
+        })
+        .await;
     let j = submit(s, "acme", "r", 1000).await;
     start(s, j.id).await;
-    let CompletionOutcome::Applied(q) = complete(s, j.id, retryable("worker OOM"), 1.0).await else {
+    let CompletionOutcome::Applied(q) = complete(s, j.id, retryable("worker OOM"), 1.0).await
+    else {
         panic!("applied")
     };
-    assert_eq!((q.status, q.reason.as_deref()), (JobStatus::Queued, Some("worker OOM")));
-    let runs: Vec<_> = outbox_for(s, j.id).await.into_iter().filter(|m| m.destination == Destination::Run).collect();
+    assert_eq!(
+        (q.status, q.reason.as_deref()),
+        (JobStatus::Queued, Some("worker OOM"))
+    );
+    let runs: Vec<_> = outbox_for(s, j.id)
+        .await
+        .into_iter()
+        .filter(|m| m.destination == Destination::Run)
+        .collect();
     assert_eq!(runs.len(), 2, "a retry is a new run message");
     assert_ne!(runs[0].message_id, runs[1].message_id);
 
     assert_eq!(start(s, j.id).await.attempts, 2);
-    let CompletionOutcome::Applied(f) = complete(s, j.id, retryable("worker OOM"), 1.0).await else {
+    let CompletionOutcome::Applied(f) = complete(s, j.id, retryable("worker OOM"), 1.0).await
+    else {
         panic!("applied")
     };
     assert_eq!(f.status, JobStatus::Failed);
-    assert!(f.reason.as_deref().unwrap().contains("retries exhausted"), "{:?}", f.reason);
-    let events: Vec<_> = outbox_for(s, j.id).await.into_iter().filter(|m| m.destination != Destination::Run).collect();
+    assert!(
+        f.reason.as_deref().unwrap().contains("retries exhausted"),
+        "{:?}",
+        f.reason
+    );
+    let events: Vec<_> = outbox_for(s, j.id)
+        .await
+        .into_iter()
+        .filter(|m| m.destination != Destination::Run)
+        .collect();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].routing_key, "mes.job.failed");
     // A FAILED job stays failed for workers...
-    assert!(matches!(s.start_job(j.id, "w1").await.unwrap(), StartOutcome::AlreadyFinished(_)));
+    assert!(matches!(
+        s.start_job(j.id, "w1").await.unwrap(),
+        StartOutcome::AlreadyFinished(_)
+    ));
     // ...until an operator re-queues it.
     let again = s.retry_failed(j.id, "alice").await.unwrap();
-    assert_eq!((again.job.status, again.job.attempts), (JobStatus::Queued, 0));
+    assert_eq!(
+        (again.job.status, again.job.attempts),
+        (JobStatus::Queued, 0)
+    );
     assert!(again.eta.is_some());
-    assert!(matches!(s.retry_failed(j.id, "alice").await, Err(StoreError::IllegalTransition { .. })));
+    assert!(matches!(
+        s.retry_failed(j.id, "alice").await,
+        Err(StoreError::IllegalTransition { .. })
+    ));
     // A worker dies mid-job twice: the redelivered message restarts it, then it is dead-lettered.
     assert_eq!(start(s, j.id).await.attempts, 1);
     let restarted = start(s, j.id).await;
-    assert_eq!((restarted.status, restarted.attempts), (JobStatus::Calculating, 2));
+    assert_eq!(
+        (restarted.status, restarted.attempts),
+        (JobStatus::Calculating, 2)
+    );
     match s.start_job(j.id, "w1").await.unwrap() {
         StartOutcome::DeadLettered(dead) => assert_eq!(dead.status, JobStatus::Failed),
         other => panic!("expected dead letter, got {other:?}"),
     }
-    let notes: Vec<_> = s.history(j.id).await.unwrap().into_iter().map(|t| t.to_status).collect();
+    let notes: Vec<_> = s
+        .history(j.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.to_status)
+        .collect();
     use JobStatus::*;
     assert_eq!(
         notes,
-        vec![Submitted, Queued, Calculating, Queued, Calculating, Failed, Queued, Calculating, Calculating, Failed]
+        vec![
+            Submitted,
+            Queued,
+            Calculating,
+            Queued,
+            Calculating,
+            Failed,
+            Queued,
+            Calculating,
+            Calculating,
+            Failed
+        ]
     );
     // A non-retryable failure is final at once.
     let k = submit(s, "acme", "nr", 1000).await;
     start(s, k.id).await;
-    let CompletionOutcome::Applied(k) =
-        complete(s, k.id, Outcome::Failed { reason: "bad options".into(), retryable: false }, 0.1).await
+    let CompletionOutcome::Applied(k) = complete(
+        s,
+        k.id,
+        Outcome::Failed {
+            reason: "bad options".into(),
+            retryable: false,
+        },
+        0.1,
+    )
+    .await
     else {
         panic!("applied")
     };
-    assert_eq!((k.status, k.reason.as_deref()), (JobStatus::Failed, Some("bad options")));
+    assert_eq!(
+        (k.status, k.reason.as_deref()),
+        (JobStatus::Failed, Some("bad options"))
+    );
 }
 
 async fn keyset_pagination_matches_offset(fx: Fixture) {
@@ -456,8 +623,17 @@ async fn keyset_pagination_matches_offset(fx: Fixture) {
         let tenant = if i % 3 == 0 { "globex" } else { "acme" };
         submit(s, tenant, &format!("p{i}"), 1000 + i).await;
     }
-    for (tenant, total) in [(None, 23), (Some("acme".to_owned()), 15), (Some("globex".to_owned()), 8)] {
-        let mut q = JobQuery { status: Some(JobStatus::Queued), tenant: tenant.clone(), limit: 5, cursor: None };
+    for (tenant, total) in [
+        (None, 23),
+        (Some("acme".to_owned()), 15),
+        (Some("globex".to_owned()), 8),
+    ] {
+        let mut q = JobQuery {
+            status: Some(JobStatus::Queued),
+            tenant: tenant.clone(),
+            limit: 5,
+            cursor: None,
+        };
         let mut keyset = Vec::new();
         let mut pages = 0;
         loop {
@@ -474,7 +650,11 @@ async fn keyset_pagination_matches_offset(fx: Fixture) {
         let mut sorted = keyset.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(keyset, sorted, "newest first, strictly");
-        assert_eq!(keyset.iter().collect::<HashSet<_>>().len(), total, "no duplicates");
+        assert_eq!(
+            keyset.iter().collect::<HashSet<_>>().len(),
+            total,
+            "no duplicates"
+        );
         let mut offset = Vec::new();
         let q = JobQuery { cursor: None, ..q };
         for p in 0..pages {
@@ -483,11 +663,22 @@ async fn keyset_pagination_matches_offset(fx: Fixture) {
         }
         assert_eq!(keyset, offset, "keyset and offset agree");
     }
-    let none = JobQuery { status: Some(JobStatus::Failed), limit: 5, ..JobQuery::default() };
+    let none = JobQuery {
+        status: Some(JobStatus::Failed),
+        limit: 5,
+        ..JobQuery::default()
+    };
     let page = s.list_jobs(&none).await.unwrap();
     assert!(page.jobs.is_empty() && page.next_cursor.is_none());
-    let bad = JobQuery { cursor: Some("not-a-cursor".into()), limit: 5, ..JobQuery::default() };
-    assert!(matches!(s.list_jobs(&bad).await, Err(StoreError::Cursor(_))));
+    let bad = JobQuery {
+        cursor: Some("not-a-cursor".into()),
+        limit: 5,
+        ..JobQuery::default()
+    };
+    assert!(matches!(
+        s.list_jobs(&bad).await,
+        Err(StoreError::Cursor(_))
+    ));
 }
 
 async fn counts_and_oldest_per_status(fx: Fixture) {
@@ -502,10 +693,16 @@ async fn counts_and_oldest_per_status(fx: Fixture) {
     assert_eq!(counts[&JobStatus::Calculating], 1);
     assert_eq!(counts[&JobStatus::Failed], 0);
     let oldest = s.oldest_per_status().await.unwrap();
-    let q = oldest.iter().find(|o| o.status == JobStatus::Queued).unwrap();
+    let q = oldest
+        .iter()
+        .find(|o| o.status == JobStatus::Queued)
+        .unwrap();
     assert_eq!(q.job_id, first.id);
     assert!(q.age_seconds >= 0.02, "{q:?}");
-    let c = oldest.iter().find(|o| o.status == JobStatus::Calculating).unwrap();
+    let c = oldest
+        .iter()
+        .find(|o| o.status == JobStatus::Calculating)
+        .unwrap();
     assert_eq!(c.job_id, second.id);
     assert!(!oldest.iter().any(|o| o.status == JobStatus::Failed));
 }
@@ -515,7 +712,10 @@ async fn outbox_relay_publishes_in_order_once(fx: Fixture) {
     for i in 0..5 {
         submit(s, "acme", &format!("o{i}"), 1000).await;
     }
-    let failing = Collector { fail_at: Some(2), ..Collector::default() };
+    let failing = Collector {
+        fail_at: Some(2),
+        ..Collector::default()
+    };
     let r = s.relay_outbox(100, &failing).await.unwrap();
     assert_eq!((r.published, r.stopped_on_error), (2, true));
     assert_eq!(s.pending_outbox(100).await.unwrap().len(), 3);
@@ -524,7 +724,10 @@ async fn outbox_relay_publishes_in_order_once(fx: Fixture) {
     assert_eq!((r.published, r.stopped_on_error), (3, false));
     let mut seqs: Vec<i64> = failing.seen.lock().unwrap().iter().map(|m| m.seq).collect();
     seqs.extend(ok.seen.lock().unwrap().iter().map(|m| m.seq));
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "published in order: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "published in order: {seqs:?}"
+    );
     assert_eq!(s.relay_outbox(100, &ok).await.unwrap().published, 0);
     assert!(s.pending_outbox(100).await.unwrap().is_empty());
     // Manual marking reports only rows that were still unsent.
@@ -539,14 +742,28 @@ async fn heartbeats_set_capacity(fx: Fixture) {
     let j = submit(s, "acme", "hb", 400_000).await;
     assert_eq!(j.lane, Lane::Small);
     for w in ["w1", "w2"] {
-        let hb = Heartbeat { worker_id: w.into(), lanes: vec![Lane::Small, Lane::Medium], current_job: None };
+        let hb = Heartbeat {
+            worker_id: w.into(),
+            lanes: vec![Lane::Small, Lane::Medium],
+            current_job: None,
+        };
         s.heartbeat(&hb).await.unwrap();
     }
-    s.heartbeat(&Heartbeat { worker_id: "big".into(), lanes: vec![Lane::Large], current_job: Some(j.id) })
-        .await
-        .unwrap();
+    s.heartbeat(&Heartbeat {
+        worker_id: "big".into(),
+        lanes: vec![Lane::Large],
+        current_job: Some(j.id),
+    })
+    .await
+    .unwrap();
     let alive = s.workers_alive(Duration::from_secs(60)).await.unwrap();
-    assert_eq!(alive.iter().map(|w| w.worker_id.as_str()).collect::<Vec<_>>(), vec!["big", "w1", "w2"]);
+    assert_eq!(
+        alive
+            .iter()
+            .map(|w| w.worker_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["big", "w1", "w2"]
+    );
     assert_eq!(alive[0].current_job, Some(j.id));
     let eta = s.get_job(j.id).await.unwrap().eta.unwrap();
     assert_eq!((eta.capacity, eta.capacity_assumed), (2, false));
@@ -557,47 +774,78 @@ async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     // 392,000 triangles = 1.0 s predicted with the default coefficients.
     let mut flood = Vec::new();
     for i in 0..20 {
-        flood.push(s.submit(new_job("partner-x", &format!("f{i}"), 392_000)).await.unwrap());
+        flood.push(
+            s.submit(new_job("partner-x", &format!("f{i}"), 392_000))
+                .await
+                .unwrap(),
+        );
     }
     let mut web = new_job("website", "web1", 392_000);
     web.channel = Channel::Website;
     let web = s.submit(web).await.unwrap();
     let last = flood.last().unwrap();
     assert_eq!(web.job.job.priority, 9);
-    assert!(last.job.job.priority <= 5, "flood tail priority {}", last.job.job.priority);
+    assert!(
+        last.job.job.priority <= 5,
+        "flood tail priority {}",
+        last.job.job.priority
+    );
     let web_eta = web.job.eta.unwrap();
     let tail_eta = s.get_job(last.job.job.id).await.unwrap().eta.unwrap();
     assert!(web_eta.work_ahead_seconds <= 1.0 + 1e-6, "{web_eta:?}");
     // The partner's 19 earlier jobs and the website's job, whose tag is earlier.
-    assert!((tail_eta.work_ahead_seconds - 20.0).abs() < 1e-3, "{tail_eta:?}");
+    assert!(
+        (tail_eta.work_ahead_seconds - 20.0).abs() < 1e-3,
+        "{tail_eta:?}"
+    );
     assert!(web_eta.at < tail_eta.at);
     // Starting jobs advances the lane clock: the flood's next job moves up.
     let head = flood[0].job.job.id;
     start(s, head).await;
     // Now ahead of the flood's second job: the website's job and what is left of the first.
     let second = s.get_job(flood[1].job.job.id).await.unwrap().eta.unwrap();
-    assert!(second.work_ahead_seconds <= 2.0 + 1e-6 && second.work_ahead_seconds > 1.8, "{second:?}");
+    assert!(
+        second.work_ahead_seconds <= 2.0 + 1e-6 && second.work_ahead_seconds > 1.8,
+        "{second:?}"
+    );
 }
 
 async fn calibration_refits_and_persists(fx: Fixture) {
     let cfg = StoreConfig {
-        calibration: scheduler::cost::CalibrationConfig { window: 100, min_samples: 4, every: 1000 },
+        calibration: scheduler::cost::CalibrationConfig {
+            window: 100,
+            min_samples: 4,
+            every: 1000,
+        },
         ..StoreConfig::default()
     };
     let s = &fx.reopen(cfg.clone()).await;
     // Observed: 0.5 s + 1e-5 s per triangle.
-    for (i, tri) in [10_000u64, 50_000, 100_000, 150_000, 200_000].into_iter().enumerate() {
+    for (i, tri) in [10_000u64, 50_000, 100_000, 150_000, 200_000]
+        .into_iter()
+        .enumerate()
+    {
         let j = submit(s, "acme", &format!("c{i}"), tri).await;
         start(s, j.id).await;
         complete(s, j.id, priced(), 0.5 + 1e-5 * tri as f64).await;
     }
-    assert_eq!(s.cost_model(), scheduler::CostModel::default(), "no refit before `every`");
+    assert_eq!(
+        s.cost_model(),
+        scheduler::CostModel::default(),
+        "no refit before `every`"
+    );
     let m = s.recalibrate().await.unwrap();
     let stl = &m.formats["stl"];
     assert_eq!(stl.source, scheduler::cost::CoefficientSource::Calibrated);
     assert_eq!(stl.samples, 5);
-    assert!((stl.coefficients.fixed_seconds - 0.5).abs() < 1e-6, "{stl:?}");
-    assert!((stl.coefficients.per_triangle_seconds - 1e-5).abs() < 1e-12, "{stl:?}");
+    assert!(
+        (stl.coefficients.fixed_seconds - 0.5).abs() < 1e-6,
+        "{stl:?}"
+    );
+    assert!(
+        (stl.coefficients.per_triangle_seconds - 1e-5).abs() < 1e-12,
+        "{stl:?}"
+    );
     assert_eq!(s.cost_model(), m);
     // Another instance sees the persisted coefficients and predicts with them.
     let other = fx.reopen(cfg).await;
@@ -611,7 +859,11 @@ async fn calibration_refits_and_persists(fx: Fixture) {
 
 async fn automatic_recalibration_after_every_n(fx: Fixture) {
     let cfg = StoreConfig {
-        calibration: scheduler::cost::CalibrationConfig { window: 3, min_samples: 3, every: 3 },
+        calibration: scheduler::cost::CalibrationConfig {
+            window: 3,
+            min_samples: 3,
+            every: 3,
+        },
         ..StoreConfig::default()
     };
     let s = &fx.reopen(cfg).await;
@@ -623,7 +875,10 @@ async fn automatic_recalibration_after_every_n(fx: Fixture) {
     // Refitted after the third observation, from a window of three.
     let stl = &s.cost_model().formats["stl"];
     assert_eq!(stl.samples, 3);
-    assert!((stl.coefficients.per_triangle_seconds - 1e-4).abs() < 1e-10, "{stl:?}");
+    assert!(
+        (stl.coefficients.per_triangle_seconds - 1e-4).abs() < 1e-10,
+        "{stl:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -128,22 +128,16 @@ macro_rules! impl_job_store {
 
             async fn insert_history(
                 tx: &mut Tx,
-                job_id: uuid::Uuid,
-                from: Option<$crate::status::JobStatus>,
-                to: $crate::status::JobStatus,
-                version: i64,
-                at: chrono::DateTime<chrono::Utc>,
-                actor: &str,
-                note: Option<&str>,
+                t: &$crate::job::Transition,
             ) -> Result<(), $crate::error::StoreError> {
                 sqlx::query(sql::INSERT_HISTORY)
-                    .bind(job_id)
-                    .bind(from.map(|s| s.as_str()))
-                    .bind(to.as_str())
-                    .bind(version)
-                    .bind(at)
-                    .bind(actor)
-                    .bind(note)
+                    .bind(t.job_id)
+                    .bind(t.from_status.map(|s| s.as_str()))
+                    .bind(t.to_status.as_str())
+                    .bind(t.version)
+                    .bind(t.at)
+                    .bind(&t.actor)
+                    .bind(&t.note)
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
@@ -330,10 +324,16 @@ macro_rules! impl_job_store {
                     });
                 }
                 if kind == ChangeKind::Transition {
-                    Self::insert_history(
-                        tx, after.id, Some(before.status), after.status, after.version, now, actor, note,
-                    )
-                    .await?;
+                    let step = $crate::job::Transition {
+                        job_id: after.id,
+                        from_status: Some(before.status),
+                        to_status: after.status,
+                        version: after.version,
+                        at: now,
+                        actor: actor.to_owned(),
+                        note: note.map(str::to_owned),
+                    };
+                    Self::insert_history(tx, &step).await?;
                     if before.status != after.status {
                         Self::bump_count(tx, before.status, after.id, -1).await?;
                         Self::bump_count(tx, after.status, after.id, 1).await?;
@@ -623,9 +623,21 @@ macro_rules! impl_job_store {
                         .ok_or($crate::error::StoreError::Contended(job.id));
                 }
                 let actor = format!("api:{}", new.channel);
-                Self::insert_history(&mut tx, job.id, None, JobStatus::Submitted, 1, now, &actor, None).await?;
-                Self::insert_history(&mut tx, job.id, Some(JobStatus::Submitted), job.status, 2, now, &actor, Some(note))
-                    .await?;
+                let mut step = $crate::job::Transition {
+                    job_id: job.id,
+                    from_status: None,
+                    to_status: JobStatus::Submitted,
+                    version: 1,
+                    at: now,
+                    actor,
+                    note: None,
+                };
+                Self::insert_history(&mut tx, &step).await?;
+                step.from_status = Some(JobStatus::Submitted);
+                step.to_status = job.status;
+                step.version = 2;
+                step.note = Some(note.to_owned());
+                Self::insert_history(&mut tx, &step).await?;
                 Self::bump_count(&mut tx, job.status, job.id, 1).await?;
                 Self::emit(&mut tx, &job).await?;
                 tx.commit().await?;
@@ -981,7 +993,7 @@ macro_rules! impl_job_store {
                         }
                     }
                 }
-                Ok(CompletionOutcome::Applied(job))
+                Ok(CompletionOutcome::Applied(Box::new(job)))
             }
 
             async fn cached_quote(

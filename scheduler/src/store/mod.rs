@@ -61,8 +61,11 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
 
     /// The same listing paged by OFFSET. Only for comparison (benchmarks): its cost grows with
     /// the offset; use [`JobStore::list_jobs`].
-    async fn list_jobs_by_offset(&self, query: &JobQuery, offset: u64)
-    -> Result<Vec<Job>, StoreError>;
+    async fn list_jobs_by_offset(
+        &self,
+        query: &JobQuery,
+        offset: u64,
+    ) -> Result<Vec<Job>, StoreError>;
 
     /// Jobs per status, from counters maintained in each transition's transaction.
     async fn status_counts(&self) -> Result<BTreeMap<JobStatus, u64>, StoreError>;

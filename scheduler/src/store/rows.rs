@@ -75,7 +75,11 @@ pub(crate) fn parse_lane(s: &str) -> Result<Lane, StoreError> {
 
 /// Lanes as stored in `workers.lanes`: comma-separated names.
 pub(crate) fn lanes_text(lanes: &[Lane]) -> String {
-    lanes.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(",")
+    lanes
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub(crate) fn parse_lanes(s: &str) -> Vec<Lane> {
@@ -107,7 +111,9 @@ pub(crate) fn validate(job: &NewJob) -> Result<(), StoreError> {
 
 /// Seconds between two instants (negative if `to` is before `from`).
 pub(crate) fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_microseconds().map_or(0.0, |us| us as f64 / 1e6)
+    (to - from)
+        .num_microseconds()
+        .map_or(0.0, |us| us as f64 / 1e6)
 }
 
 #[cfg(test)]
@@ -134,12 +140,54 @@ mod tests {
     fn validation_cases() {
         let cases: Vec<(&str, NewJob, bool)> = vec![
             ("ok", job(), true),
-            ("empty tenant", NewJob { tenant: " ".into(), ..job() }, false),
-            ("long key", NewJob { idempotency_key: "k".repeat(201), ..job() }, false),
-            ("upper-case sha", NewJob { model_sha256: "A".repeat(64), ..job() }, false),
-            ("short sha", NewJob { model_sha256: "a".repeat(63), ..job() }, false),
-            ("no format", NewJob { format: String::new(), ..job() }, false),
-            ("huge count", NewJob { triangles: u64::MAX, ..job() }, false),
+            (
+                "empty tenant",
+                NewJob {
+                    tenant: " ".into(),
+                    ..job()
+                },
+                false,
+            ),
+            (
+                "long key",
+                NewJob {
+                    idempotency_key: "k".repeat(201),
+                    ..job()
+                },
+                false,
+            ),
+            (
+                "upper-case sha",
+                NewJob {
+                    model_sha256: "A".repeat(64),
+                    ..job()
+                },
+                false,
+            ),
+            (
+                "short sha",
+                NewJob {
+                    model_sha256: "a".repeat(63),
+                    ..job()
+                },
+                false,
+            ),
+            (
+                "no format",
+                NewJob {
+                    format: String::new(),
+                    ..job()
+                },
+                false,
+            ),
+            (
+                "huge count",
+                NewJob {
+                    triangles: u64::MAX,
+                    ..job()
+                },
+                false,
+            ),
         ];
         for (name, j, ok) in cases {
             assert_eq!(validate(&j).is_ok(), ok, "{name}");
@@ -150,7 +198,10 @@ mod tests {
     fn lanes_round_trip() {
         let lanes = vec![Lane::Small, Lane::Large];
         assert_eq!(parse_lanes(&lanes_text(&lanes)), lanes);
-        assert_eq!(parse_lanes("small, bogus,medium"), vec![Lane::Small, Lane::Medium]);
+        assert_eq!(
+            parse_lanes("small, bogus,medium"),
+            vec![Lane::Small, Lane::Medium]
+        );
         assert!(parse_lanes("").is_empty());
     }
 }

@@ -161,7 +161,10 @@ pub(crate) fn list_jobs_sql(status: bool, tenant: bool, cursor: bool, offset: bo
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
     }
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${}", next()));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ${}",
+        next()
+    ));
     if offset {
         sql.push_str(&format!(" OFFSET ${}", next()));
     }
@@ -175,10 +178,22 @@ mod tests {
     #[test]
     fn listing_sql_numbers_placeholders_in_bind_order() {
         let cases = [
-            ((true, true, true, false), "WHERE status = $1 AND tenant = $2 AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5"),
-            ((true, false, false, false), "WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2"),
-            ((false, false, false, false), "FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1"),
-            ((false, true, false, true), "WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"),
+            (
+                (true, true, true, false),
+                "WHERE status = $1 AND tenant = $2 AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5",
+            ),
+            (
+                (true, false, false, false),
+                "WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            ),
+            (
+                (false, false, false, false),
+                "FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1",
+            ),
+            (
+                (false, true, false, true),
+                "WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+            ),
         ];
         for ((s, t, c, o), tail) in cases {
             let sql = list_jobs_sql(s, t, c, o);

@@ -14,7 +14,9 @@ pub fn admin_url() -> String {
 
 /// `admin` with its database name replaced by `db`.
 pub fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
     let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
     match query {
         Some(q) => format!("{root}/{db}?{q}"),
@@ -38,11 +40,16 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let Some(db) = self.pg_database.take() else { return };
+        let Some(db) = self.pg_database.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
         let admin = admin_url();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
