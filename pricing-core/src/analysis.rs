@@ -109,7 +109,11 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
 
 /// Like [`load`], but binary STL is decoded as it is read, so memory holds the mesh and never the file.
 /// Other formats are read into memory first (bounded by `limits.max_bytes`).
-pub fn load_stream<R: Read>(reader: &mut R, len: u64, opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
+pub fn load_stream<R: Read>(
+    reader: &mut R,
+    len: u64,
+    opts: &AnalyzeOptions,
+) -> Result<Loaded, ParseError> {
     if len == 0 {
         return Err(ParseError::Empty);
     }
@@ -130,7 +134,13 @@ pub fn load_stream<R: Read>(reader: &mut R, len: u64, opts: &AnalyzeOptions) -> 
     reader
         .take(opts.limits.max_bytes)
         .read_to_end(&mut bytes)
-        .map_err(|e| ParseError::malformed(format.unwrap_or(Format::StlBinary), None, format!("read failed: {e}")))?;
+        .map_err(|e| {
+            ParseError::malformed(
+                format.unwrap_or(Format::StlBinary),
+                None,
+                format!("read failed: {e}"),
+            )
+        })?;
     load(&bytes, opts)
 }
 
@@ -141,7 +151,13 @@ fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize, ParseErr
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ParseError::malformed(Format::StlBinary, None, format!("read failed: {e}"))),
+            Err(e) => {
+                return Err(ParseError::malformed(
+                    Format::StlBinary,
+                    None,
+                    format!("read failed: {e}"),
+                ));
+            }
         }
     }
     Ok(got)
@@ -159,7 +175,10 @@ fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loade
         (None, false) => {
             let (u, doubt) = units::infer(measure::bbox(&mesh).max_extent());
             if let Some(message) = doubt {
-                warnings.push(Warning { code: "units_uncertain", message });
+                warnings.push(Warning {
+                    code: "units_uncertain",
+                    message,
+                });
             }
             (u, UnitsSource::Inferred)
         }
@@ -170,7 +189,14 @@ fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loade
             *p = p.map(|x| x * scale);
         }
     }
-    Ok(Loaded { format, mesh, units, units_source, weld, warnings })
+    Ok(Loaded {
+        format,
+        mesh,
+        units,
+        units_source,
+        weld,
+        warnings,
+    })
 }
 
 /// Measure a loaded mesh.
@@ -185,44 +211,62 @@ pub fn measure(loaded: &Loaded) -> Analysis {
     } else {
         vec![(totals, bbox)]
     };
-    let (shell_details, nesting_checked) = shells::classify(mesh, &topo.triangle_shell, &per_shell, &topo.shells);
+    let (shell_details, nesting_checked) =
+        shells::classify(mesh, &topo.triangle_shell, &per_shell, &topo.shells);
 
     let mut warnings = loaded.warnings.clone();
     let watertight = topo.watertight();
     let count = |k: ShellKind| shell_details.iter().filter(|s| s.kind == k).count();
     let inverted_shells = count(ShellKind::Inverted);
     let nested = count(ShellKind::Nested);
-    let overlapping = shell_details.iter().filter(|s| !s.overlaps.is_empty()).count();
+    let overlapping = shell_details
+        .iter()
+        .filter(|s| !s.overlaps.is_empty())
+        .count();
     let inverted = totals.volume < 0.0 || inverted_shells > 0;
 
     if loaded.weld.degenerate_dropped > 0 {
         warnings.push(Warning {
             code: "degenerate_triangles",
-            message: format!("{} degenerate triangles were dropped", loaded.weld.degenerate_dropped),
+            message: format!(
+                "{} degenerate triangles were dropped",
+                loaded.weld.degenerate_dropped
+            ),
         });
     }
     if topo.boundary_edges > 0 {
         warnings.push(Warning {
             code: "open_mesh",
-            message: format!("the surface has {} boundary edges (holes); the volume is not reliable", topo.boundary_edges),
+            message: format!(
+                "the surface has {} boundary edges (holes); the volume is not reliable",
+                topo.boundary_edges
+            ),
         });
     }
     if topo.non_manifold_edges > 0 {
         warnings.push(Warning {
             code: "non_manifold",
-            message: format!("{} edges are shared by more than two faces", topo.non_manifold_edges),
+            message: format!(
+                "{} edges are shared by more than two faces",
+                topo.non_manifold_edges
+            ),
         });
     }
     if topo.inconsistent_edges > 0 {
         warnings.push(Warning {
             code: "inconsistent_orientation",
-            message: format!("{} edges join faces that disagree about inside and outside", topo.inconsistent_edges),
+            message: format!(
+                "{} edges join faces that disagree about inside and outside",
+                topo.inconsistent_edges
+            ),
         });
     }
     if inverted {
         warnings.push(Warning {
             code: "inverted",
-            message: "faces point inwards (the model is inside out); the volume is reported as negative".into(),
+            message:
+                "faces point inwards (the model is inside out); the volume is reported as negative"
+                    .into(),
         });
     }
     if nested > 0 {
@@ -234,13 +278,18 @@ pub fn measure(loaded: &Loaded) -> Analysis {
     if overlapping > 0 {
         warnings.push(Warning {
             code: "overlapping_shells",
-            message: format!("{overlapping} bodies intersect each other; their shared volume is counted twice"),
+            message: format!(
+                "{overlapping} bodies intersect each other; their shared volume is counted twice"
+            ),
         });
     }
     if !nesting_checked {
         warnings.push(Warning {
             code: "too_many_shells",
-            message: format!("{} separate bodies: nesting and overlap were not checked", shell_details.len()),
+            message: format!(
+                "{} separate bodies: nesting and overlap were not checked",
+                shell_details.len()
+            ),
         });
     }
 
@@ -262,7 +311,11 @@ pub fn measure(loaded: &Loaded) -> Analysis {
         boundary_edges: topo.boundary_edges,
         non_manifold_edges: topo.non_manifold_edges,
         inconsistent_edges: topo.inconsistent_edges,
-        volume_reliable: watertight && !inverted && nested == 0 && overlapping == 0 && nesting_checked,
+        volume_reliable: watertight
+            && !inverted
+            && nested == 0
+            && overlapping == 0
+            && nesting_checked,
         shell_details,
         warnings,
     }

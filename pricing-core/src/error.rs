@@ -14,18 +14,32 @@ pub enum ParseError {
     #[error("{format} file is truncated: {detail}")]
     Truncated { format: Format, detail: String },
     #[error("{format} file is malformed{}: {detail}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-    Malformed { format: Format, line: Option<u64>, detail: String },
+    Malformed {
+        format: Format,
+        line: Option<u64>,
+        detail: String,
+    },
     #[error("{format} file has a vertex index out of range{}: {detail}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-    IndexOutOfRange { format: Format, line: Option<u64>, detail: String },
-    #[error("{format} file has a coordinate that is not a finite number (NaN or infinity) in triangle {triangle}")]
+    IndexOutOfRange {
+        format: Format,
+        line: Option<u64>,
+        detail: String,
+    },
+    #[error(
+        "{format} file has a coordinate that is not a finite number (NaN or infinity) in triangle {triangle}"
+    )]
     NonFinite { format: Format, triangle: u64 },
     #[error("{format} file is not valid UTF-8 text near byte {offset}")]
     BadUtf8 { format: Format, offset: u64 },
     #[error("glTF JSON is invalid: {0}")]
     Json(String),
-    #[error("glTF refers to an external file ({0}); upload a GLB or a .gltf with embedded data: buffers")]
+    #[error(
+        "glTF refers to an external file ({0}); upload a GLB or a .gltf with embedded data: buffers"
+    )]
     ExternalUri(String),
-    #[error("glTF requires extension {0}, which is not supported (export without Draco/meshopt compression)")]
+    #[error(
+        "glTF requires extension {0}, which is not supported (export without Draco/meshopt compression)"
+    )]
     UnsupportedExtension(String),
     #[error("the model has {found} triangles; the limit is {limit}")]
     TooManyTriangles { found: u64, limit: u64 },
@@ -56,10 +70,17 @@ impl ParseError {
     }
 
     pub(crate) fn malformed(format: Format, line: Option<u64>, detail: impl Into<String>) -> Self {
-        ParseError::Malformed { format, line, detail: detail.into() }
+        ParseError::Malformed {
+            format,
+            line,
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn truncated(format: Format, detail: impl Into<String>) -> Self {
-        ParseError::Truncated { format, detail: detail.into() }
+        ParseError::Truncated {
+            format,
+            detail: detail.into(),
+        }
     }
 }

@@ -117,7 +117,10 @@ pub fn resolve(hint: Option<FormatHint>, prefix: &[u8], total_len: u64) -> Optio
 
 fn skip_bom_and_space(b: &[u8]) -> &[u8] {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     &b[start..]
 }
 
@@ -132,7 +135,10 @@ fn looks_like_obj(text: &[u8]) -> bool {
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
-        let word_end = line.iter().position(|c| c.is_ascii_whitespace()).unwrap_or(line.len());
+        let word_end = line
+            .iter()
+            .position(|c| c.is_ascii_whitespace())
+            .unwrap_or(line.len());
         if !KEYWORDS.contains(&&line[..word_end]) {
             return false;
         }
@@ -164,14 +170,22 @@ mod tests {
             (b"solid ring\nfacet normal 0 0 1", Some(Format::StlAscii)),
             (b"solid\nendsolid\n", Some(Format::StlAscii)),
             (b"\r\n solid x\r\n", Some(Format::StlAscii)),
-            (b"# made by hand\nmtllib a.mtl\nv 1 2 3\n", Some(Format::Obj)),
+            (
+                b"# made by hand\nmtllib a.mtl\nv 1 2 3\n",
+                Some(Format::Obj),
+            ),
             (b"o ring\nv 0 0 0\n", Some(Format::Obj)),
             (b"hello world", None),
             (b"solidify", None),
             (b"", None),
         ];
         for (bytes, want) in cases {
-            assert_eq!(sniff(bytes, bytes.len() as u64), *want, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                sniff(bytes, bytes.len() as u64),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 
@@ -181,14 +195,23 @@ mod tests {
         assert_eq!(sniff(&file, file.len() as u64), Some(Format::StlBinary));
         let mut ascii_looking = file.clone();
         ascii_looking.push(b'\n');
-        assert_eq!(sniff(&ascii_looking, ascii_looking.len() as u64), Some(Format::StlAscii));
+        assert_eq!(
+            sniff(&ascii_looking, ascii_looking.len() as u64),
+            Some(Format::StlAscii)
+        );
     }
 
     #[test]
     fn hints_override_content() {
         let file = binary_stl(1, b"");
-        assert_eq!(resolve(Some(FormatHint::Stl), &file, file.len() as u64), Some(Format::StlBinary));
-        assert_eq!(resolve(Some("obj".parse().unwrap()), &file, file.len() as u64), Some(Format::Obj));
+        assert_eq!(
+            resolve(Some(FormatHint::Stl), &file, file.len() as u64),
+            Some(Format::StlBinary)
+        );
+        assert_eq!(
+            resolve(Some("obj".parse().unwrap()), &file, file.len() as u64),
+            Some(Format::Obj)
+        );
         assert!("ply".parse::<FormatHint>().is_err());
     }
 }

@@ -31,7 +31,9 @@ pub mod topology;
 pub mod units;
 pub mod weld;
 
-pub use analysis::{Analysis, AnalyzeOptions, Loaded, Warning, analyze, load, load_stream, measure};
+pub use analysis::{
+    Analysis, AnalyzeOptions, Loaded, Warning, analyze, load, load_stream, measure,
+};
 pub use error::ParseError;
 pub use format::{Format, FormatHint};
 pub use limits::Limits;

@@ -24,14 +24,20 @@ impl Default for Limits {
 impl Limits {
     pub(crate) fn check_bytes(&self, len: u64) -> Result<(), crate::ParseError> {
         if len > self.max_bytes {
-            return Err(crate::ParseError::TooLarge { found: len, limit: self.max_bytes });
+            return Err(crate::ParseError::TooLarge {
+                found: len,
+                limit: self.max_bytes,
+            });
         }
         Ok(())
     }
 
     pub(crate) fn check_triangles(&self, n: u64) -> Result<(), crate::ParseError> {
         if n > self.max_triangles {
-            return Err(crate::ParseError::TooManyTriangles { found: n, limit: self.max_triangles });
+            return Err(crate::ParseError::TooManyTriangles {
+                found: n,
+                limit: self.max_triangles,
+            });
         }
         Ok(())
     }

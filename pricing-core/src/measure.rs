@@ -19,7 +19,10 @@ pub struct Aabb {
 }
 
 impl Aabb {
-    pub const EMPTY: Aabb = Aabb { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
+    pub const EMPTY: Aabb = Aabb {
+        min: [f64::INFINITY; 3],
+        max: [f64::NEG_INFINITY; 3],
+    };
 
     pub fn include(&mut self, p: [f64; 3]) {
         for k in 0..3 {
@@ -83,13 +86,24 @@ pub fn integrals(mesh: &Mesh, origin: [f64; 3]) -> Integrals {
     let partials: Vec<Integrals> = mesh
         .triangles
         .par_chunks(CHUNK)
-        .map(|chunk| chunk.iter().fold(Integrals::default(), |acc, t| acc.add(triangle(mesh, *t, origin))))
+        .map(|chunk| {
+            chunk.iter().fold(Integrals::default(), |acc, t| {
+                acc.add(triangle(mesh, *t, origin))
+            })
+        })
         .collect();
-    partials.into_iter().fold(Integrals::default(), Integrals::add)
+    partials
+        .into_iter()
+        .fold(Integrals::default(), Integrals::add)
 }
 
 /// Integrals per shell, given each triangle's shell; sequential, in triangle order.
-pub fn shell_integrals(mesh: &Mesh, origin: [f64; 3], triangle_shell: &[u32], shells: usize) -> Vec<(Integrals, Aabb)> {
+pub fn shell_integrals(
+    mesh: &Mesh,
+    origin: [f64; 3],
+    triangle_shell: &[u32],
+    shells: usize,
+) -> Vec<(Integrals, Aabb)> {
     let mut out = vec![(Integrals::default(), Aabb::EMPTY); shells];
     for (t, &s) in mesh.triangles.iter().zip(triangle_shell) {
         let entry = &mut out[s as usize];
@@ -114,7 +128,11 @@ fn triangle(mesh: &Mesh, [a, b, c]: [u32; 3], o: [f64; 3]) -> Integrals {
     let (a, b, c) = (p(a), p(b), p(c));
     let volume = dot(a, cross(b, c)) / 6.0;
     let area = 0.5 * norm(cross(sub(b, a), sub(c, a)));
-    Integrals { volume, area, moment: [0, 1, 2].map(|k| volume * (a[k] + b[k] + c[k]) / 4.0) }
+    Integrals {
+        volume,
+        area,
+        moment: [0, 1, 2].map(|k| volume * (a[k] + b[k] + c[k]) / 4.0),
+    }
 }
 
 pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
@@ -122,7 +140,11 @@ pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
 }
 
 pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
@@ -141,12 +163,28 @@ mod tests {
         let p = |x: f64, y: f64, z: f64| [at[0] + x * size, at[1] + y * size, at[2] + z * size];
         Mesh {
             positions: vec![
-                p(0., 0., 0.), p(1., 0., 0.), p(1., 1., 0.), p(0., 1., 0.),
-                p(0., 0., 1.), p(1., 0., 1.), p(1., 1., 1.), p(0., 1., 1.),
+                p(0., 0., 0.),
+                p(1., 0., 0.),
+                p(1., 1., 0.),
+                p(0., 1., 0.),
+                p(0., 0., 1.),
+                p(1., 0., 1.),
+                p(1., 1., 1.),
+                p(0., 1., 1.),
             ],
             triangles: vec![
-                [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
-                [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
+                [0, 2, 1],
+                [0, 3, 2],
+                [4, 5, 6],
+                [4, 6, 7],
+                [0, 1, 5],
+                [0, 5, 4],
+                [1, 2, 6],
+                [1, 6, 5],
+                [2, 3, 7],
+                [2, 7, 6],
+                [3, 0, 4],
+                [3, 4, 7],
             ],
         }
     }
@@ -158,6 +196,9 @@ mod tests {
         let i = integrals(&m, b.center());
         assert_eq!(i.volume, 8.0);
         assert_eq!(i.area, 24.0);
-        assert_eq!(centroid(&i, b.center()), Some([1e6 + 1.0, -3e6 + 1.0, 7e5 + 1.0]));
+        assert_eq!(
+            centroid(&i, b.center()),
+            Some([1e6 + 1.0, -3e6 + 1.0, 7e5 + 1.0])
+        );
     }
 }

@@ -32,7 +32,11 @@ pub fn probe(bytes: &[u8], hint: Option<FormatHint>, limits: &Limits) -> Result<
         Format::Gltf | Format::Glb => formats::gltf::triangle_count(bytes, limits)?,
     };
     limits.check_triangles(triangles)?;
-    Ok(Probe { format, triangles, bytes: len })
+    Ok(Probe {
+        format,
+        triangles,
+        bytes: len,
+    })
 }
 
 #[cfg(test)]
@@ -51,13 +55,22 @@ mod tests {
     fn absurd_header_count_is_refused_without_allocating() {
         let mut file = vec![0u8; 84];
         file[80..84].copy_from_slice(&u32::MAX.to_le_bytes());
-        let err = probe(&file, Some(FormatHint::Exact(Format::StlBinary)), &Limits::default()).unwrap_err();
+        let err = probe(
+            &file,
+            Some(FormatHint::Exact(Format::StlBinary)),
+            &Limits::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "truncated_file");
     }
 
     #[test]
     fn obj_ngons_count_as_fans() {
-        let obj = b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 2 0\nf 1 2 3 4\nf 1 2 3\n  f 1 2 3 4 5\n";
-        assert_eq!(probe(obj, None, &Limits::default()).unwrap().triangles, 2 + 1 + 3);
+        let obj =
+            b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 2 0\nf 1 2 3 4\nf 1 2 3\n  f 1 2 3 4 5\n";
+        assert_eq!(
+            probe(obj, None, &Limits::default()).unwrap().triangles,
+            2 + 1 + 3
+        );
     }
 }

@@ -48,7 +48,11 @@ pub fn classify(
         .iter()
         .zip(topology)
         .map(|((i, b), t)| ShellReport {
-            kind: if i.volume < 0.0 { ShellKind::Inverted } else { ShellKind::Solid },
+            kind: if i.volume < 0.0 {
+                ShellKind::Inverted
+            } else {
+                ShellKind::Solid
+            },
             triangles: t.triangles,
             volume_mm3: i.volume,
             area_mm2: i.area,
@@ -83,7 +87,11 @@ pub fn classify(
             if !inside(mesh, &by_shell[outer], sample(inner)) {
                 continue;
             }
-            kinds[inner] = if reports[inner].volume_mm3 < 0.0 { ShellKind::Cavity } else { ShellKind::Nested };
+            kinds[inner] = if reports[inner].volume_mm3 < 0.0 {
+                ShellKind::Cavity
+            } else {
+                ShellKind::Nested
+            };
         }
     }
     for a in 0..n {
@@ -92,8 +100,14 @@ pub fn classify(
             if !both_solid || !reports[a].bbox_mm.overlaps(&reports[b].bbox_mm) {
                 continue;
             }
-            let a_in_b = by_shell[a].iter().flatten().any(|&v| inside(mesh, &by_shell[b], mesh.positions[v as usize]));
-            let b_in_a = by_shell[b].iter().flatten().any(|&v| inside(mesh, &by_shell[a], mesh.positions[v as usize]));
+            let a_in_b = by_shell[a]
+                .iter()
+                .flatten()
+                .any(|&v| inside(mesh, &by_shell[b], mesh.positions[v as usize]));
+            let b_in_a = by_shell[b]
+                .iter()
+                .flatten()
+                .any(|&v| inside(mesh, &by_shell[a], mesh.positions[v as usize]));
             if a_in_b || b_in_a {
                 reports[a].overlaps.push(b);
                 reports[b].overlaps.push(a);
@@ -109,7 +123,11 @@ pub fn classify(
 /// Point-in-closed-surface by ray parity. The ray direction is deliberately skewed so it is unlikely to
 /// pass exactly through an edge or vertex of axis-aligned geometry.
 fn inside(mesh: &Mesh, triangles: &[[u32; 3]], p: [f64; 3]) -> bool {
-    const DIR: [f64; 3] = [0.573_257_428_132_8, 0.577_350_269_189_6, 0.581_386_473_117_5];
+    const DIR: [f64; 3] = [
+        0.573_257_428_132_8,
+        0.577_350_269_189_6,
+        0.581_386_473_117_5,
+    ];
     let mut crossings = 0u32;
     for t in triangles {
         let [a, b, c] = t.map(|i| mesh.positions[i as usize]);

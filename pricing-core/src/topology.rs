@@ -159,7 +159,11 @@ fn shells(mesh: &Mesh) -> (Vec<u32>, Vec<u32>, usize) {
     let vertex_shell = (0..n as u32)
         .map(|v| {
             let r = find(&mut parent, v) as usize;
-            if root_shell[r] == UNSET { 0 } else { root_shell[r] }
+            if root_shell[r] == UNSET {
+                0
+            } else {
+                root_shell[r]
+            }
         })
         .collect();
     (vertex_shell, triangle_shell, count as usize)
@@ -175,13 +179,24 @@ mod tests {
     }
 
     fn mesh(triangles: Vec<[u32; 3]>, vertices: usize) -> Mesh {
-        Mesh { positions: vec![[0.0; 3]; vertices], triangles }
+        Mesh {
+            positions: vec![[0.0; 3]; vertices],
+            triangles,
+        }
     }
 
     #[test]
     fn closed_tetrahedron_is_watertight() {
         let t = analyze(&mesh(tetra(0), 4));
-        assert_eq!((t.edges, t.boundary_edges, t.non_manifold_edges, t.inconsistent_edges), (6, 0, 0, 0));
+        assert_eq!(
+            (
+                t.edges,
+                t.boundary_edges,
+                t.non_manifold_edges,
+                t.inconsistent_edges
+            ),
+            (6, 0, 0, 0)
+        );
         assert!(t.watertight());
         assert_eq!(t.shells.len(), 1);
     }

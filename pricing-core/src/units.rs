@@ -84,7 +84,9 @@ pub fn infer(extent: f64) -> (Units, Option<String>) {
     if (JEWELLERY_MIN_MM / 1000.0..JEWELLERY_MIN_MM / 10.0).contains(&extent) {
         return (
             Units::M,
-            Some(format!("the model is {extent:.4} units across, too small for millimetres; assumed metres")),
+            Some(format!(
+                "the model is {extent:.4} units across, too small for millimetres; assumed metres"
+            )),
         );
     }
     if (JEWELLERY_MIN_MM / 10.0..JEWELLERY_MIN_MM).contains(&extent) {
@@ -98,7 +100,9 @@ pub fn infer(extent: f64) -> (Units, Option<String>) {
     }
     (
         Units::Mm,
-        Some(format!("the model is {extent:.3} units across, outside the usual size of jewellery; assumed millimetres")),
+        Some(format!(
+            "the model is {extent:.3} units across, outside the usual size of jewellery; assumed millimetres"
+        )),
     )
 }
 
@@ -109,11 +113,11 @@ mod tests {
     #[test]
     fn inference_table() {
         let cases = [
-            (20.0, Units::Mm, false), // a ring in mm
-            (4.0, Units::Mm, false),  // an ear stud
+            (20.0, Units::Mm, false),  // a ring in mm
+            (4.0, Units::Mm, false),   // an ear stud
             (180.0, Units::Mm, false), // a necklace pendant with bail
-            (0.02, Units::M, true),   // the ring in metres
-            (2.0, Units::Cm, true),   // the ring in centimetres
+            (0.02, Units::M, true),    // the ring in metres
+            (2.0, Units::Cm, true),    // the ring in centimetres
             (0.0001, Units::Mm, true), // nonsense: keep mm and say so
             (5000.0, Units::Mm, true),
         ];

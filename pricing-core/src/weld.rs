@@ -128,7 +128,13 @@ mod tests {
         let (mesh, stats) = w.finish();
         assert_eq!(mesh.positions.len(), 4);
         assert_eq!(mesh.triangles, vec![[0, 1, 2], [1, 0, 3]]);
-        assert_eq!(stats, WeldStats { input_triangles: 3, degenerate_dropped: 1 });
+        assert_eq!(
+            stats,
+            WeldStats {
+                input_triangles: 3,
+                degenerate_dropped: 1
+            }
+        );
     }
 
     #[test]

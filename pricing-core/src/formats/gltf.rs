@@ -21,7 +21,12 @@ const MAX_NODE_INSTANCES: usize = 100_000;
 const MAX_DEPTH: usize = 64;
 
 type Mat4 = [[f64; 4]; 4];
-const IDENTITY: Mat4 = [[1., 0., 0., 0.], [0., 1., 0., 0.], [0., 0., 1., 0.], [0., 0., 0., 1.]];
+const IDENTITY: Mat4 = [
+    [1., 0., 0., 0.],
+    [0., 1., 0., 0.],
+    [0., 0., 1., 0.],
+    [0., 0., 0., 1.],
+];
 
 struct Container<'a> {
     json: &'a [u8],
@@ -72,7 +77,11 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<Forma
 
 fn split(bytes: &[u8]) -> Result<Container<'_>, ParseError> {
     if !bytes.starts_with(b"glTF") {
-        return Ok(Container { json: bytes, bin: None, format: Format::Gltf });
+        return Ok(Container {
+            json: bytes,
+            bin: None,
+            format: Format::Gltf,
+        });
     }
     let f = Format::Glb;
     let u32_at = |o: usize| -> Result<u32, ParseError> {
@@ -83,11 +92,21 @@ fn split(bytes: &[u8]) -> Result<Container<'_>, ParseError> {
     };
     let version = u32_at(4)?;
     if version != 2 {
-        return Err(ParseError::malformed(f, None, format!("GLB version {version}; only version 2 is supported")));
+        return Err(ParseError::malformed(
+            f,
+            None,
+            format!("GLB version {version}; only version 2 is supported"),
+        ));
     }
     let declared = u32_at(8)? as usize;
     if declared > bytes.len() {
-        return Err(ParseError::truncated(f, format!("the header declares {declared} bytes but the file has {}", bytes.len())));
+        return Err(ParseError::truncated(
+            f,
+            format!(
+                "the header declares {declared} bytes but the file has {}",
+                bytes.len()
+            ),
+        ));
     }
     let body = &bytes[..declared];
     let mut offset = 12usize;
@@ -109,18 +128,28 @@ fn split(bytes: &[u8]) -> Result<Container<'_>, ParseError> {
         offset = end;
     }
     let json = json.ok_or_else(|| ParseError::malformed(f, None, "the GLB has no JSON chunk"))?;
-    Ok(Container { json, bin, format: f })
+    Ok(Container {
+        json,
+        bin,
+        format: f,
+    })
 }
 
 /// Extensions that change nothing about geometry; a file may require them and still be measured.
 fn harmless_extension(name: &str) -> bool {
-    name.starts_with("KHR_materials_") || name == "KHR_texture_transform" || name == "KHR_lights_punctual"
+    name.starts_with("KHR_materials_")
+        || name == "KHR_texture_transform"
+        || name == "KHR_lights_punctual"
 }
 
 fn document(json: &[u8]) -> Result<gltf::Document, ParseError> {
     let mut root: gltf::json::Root =
         gltf::json::deserialize::from_slice(json).map_err(|e| ParseError::Json(e.to_string()))?;
-    if let Some(ext) = root.extensions_required.iter().find(|e| !harmless_extension(e)) {
+    if let Some(ext) = root
+        .extensions_required
+        .iter()
+        .find(|e| !harmless_extension(e))
+    {
         return Err(ParseError::UnsupportedExtension(ext.clone()));
     }
     root.extensions_required.clear();
@@ -135,15 +164,20 @@ fn load_buffers<'a>(
     let mut out = Vec::new();
     for buffer in doc.buffers() {
         let data: Cow<'a, [u8]> = match buffer.source() {
-            gltf::buffer::Source::Bin => Cow::Borrowed(
-                bin.ok_or_else(|| ParseError::malformed(Format::Glb, None, "a buffer refers to a missing BIN chunk"))?,
-            ),
+            gltf::buffer::Source::Bin => Cow::Borrowed(bin.ok_or_else(|| {
+                ParseError::malformed(Format::Glb, None, "a buffer refers to a missing BIN chunk")
+            })?),
             gltf::buffer::Source::Uri(uri) => Cow::Owned(decode_data_uri(uri, limits)?),
         };
         if data.len() < buffer.length() {
             return Err(ParseError::truncated(
                 Format::Gltf,
-                format!("buffer {} declares {} bytes but holds {}", buffer.index(), buffer.length(), data.len()),
+                format!(
+                    "buffer {} declares {} bytes but holds {}",
+                    buffer.index(),
+                    buffer.length(),
+                    data.len()
+                ),
             ));
         }
         out.push(data);
@@ -160,15 +194,28 @@ fn decode_data_uri(uri: &str, limits: &Limits) -> Result<Vec<u8>, ParseError> {
         .split_once(',')
         .ok_or_else(|| ParseError::malformed(Format::Gltf, None, "a data: URI has no comma"))?;
     if !meta.ends_with(";base64") {
-        return Err(ParseError::malformed(Format::Gltf, None, "only base64 data: URIs are supported"));
+        return Err(ParseError::malformed(
+            Format::Gltf,
+            None,
+            "only base64 data: URIs are supported",
+        ));
     }
     let decoded_len = (payload.len() as u64 / 4) * 3;
     if decoded_len > limits.max_data_uri_bytes {
-        return Err(ParseError::TooLarge { found: decoded_len, limit: limits.max_data_uri_bytes });
+        return Err(ParseError::TooLarge {
+            found: decoded_len,
+            limit: limits.max_data_uri_bytes,
+        });
     }
     base64::engine::general_purpose::STANDARD
         .decode(payload)
-        .map_err(|e| ParseError::malformed(Format::Gltf, None, format!("a data: URI is not valid base64: {e}")))
+        .map_err(|e| {
+            ParseError::malformed(
+                Format::Gltf,
+                None,
+                format!("a data: URI is not valid base64: {e}"),
+            )
+        })
 }
 
 /// Every mesh placed in the scene, with its world transform. Uses the default scene, else the first, else
@@ -186,13 +233,16 @@ fn instances(doc: &gltf::Document) -> Result<Vec<(gltf::Mesh<'_>, Mat4)>, ParseE
             doc.nodes().filter(|n| !is_child[n.index()]).collect()
         }
     };
-    let mut stack: Vec<(gltf::Node<'_>, Mat4, usize)> = roots.into_iter().map(|n| (n, IDENTITY, 0)).collect();
+    let mut stack: Vec<(gltf::Node<'_>, Mat4, usize)> =
+        roots.into_iter().map(|n| (n, IDENTITY, 0)).collect();
     let mut out = Vec::new();
     let mut visited = 0usize;
     while let Some((node, parent, depth)) = stack.pop() {
         visited += 1;
         if visited > MAX_NODE_INSTANCES || depth > MAX_DEPTH {
-            return Err(ParseError::Json("the node hierarchy is cyclic or too large".into()));
+            return Err(ParseError::Json(
+                "the node hierarchy is cyclic or too large".into(),
+            ));
         }
         let local = node.transform().matrix().map(|col| col.map(|x| x as f64));
         let world = multiply(&parent, &local);
@@ -230,16 +280,23 @@ fn read_primitive(
         .get(&gltf::Semantic::Positions)
         .ok_or_else(|| ParseError::Json(format!("mesh primitive {} has no POSITION", p.index())))?;
     if positions.data_type() != DataType::F32 || positions.dimensions() != Dimensions::Vec3 {
-        return Err(ParseError::Json("POSITION must be FLOAT VEC3 (quantized positions are not supported)".into()));
+        return Err(ParseError::Json(
+            "POSITION must be FLOAT VEC3 (quantized positions are not supported)".into(),
+        ));
     }
     let pos = ElementReader::new(&positions, buffers)?;
     let mut welded = Vec::with_capacity(pos.count);
     for i in 0..pos.count {
         let b = pos.element(i);
-        let f = |k: usize| f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]) as f64;
+        let f = |k: usize| {
+            f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]) as f64
+        };
         let local = [f(0), f(1), f(2)];
         if local.iter().any(|x| !x.is_finite()) {
-            return Err(ParseError::NonFinite { format: Format::Gltf, triangle: i as u64 / 3 });
+            return Err(ParseError::NonFinite {
+                format: Format::Gltf,
+                triangle: i as u64 / 3,
+            });
         }
         welded.push(welder.vertex(transform_point(world, local)));
     }
@@ -255,17 +312,24 @@ fn read_primitive(
                 DataType::U8 => |b| b[0] as u32,
                 DataType::U16 => |b| u16::from_le_bytes([b[0], b[1]]) as u32,
                 DataType::U32 => |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                other => return Err(ParseError::Json(format!("indices of type {other:?} are not allowed"))),
+                other => {
+                    return Err(ParseError::Json(format!(
+                        "indices of type {other:?} are not allowed"
+                    )));
+                }
             };
             (0..r.count).map(|i| read(r.element(i))).collect()
         }
     };
     let lookup = |i: u32| -> Result<u32, ParseError> {
-        welded.get(i as usize).copied().ok_or_else(|| ParseError::IndexOutOfRange {
-            format: Format::Gltf,
-            line: None,
-            detail: format!("index {i} but the primitive has {} vertices", welded.len()),
-        })
+        welded
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| ParseError::IndexOutOfRange {
+                format: Format::Gltf,
+                line: None,
+                detail: format!("index {i} but the primitive has {} vertices", welded.len()),
+            })
     };
     let mut emit = |a: u32, b: u32, c: u32| -> Result<(), ParseError> {
         let t = [lookup(a)?, lookup(b)?, lookup(c)?];
@@ -314,15 +378,23 @@ impl<'b> ElementReader<'b> {
             return Err(bad("sparse accessors are not supported"));
         }
         let view = acc.view().ok_or_else(|| bad("has no buffer view"))?;
-        let data: &[u8] = buffers.get(view.buffer().index()).ok_or_else(|| bad("refers to a missing buffer"))?;
+        let data: &[u8] = buffers
+            .get(view.buffer().index())
+            .ok_or_else(|| bad("refers to a missing buffer"))?;
         let size = acc.size();
         let stride = view.stride().unwrap_or(size);
         if stride < size {
             return Err(bad("byteStride is smaller than an element"));
         }
         let count = acc.count();
-        let view_end = view.offset().checked_add(view.length()).ok_or_else(|| bad("view overflows"))?;
-        let start = view.offset().checked_add(acc.offset()).ok_or_else(|| bad("offset overflows"))?;
+        let view_end = view
+            .offset()
+            .checked_add(view.length())
+            .ok_or_else(|| bad("view overflows"))?;
+        let start = view
+            .offset()
+            .checked_add(acc.offset())
+            .ok_or_else(|| bad("offset overflows"))?;
         if count > 0 {
             let last_end = (count - 1)
                 .checked_mul(stride)
@@ -330,10 +402,19 @@ impl<'b> ElementReader<'b> {
                 .and_then(|x| x.checked_add(size))
                 .ok_or_else(|| bad("extent overflows"))?;
             if last_end > view_end || view_end > data.len() {
-                return Err(ParseError::truncated(Format::Gltf, format!("accessor {} reads past its buffer", acc.index())));
+                return Err(ParseError::truncated(
+                    Format::Gltf,
+                    format!("accessor {} reads past its buffer", acc.index()),
+                ));
             }
         }
-        Ok(ElementReader { data, start, stride, size, count })
+        Ok(ElementReader {
+            data,
+            start,
+            stride,
+            size,
+            count,
+        })
     }
 
     fn element(&self, i: usize) -> &'b [u8] {
@@ -362,6 +443,7 @@ fn transform_point(m: &Mat4, p: [f64; 3]) -> [f64; 3] {
 }
 
 fn determinant3(m: &Mat4) -> f64 {
-    m[0][0] * (m[1][1] * m[2][2] - m[2][1] * m[1][2]) - m[1][0] * (m[0][1] * m[2][2] - m[2][1] * m[0][2])
+    m[0][0] * (m[1][1] * m[2][2] - m[2][1] * m[1][2])
+        - m[1][0] * (m[0][1] * m[2][2] - m[2][1] * m[0][2])
         + m[2][0] * (m[0][1] * m[1][2] - m[1][1] * m[0][2])
 }

@@ -35,7 +35,10 @@ pub fn triangle_count(bytes: &[u8]) -> u64 {
 
 pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), ParseError> {
     if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(ParseError::BadUtf8 { format: F, offset: e.valid_up_to() as u64 });
+        return Err(ParseError::BadUtf8 {
+            format: F,
+            offset: e.valid_up_to() as u64,
+        });
     }
     limits.check_triangles(triangle_count(bytes))?;
 
@@ -47,21 +50,35 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
     };
     let mut reader = bytes;
     // The material loader is where tobj would open `mtllib` files; refusing here keeps uploads sealed.
-    let (models, _materials) = tobj::load_obj_buf(&mut reader, &options, |_| Err(tobj::LoadError::OpenFileFailed))
-        .map_err(map_error)?;
+    // tobj does unchecked index arithmetic (an absurd index overflows), so a fault inside it is caught and
+    // reported as a malformed file instead of taking the process down.
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tobj::load_obj_buf(&mut reader, &options, |_| {
+            Err(tobj::LoadError::OpenFileFailed)
+        })
+    }))
+    .map_err(|_| ParseError::malformed(F, None, "a face refers to an impossible vertex index"))?;
+    let (models, _materials) = loaded.map_err(map_error)?;
 
     let mut polygon = Vec::new();
     for (model_index, model) in models.iter().enumerate() {
         let mesh = &model.mesh;
         if mesh.positions.len() % 3 != 0 {
-            return Err(ParseError::malformed(F, None, format!("object {model_index} has a partial vertex")));
+            return Err(ParseError::malformed(
+                F,
+                None,
+                format!("object {model_index} has a partial vertex"),
+            ));
         }
         let vertex_count = mesh.positions.len() / 3;
         let mut welded = Vec::with_capacity(vertex_count);
         for (i, p) in mesh.positions.chunks_exact(3).enumerate() {
             let p = [p[0] as f64, p[1] as f64, p[2] as f64];
             if p.iter().any(|x| !x.is_finite()) {
-                return Err(ParseError::NonFinite { format: F, triangle: i as u64 });
+                return Err(ParseError::NonFinite {
+                    format: F,
+                    triangle: i as u64,
+                });
             }
             welded.push(welder.vertex(p));
         }
@@ -78,11 +95,13 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
             next += arity;
             polygon.clear();
             for &i in face {
-                let w = *welded.get(i as usize).ok_or_else(|| ParseError::IndexOutOfRange {
-                    format: F,
-                    line: None,
-                    detail: format!("vertex {} of {vertex_count}", i as u64 + 1),
-                })?;
+                let w = *welded
+                    .get(i as usize)
+                    .ok_or_else(|| ParseError::IndexOutOfRange {
+                        format: F,
+                        line: None,
+                        detail: format!("vertex {} of {vertex_count}", i as u64 + 1),
+                    })?;
                 polygon.push(w);
             }
             emit_polygon(&polygon, welder);
@@ -117,6 +136,9 @@ fn map_error(e: tobj::LoadError) -> ParseError {
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {
-    let i = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     &b[i..]
 }

@@ -15,7 +15,8 @@ const F: Format = Format::StlAscii;
 
 /// Triangles in the file, counted as `endloop` keywords in one memchr-speed pass (no parsing).
 pub fn triangle_count(bytes: &[u8]) -> u64 {
-    (memmem::find_iter(bytes, b"endloop").count() + memmem::find_iter(bytes, b"ENDLOOP").count()) as u64
+    (memmem::find_iter(bytes, b"endloop").count() + memmem::find_iter(bytes, b"ENDLOOP").count())
+        as u64
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,8 +41,12 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
         line_no += 1;
         let line_offset = offset;
         offset += raw.len() + 1;
-        let mut words = raw.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty());
-        let Some(keyword) = words.next() else { continue };
+        let mut words = raw
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|w| !w.is_empty());
+        let Some(keyword) = words.next() else {
+            continue;
+        };
         let is = |k: &str| keyword.eq_ignore_ascii_case(k.as_bytes());
         let bad = |what: &str| ParseError::malformed(F, Some(line_no), what.to_owned());
 
@@ -61,7 +66,9 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
                     return Err(bad("a facet has more than three vertices"));
                 }
                 for axis in 0..3 {
-                    let word = words.next().ok_or_else(|| bad("a vertex needs three coordinates"))?;
+                    let word = words
+                        .next()
+                        .ok_or_else(|| bad("a vertex needs three coordinates"))?;
                     corners[corner][axis] = parse_f32(word, line_no, line_offset)? as f64;
                 }
                 corner += 1;
@@ -72,7 +79,10 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
                     return Err(bad(&format!("a facet has {corner} vertices; expected 3")));
                 }
                 if corners.iter().flatten().any(|x| !x.is_finite()) {
-                    return Err(ParseError::NonFinite { format: F, triangle });
+                    return Err(ParseError::NonFinite {
+                        format: F,
+                        triangle,
+                    });
                 }
                 welder.corners(corners);
                 triangle += 1;

@@ -14,21 +14,28 @@ const RECORDS_PER_CHUNK: usize = 4096;
 /// The triangle count the header claims, checked against the real length. Constant time.
 pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> {
     if total_len < STL_HEADER_LEN || header.len() < STL_HEADER_LEN as usize {
-        return Err(ParseError::truncated(F, format!("{total_len} bytes is shorter than the 84-byte header")));
+        return Err(ParseError::truncated(
+            F,
+            format!("{total_len} bytes is shorter than the 84-byte header"),
+        ));
     }
     let n = u32::from_le_bytes([header[80], header[81], header[82], header[83]]) as u64;
     let expected = STL_HEADER_LEN + STL_RECORD_LEN * n;
     if expected > total_len {
         return Err(ParseError::truncated(
             F,
-            format!("the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"),
+            format!(
+                "the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"
+            ),
         ));
     }
     if expected < total_len {
         return Err(ParseError::malformed(
             F,
             None,
-            format!("the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"),
+            format!(
+                "the header declares {n} triangles ({expected} bytes) but the file has {total_len} bytes"
+            ),
         ));
     }
     Ok(n)
@@ -36,7 +43,12 @@ pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> 
 
 /// Parse from any reader; `total_len` is the size of the whole input (needed to validate the count before
 /// anything is allocated for it).
-pub fn parse<R: Read>(reader: &mut R, total_len: u64, limits: &Limits, welder: &mut Welder) -> Result<(), ParseError> {
+pub fn parse<R: Read>(
+    reader: &mut R,
+    total_len: u64,
+    limits: &Limits,
+    welder: &mut Welder,
+) -> Result<(), ParseError> {
     let mut header = [0u8; STL_HEADER_LEN as usize];
     read_exact(reader, &mut header)?;
     let n = triangle_count(&header, total_len)?;
@@ -52,7 +64,10 @@ pub fn parse<R: Read>(reader: &mut R, total_len: u64, limits: &Limits, welder: &
         for record in chunk.chunks_exact(STL_RECORD_LEN as usize) {
             let corners = decode_record(record);
             if corners.iter().flatten().any(|x| !x.is_finite()) {
-                return Err(ParseError::NonFinite { format: F, triangle: index });
+                return Err(ParseError::NonFinite {
+                    format: F,
+                    triangle: index,
+                });
             }
             welder.corners(corners);
             index += 1;
@@ -73,7 +88,9 @@ fn decode_record(record: &[u8]) -> [[f64; 3]; 3] {
 
 fn read_exact<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<(), ParseError> {
     reader.read_exact(buf).map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => ParseError::truncated(F, "the file ends inside a triangle record"),
+        std::io::ErrorKind::UnexpectedEof => {
+            ParseError::truncated(F, "the file ends inside a triangle record")
+        }
         _ => ParseError::malformed(F, None, format!("read failed: {e}")),
     })
 }

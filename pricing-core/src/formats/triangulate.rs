@@ -25,7 +25,11 @@ pub fn triangulate(corners: &[[f64; 3]]) -> Vec<[usize; 3]> {
         guard += 1;
         let m = remaining.len();
         let ear = (0..m).find(|&i| {
-            let (a, b, c) = (remaining[(i + m - 1) % m], remaining[i], remaining[(i + 1) % m]);
+            let (a, b, c) = (
+                remaining[(i + m - 1) % m],
+                remaining[i],
+                remaining[(i + 1) % m],
+            );
             let turn = sign * cross(pts[a], pts[b], pts[c]);
             turn > 0.0
                 && remaining
@@ -34,7 +38,11 @@ pub fn triangulate(corners: &[[f64; 3]]) -> Vec<[usize; 3]> {
                     .all(|&p| !inside_or_on(pts[p], pts[a], pts[b], pts[c], sign))
         });
         let i = ear.unwrap_or(0);
-        let (a, b, c) = (remaining[(i + m - 1) % m], remaining[i], remaining[(i + 1) % m]);
+        let (a, b, c) = (
+            remaining[(i + m - 1) % m],
+            remaining[i],
+            remaining[(i + 1) % m],
+        );
         out.push([a, b, c]);
         remaining.remove(i);
     }
@@ -90,7 +98,14 @@ mod tests {
     #[test]
     fn concave_l_shape_keeps_its_area_and_winding() {
         // An L: 2x2 square minus its top-right 1x1 corner; area 3, counter-clockwise.
-        let l = [[0., 0., 0.], [2., 0., 0.], [2., 1., 0.], [1., 1., 0.], [1., 2., 0.], [0., 2., 0.]];
+        let l = [
+            [0., 0., 0.],
+            [2., 0., 0.],
+            [2., 1., 0.],
+            [1., 1., 0.],
+            [1., 2., 0.],
+            [0., 2., 0.],
+        ];
         let tris = triangulate(&l);
         assert_eq!(tris.len(), 4);
         assert!((area(&l, &tris) - 3.0).abs() < 1e-12);

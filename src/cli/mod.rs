@@ -1,0 +1,31 @@
+//! Subcommands of `pricing`.
+
+mod analyze;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub const EXIT_INTERNAL: u8 = 1;
+/// The input could not be read or is not a valid model.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "pricing", version, about = "Alexandrite 3D-model pricing: analyze, quote, and run the cluster roles")]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure a model: volume, area, bounding box, shells, watertightness.
+    Analyze(analyze::AnalyzeArgs),
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Analyze(a) => analyze::run(a),
+    }
+}
