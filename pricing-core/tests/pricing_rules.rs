@@ -31,7 +31,10 @@ fn shipped_rules_parse_and_record_version_and_hash_of_the_exact_bytes() {
     let rules = shipped();
     assert_eq!(rules.version(), "2026.11.1");
     assert_eq!(rules.currency(), "EUR");
-    assert_eq!(rules.content_hash(), hex::encode(Sha256::digest(SHIPPED_RULES_TOML.as_bytes())));
+    assert_eq!(
+        rules.content_hash(),
+        hex::encode(Sha256::digest(SHIPPED_RULES_TOML.as_bytes()))
+    );
     assert_eq!(rules.content_hash().len(), 64);
 
     // Same numbers, one more comment: same version, different hash (the hash is of the bytes).
@@ -45,15 +48,26 @@ fn shipped_rules_parse_and_record_version_and_hash_of_the_exact_bytes() {
 fn shipped_rules_cover_the_required_alloys_and_aliases() {
     let rules = shipped();
     let required = [
-        "au375y", "au375w", "au375r", "au585y", "au585w", "au585r", "au750y", "au750w", "au750r", "au999", "ag925",
-        "pt950", "pd500", "pd950",
+        "au375y", "au375w", "au375r", "au585y", "au585w", "au585r", "au750y", "au750w", "au750r",
+        "au999", "ag925", "pt950", "pd500", "pd950",
     ];
     for code in required {
-        let (canonical, _) = rules.resolve_alloy(code).unwrap_or_else(|| panic!("{code} missing"));
+        let (canonical, _) = rules
+            .resolve_alloy(code)
+            .unwrap_or_else(|| panic!("{code} missing"));
         assert_eq!(canonical, code);
     }
-    for (alias, target) in [("au750", "au750y"), ("au585", "au585y"), ("au375", "au375y"), ("AU750 ", "au750y")] {
-        assert_eq!(rules.resolve_alloy(alias).map(|(c, _)| c), Some(target), "{alias:?}");
+    for (alias, target) in [
+        ("au750", "au750y"),
+        ("au585", "au585y"),
+        ("au375", "au375y"),
+        ("AU750 ", "au750y"),
+    ] {
+        assert_eq!(
+            rules.resolve_alloy(alias).map(|(c, _)| c),
+            Some(target),
+            "{alias:?}"
+        );
     }
     assert!(rules.resolve_alloy("au800").is_none());
     for channel in Channel::ALL {
@@ -82,11 +96,18 @@ fn shipped_densities_are_the_published_chart_values() {
         ("pd950", 12.04, "estimate"),
         ("pd500", 11.23, "estimate"),
     ];
-    assert_eq!(rules.alloy_codes().count(), expected.len(), "every shipped alloy is pinned here");
+    assert_eq!(
+        rules.alloy_codes().count(),
+        expected.len(),
+        "every shipped alloy is pinned here"
+    );
     for (code, density, source) in expected {
         let (_, alloy) = rules.resolve_alloy(code).unwrap();
         assert_eq!(alloy.density_g_cm3, density, "{code}");
-        assert!(alloy.density_note.as_deref().unwrap_or("").contains(source), "{code} note names its source");
+        assert!(
+            alloy.density_note.as_deref().unwrap_or("").contains(source),
+            "{code} note names its source"
+        );
     }
 }
 
@@ -95,7 +116,11 @@ fn shipped_minimum_walls_follow_casting_practice() {
     let rules = shipped();
     for code in rules.alloy_codes() {
         let (_, alloy) = rules.resolve_alloy(code).unwrap();
-        assert!((0.6..=0.8).contains(&alloy.min_wall_mm), "{code}: {}", alloy.min_wall_mm);
+        assert!(
+            (0.6..=0.8).contains(&alloy.min_wall_mm),
+            "{code}: {}",
+            alloy.min_wall_mm
+        );
     }
 }
 
@@ -127,7 +152,10 @@ fn broken_toml_names_its_line() {
     let err = Rules::from_toml_str(&broken).unwrap_err();
     let expected = line_of(&broken, "currency = \"EUR", 0);
     assert_eq!(err.line(), Some(expected), "{err}");
-    assert!(err.to_string().contains(&format!("line {expected}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("line {expected}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -164,7 +192,11 @@ fn out_of_range_values_name_their_line_and_key_path() {
             (t, l, "currency")
         },
         {
-            let t = SHIPPED_RULES_TOML.replacen("hard_wall_fraction = 0.5", "hard_wall_fraction = 1.5", 1);
+            let t = SHIPPED_RULES_TOML.replacen(
+                "hard_wall_fraction = 0.5",
+                "hard_wall_fraction = 1.5",
+                1,
+            );
             let l = line_of(&t, "hard_wall_fraction = 1.5", 0);
             (t, l, "manufacturability.hard_wall_fraction")
         },
@@ -177,7 +209,10 @@ fn out_of_range_values_name_their_line_and_key_path() {
         }
         assert_eq!(err.line(), Some(line), "{err}");
         let message = err.to_string();
-        assert!(message.contains(&format!("line {line}")) && message.contains(path), "{message}");
+        assert!(
+            message.contains(&format!("line {line}")) && message.contains(path),
+            "{message}"
+        );
     }
 }
 
@@ -185,7 +220,11 @@ fn out_of_range_values_name_their_line_and_key_path() {
 fn unknown_enum_values_and_tables_are_refused_at_their_line() {
     let cases = [
         ("mode = \"half_even\"", "mode = \"half_down\"", "half_down"),
-        ("[channels.mes]", "[channels.wholesale]\nmargin_pct = \"10\"\n\n[channels.mes]", "wholesale"),
+        (
+            "[channels.mes]",
+            "[channels.wholesale]\nmargin_pct = \"10\"\n\n[channels.mes]",
+            "wholesale",
+        ),
     ];
     for (old, new, named) in cases {
         let text = SHIPPED_RULES_TOML.replacen(old, new, 1);

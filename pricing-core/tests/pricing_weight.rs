@@ -12,7 +12,10 @@ use rust_decimal::prelude::ToPrimitive;
 fn shipped_densities() -> Vec<(String, f64)> {
     let value: toml::Table = SHIPPED_RULES_TOML.parse().unwrap();
     let alloys = value["alloys"].as_table().unwrap();
-    alloys.iter().map(|(code, a)| (code.clone(), a["density_g_cm3"].as_float().unwrap())).collect()
+    alloys
+        .iter()
+        .map(|(code, a)| (code.clone(), a["density_g_cm3"].as_float().unwrap()))
+        .collect()
 }
 
 fn relative_error(got: f64, expected: f64) -> f64 {
@@ -37,7 +40,10 @@ fn metal_weight_of_the_torus_in_every_alloy() {
         // 1 cm³ = 1000 mm³, density in g/cm³; multiplied in another order than the implementation.
         let expected = density * (volume * 1e-3);
         let got = metal_weight_g(volume, density);
-        assert!(relative_error(got, expected) < 1e-9, "{code}: {got} vs {expected}");
+        assert!(
+            relative_error(got, expected) < 1e-9,
+            "{code}: {got} vs {expected}"
+        );
     }
 }
 
@@ -57,7 +63,10 @@ fn quoted_weight_of_the_torus_in_every_alloy_to_1e_9_relative() {
         assert_eq!(&entry.resolved_alloy, code);
         let expected = density * (facts.volume_mm3 * 1e-3);
         let got = entry.weight_g.expect("torus has volume").to_f64().unwrap();
-        assert!(relative_error(got, expected) < 1e-9, "{code}: {got} vs {expected}");
+        assert!(
+            relative_error(got, expected) < 1e-9,
+            "{code}: {got} vs {expected}"
+        );
     }
 }
 
@@ -71,6 +80,9 @@ fn shipped_rules_round_the_weight_to_the_milligram() {
         let weight = entry.weight_g.unwrap();
         assert_eq!(weight.scale(), 3, "{weight}");
         let expected = density * facts.volume_mm3 * 1e-3;
-        assert!((weight.to_f64().unwrap() - expected).abs() <= 0.0005, "{weight} vs {expected}");
+        assert!(
+            (weight.to_f64().unwrap() - expected).abs() <= 0.0005,
+            "{weight} vs {expected}"
+        );
     }
 }

@@ -6,7 +6,11 @@ use super::quote::{Reason, ReasonCode, Severity, Status};
 use super::rules::{Alloy, Limits};
 
 fn reason(code: ReasonCode, severity: Severity, message: String) -> Reason {
-    Reason { code, severity, message }
+    Reason {
+        code,
+        severity,
+        message,
+    }
 }
 
 fn dims(d: [f64; 3]) -> String {
@@ -91,7 +95,12 @@ pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &Limits) -> Vec<Re
 }
 
 /// Reasons specific to casting this model in `alloy`.
-pub(super) fn alloy_reasons(facts: &PricingFacts<'_>, code: &str, alloy: &Alloy, limits: &Limits) -> Vec<Reason> {
+pub(super) fn alloy_reasons(
+    facts: &PricingFacts<'_>,
+    code: &str,
+    alloy: &Alloy,
+    limits: &Limits,
+) -> Vec<Reason> {
     let mut out = Vec::new();
     let mut size = facts.size_mm();
     size.sort_by(|a, b| b.total_cmp(a));
@@ -153,5 +162,9 @@ pub(super) fn sort_reasons(reasons: &mut [Reason]) {
 }
 
 pub(super) fn status_of(reasons: &[Reason]) -> Status {
-    reasons.iter().map(|r| r.severity.status()).max().unwrap_or(Status::Priced)
+    reasons
+        .iter()
+        .map(|r| r.severity.status())
+        .max()
+        .unwrap_or(Status::Priced)
 }

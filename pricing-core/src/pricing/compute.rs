@@ -31,7 +31,9 @@ pub fn quote<S: AsRef<str>>(
 ) -> Result<Quote, QuoteError> {
     facts.check()?;
     if alloys.is_empty() {
-        return Err(QuoteError::NoAlloyRequested { known: rules.known_codes() });
+        return Err(QuoteError::NoAlloyRequested {
+            known: rules.known_codes(),
+        });
     }
     let resolved = alloys
         .iter()
@@ -50,14 +52,24 @@ pub fn quote<S: AsRef<str>>(
     let rounding = rules.rounding();
     let area_cm2 = mm2_to_cm2(facts.area_mm2, rules)?;
     let model = model_reasons(facts, rules.limits());
-    let strictest_wall = resolved.iter().map(|(_, _, a)| a.min_wall_mm).fold(0.0, f64::max);
+    let strictest_wall = resolved
+        .iter()
+        .map(|(_, _, a)| a.min_wall_mm)
+        .fold(0.0, f64::max);
 
     let mut entries = Vec::with_capacity(resolved.len());
     for (requested, code, alloy) in resolved {
-        let thin_area_mm2 = facts.thickness.map(|t| t.area_below(alloy.min_wall_mm));
+        // `+ 0.0` turns the empty sum's -0.0 into 0.0 so JSON never shows "-0.0".
+        let thin_area_mm2 = facts
+            .thickness
+            .map(|t| t.area_below(alloy.min_wall_mm) + 0.0);
         let weight_g = if facts.volume_mm3 > 0.0 {
             let w = metal_weight_g(facts.volume_mm3, alloy.density_g_cm3);
-            Some(from_f64(w, rounding.weight_decimals, rounding.mode).ok_or(QuoteError::OutOfRange { what: "metal weight" })?)
+            Some(from_f64(w, rounding.weight_decimals, rounding.mode).ok_or(
+                QuoteError::OutOfRange {
+                    what: "metal weight",
+                },
+            )?)
         } else {
             None
         };
@@ -80,7 +92,18 @@ pub fn quote<S: AsRef<str>>(
                 (lines, Some(total))
             }
         };
-        entries.push(alloy_entry(requested, code, alloy, rules, thin_area_mm2, weight_g, lines, total, status, reasons));
+        entries.push(alloy_entry(
+            requested,
+            code,
+            alloy,
+            rules,
+            thin_area_mm2,
+            weight_g,
+            lines,
+            total,
+            status,
+            reasons,
+        ));
     }
 
     Ok(Quote {
@@ -106,7 +129,7 @@ pub fn quote<S: AsRef<str>>(
             min_mm: finite(t.min_mm),
             p05_mm: finite(t.p05_mm),
             p50_mm: finite(t.p50_mm),
-            thin_area_mm2: t.area_below(strictest_wall),
+            thin_area_mm2: t.area_below(strictest_wall) + 0.0,
             thin_threshold_mm: strictest_wall,
             measured_area_fraction: t.measured_area_fraction(),
             unhit_faces: t.unhit_faces,
@@ -146,7 +169,8 @@ fn alloy_entry(
 }
 
 fn mm2_to_cm2(area_mm2: f64, rules: &Rules) -> Result<Decimal, QuoteError> {
-    let mm2 = from_f64(area_mm2, AREA_MM2_DECIMALS, rules.rounding().mode).ok_or(QuoteError::OutOfRange { what: "area" })?;
+    let mm2 = from_f64(area_mm2, AREA_MM2_DECIMALS, rules.rounding().mode)
+        .ok_or(QuoteError::OutOfRange { what: "area" })?;
     Ok(mm2 / Decimal::ONE_HUNDRED)
 }
 

@@ -7,10 +7,17 @@ use super::location::Location;
 pub enum RulesError {
     /// Not valid TOML, an unknown key (typo), a missing key or a value of the wrong type.
     #[error("pricing rules, {}: {message}", fmt_location(.location))]
-    Syntax { location: Option<Location>, message: String },
+    Syntax {
+        location: Option<Location>,
+        message: String,
+    },
     /// Well-formed, but a value is out of range or refers to something that does not exist.
     #[error("pricing rules, {}, `{path}`: {message}", fmt_location(.location))]
-    Invalid { location: Option<Location>, path: String, message: String },
+    Invalid {
+        location: Option<Location>,
+        path: String,
+        message: String,
+    },
 }
 
 impl RulesError {

@@ -36,14 +36,22 @@ impl PricingFacts<'_> {
 
     /// Refuses measurements no model can have: they mean a bug or corrupt input upstream.
     pub(super) fn check(&self) -> Result<(), QuoteError> {
-        let invalid = |field: &'static str, reason: &str| QuoteError::InvalidFacts { field, reason: reason.to_owned() };
+        let invalid = |field: &'static str, reason: &str| QuoteError::InvalidFacts {
+            field,
+            reason: reason.to_owned(),
+        };
         if !self.volume_mm3.is_finite() {
             return Err(invalid("volume_mm3", "not a finite number"));
         }
         if !self.area_mm2.is_finite() || self.area_mm2 < 0.0 {
             return Err(invalid("area_mm2", "not a finite number of 0 or more"));
         }
-        if self.bbox_min.iter().chain(&self.bbox_max).any(|x| !x.is_finite()) {
+        if self
+            .bbox_min
+            .iter()
+            .chain(&self.bbox_max)
+            .any(|x| !x.is_finite())
+        {
             return Err(invalid("bbox", "not finite (empty mesh?)"));
         }
         if (0..3).any(|i| self.bbox_min[i] > self.bbox_max[i]) {
@@ -74,13 +82,28 @@ mod tests {
         };
         assert_eq!(good.check(), Ok(()));
         let bad = [
-            PricingFacts { volume_mm3: f64::NAN, ..good },
-            PricingFacts { area_mm2: -1.0, ..good },
-            PricingFacts { bbox_min: [f64::INFINITY; 3], ..good },
-            PricingFacts { bbox_min: [2.0, 0.0, 0.0], ..good },
+            PricingFacts {
+                volume_mm3: f64::NAN,
+                ..good
+            },
+            PricingFacts {
+                area_mm2: -1.0,
+                ..good
+            },
+            PricingFacts {
+                bbox_min: [f64::INFINITY; 3],
+                ..good
+            },
+            PricingFacts {
+                bbox_min: [2.0, 0.0, 0.0],
+                ..good
+            },
         ];
         for facts in bad {
-            assert!(matches!(facts.check(), Err(QuoteError::InvalidFacts { .. })), "{facts:?}");
+            assert!(
+                matches!(facts.check(), Err(QuoteError::InvalidFacts { .. })),
+                "{facts:?}"
+            );
         }
     }
 }

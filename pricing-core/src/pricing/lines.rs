@@ -19,11 +19,15 @@ pub(super) struct PriceInputs {
 }
 
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal, QuoteError> {
-    a.checked_mul(b).ok_or(QuoteError::OutOfRange { what: "a price line" })
+    a.checked_mul(b).ok_or(QuoteError::OutOfRange {
+        what: "a price line",
+    })
 }
 
 fn add(a: Decimal, b: Decimal) -> Result<Decimal, QuoteError> {
-    a.checked_add(b).ok_or(QuoteError::OutOfRange { what: "a price line" })
+    a.checked_add(b).ok_or(QuoteError::OutOfRange {
+        what: "a price line",
+    })
 }
 
 fn sum(values: &[Decimal]) -> Result<Decimal, QuoteError> {
@@ -62,14 +66,21 @@ pub(super) fn price_lines(
     let labour = money(mul(alloy.labour_factor, labour_raw)?);
 
     let f = rules.finishing();
-    let finishing = money(mul(alloy.labour_factor, add(f.base, mul(inputs.area_cm2, f.per_cm2_surface)?)?)?);
+    let finishing = money(mul(
+        alloy.labour_factor,
+        add(f.base, mul(inputs.area_cm2, f.per_cm2_surface)?)?,
+    )?);
 
     let cost = sum(&[metal, casting, labour, finishing])?;
     let margin_pct = rules.margin_pct(channel);
     let margin = money(mul(cost, margin_pct)? / hundred);
 
     let mut lines = vec![
-        Line { kind: LineKind::Metal, amount: metal, detail: format!("{w} g × {price} {cur}/g") },
+        Line {
+            kind: LineKind::Metal,
+            amount: metal,
+            detail: format!("{w} g × {price} {cur}/g"),
+        },
         Line {
             kind: LineKind::CastingLoss,
             amount: casting,
@@ -117,4 +128,91 @@ pub(super) fn price_lines(
         total = minimum;
     }
     Ok((lines, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::rules::SHIPPED_RULES_TOML;
+
+    fn inputs(
+        weight_g: &str,
+        area_cm2: &str,
+        thin_area_cm2: &str,
+        shells: u64,
+        triangles: u64,
+    ) -> PriceInputs {
+        PriceInputs {
+            weight_g: weight_g.parse().unwrap(),
+            area_cm2: area_cm2.parse().unwrap(),
+            thin_area_cm2: thin_area_cm2.parse().unwrap(),
+            shells,
+            triangles,
+        }
+    }
+
+    fn amounts(
+        rules: &Rules,
+        alloy: &str,
+        i: &PriceInputs,
+        channel: Channel,
+    ) -> (Vec<String>, String) {
+        let (_, alloy) = rules.resolve_alloy(alloy).unwrap();
+        let (lines, total) = price_lines(rules, alloy, i, channel).unwrap();
+        (
+            lines.iter().map(|l| l.amount.to_string()).collect(),
+            total.to_string(),
+        )
+    }
+
+    /// Hand-computed with the shipped coefficients (see rules/default.toml).
+    #[test]
+    fn lines_match_hand_computation() {
+        let rules = Rules::default_shipped().unwrap();
+        // pt950: labour factor 1.4. Labour = 1.4 × (18 + 5 × 0.60 + 2 × 6 + 0.5 × 4 + 100 × 0.25) = 84.00
+        // (2 M triangles capped at 1 M). Finishing = 1.4 × (12 + 5 × 0.35) = 19.25. Metal 10 g × 46 = 460,
+        // casting 7.5 % = 34.50; cost 597.75.
+        let big = inputs("10.000", "5.0000", "0.5000", 3, 2_000_000);
+        let cases = [
+            // retail 45 %: 268.9875 -> 268.99
+            (
+                Channel::Retail,
+                ["460.00", "34.50", "84.00", "19.25", "268.99"],
+                "866.74",
+            ),
+            // partner 25 %: 149.4375 -> 149.44
+            (
+                Channel::Partner,
+                ["460.00", "34.50", "84.00", "19.25", "149.44"],
+                "747.19",
+            ),
+            (
+                Channel::Mes,
+                ["460.00", "34.50", "84.00", "19.25", "0.00"],
+                "597.75",
+            ),
+        ];
+        for (channel, lines, total) in cases {
+            assert_eq!(
+                amounts(&rules, "pt950", &big, channel),
+                (lines.map(String::from).to_vec(), total.into())
+            );
+        }
+    }
+
+    #[test]
+    fn ties_round_by_the_rules_mode() {
+        // 0.1 g × 1.65 = 0.165 exactly: a tie at the cent.
+        let tiny = inputs("0.100", "1.0000", "0", 1, 0);
+        for (mode, metal) in [("half_even", "0.16"), ("half_up", "0.17")] {
+            let text = SHIPPED_RULES_TOML.replacen(
+                "mode = \"half_even\"",
+                &format!("mode = \"{mode}\""),
+                1,
+            );
+            let rules = Rules::from_toml_str(&text).unwrap();
+            let (lines, _) = amounts(&rules, "ag925", &tiny, Channel::Mes);
+            assert_eq!(lines[0], metal, "{mode}");
+        }
+    }
 }

@@ -13,8 +13,8 @@
 //! Determinism: no clocks, no randomness, no hash-map iteration; f64 only for measured facts, every
 //! amount of money an exact `Decimal` rounded once per line with the rules' mode.
 
-mod checks;
 pub mod channel;
+mod checks;
 mod compute;
 pub mod error;
 pub mod facts;
@@ -31,6 +31,11 @@ pub use compute::{metal_weight_g, quote};
 pub use error::{QuoteError, RulesError};
 pub use facts::PricingFacts;
 pub use location::Location;
-pub use quote::{AlloyQuote, Line, LineKind, Measurements, Quote, Reason, ReasonCode, Severity, Status, ThicknessSummary};
+pub use quote::{
+    AlloyQuote, Line, LineKind, Measurements, Quote, Reason, ReasonCode, Severity, Status,
+    ThicknessSummary,
+};
 pub use raw::RoundingMode;
-pub use rules::{Alloy, Finishing, Labour, Limits, RULES_PATH_ENV, Rounding, Rules, SHIPPED_RULES_TOML};
+pub use rules::{
+    Alloy, Finishing, Labour, Limits, RULES_PATH_ENV, Rounding, Rules, SHIPPED_RULES_TOML,
+};

@@ -62,7 +62,12 @@ mod tests {
             (0.0, 2, "0.00"),
         ];
         for (x, dp, expected) in cases {
-            assert_eq!(from_f64(x, dp, RoundingMode::HalfEven).map(|d| d.to_string()).as_deref(), Some(expected));
+            assert_eq!(
+                from_f64(x, dp, RoundingMode::HalfEven)
+                    .map(|d| d.to_string())
+                    .as_deref(),
+                Some(expected)
+            );
         }
         for x in [f64::NAN, f64::INFINITY, 1e30] {
             assert_eq!(from_f64(x, 2, RoundingMode::HalfEven), None, "{x}");

@@ -26,12 +26,20 @@ pub struct Quote {
 impl Quote {
     /// The least favourable status over all alloys (`rejected` if any alloy is rejected).
     pub fn worst_status(&self) -> Status {
-        self.alloys.iter().map(|a| a.status).max().unwrap_or(Status::Priced)
+        self.alloys
+            .iter()
+            .map(|a| a.status)
+            .max()
+            .unwrap_or(Status::Priced)
     }
 
     /// The most favourable status over all alloys (`priced` if any alloy can be priced as is).
     pub fn best_status(&self) -> Status {
-        self.alloys.iter().map(|a| a.status).min().unwrap_or(Status::Rejected)
+        self.alloys
+            .iter()
+            .map(|a| a.status)
+            .min()
+            .unwrap_or(Status::Rejected)
     }
 }
 

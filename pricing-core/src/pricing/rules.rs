@@ -165,7 +165,9 @@ impl Rules {
     pub fn resolve_alloy(&self, code: &str) -> Option<(&str, &Alloy)> {
         let wanted = code.trim().to_ascii_lowercase();
         let canonical = self.aliases.get(&wanted).unwrap_or(&wanted);
-        self.alloys.get_key_value(canonical).map(|(k, a)| (k.as_str(), a))
+        self.alloys
+            .get_key_value(canonical)
+            .map(|(k, a)| (k.as_str(), a))
     }
 
     /// Human list of accepted codes for error messages: `au375r, ..., pt950 (aliases: au750 = au750y, ...)`.

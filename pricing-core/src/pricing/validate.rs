@@ -30,21 +30,41 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
     let version = v.non_empty(&raw.version, "version")?;
     let currency = raw.currency.get_ref().clone();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(v.error(raw.currency.span(), "currency", "must be a three-letter ISO 4217 code such as \"EUR\""));
+        return Err(v.error(
+            raw.currency.span(),
+            "currency",
+            "must be a three-letter ISO 4217 code such as \"EUR\"",
+        ));
     }
     let prices_as_of = v.non_empty(&raw.prices_as_of, "prices_as_of")?;
     if !is_iso_date(&prices_as_of) {
-        return Err(v.error(raw.prices_as_of.span(), "prices_as_of", "must be a date written YYYY-MM-DD"));
+        return Err(v.error(
+            raw.prices_as_of.span(),
+            "prices_as_of",
+            "must be a date written YYYY-MM-DD",
+        ));
     }
     let density_source = v.non_empty(&raw.density_source, "density_source")?;
 
     let rounding = Rounding {
-        money_decimals: v.at_most(&raw.rounding.money_decimals, "rounding.money_decimals", MAX_MONEY_DECIMALS)?,
+        money_decimals: v.at_most(
+            &raw.rounding.money_decimals,
+            "rounding.money_decimals",
+            MAX_MONEY_DECIMALS,
+        )?,
         mode: raw.rounding.mode,
-        weight_decimals: v.at_most(&raw.rounding.weight_decimals, "rounding.weight_decimals", MAX_WEIGHT_DECIMALS)?,
+        weight_decimals: v.at_most(
+            &raw.rounding.weight_decimals,
+            "rounding.weight_decimals",
+            MAX_WEIGHT_DECIMALS,
+        )?,
     };
 
-    let casting_allowance_pct = v.decimal(&raw.casting.allowance_pct, "casting.allowance_pct", Some(Decimal::ONE_HUNDRED))?;
+    let casting_allowance_pct = v.decimal(
+        &raw.casting.allowance_pct,
+        "casting.allowance_pct",
+        Some(Decimal::ONE_HUNDRED),
+    )?;
     let l = &raw.labour;
     let labour = Labour {
         base: v.decimal(&l.base, "labour.base", None)?,
@@ -56,7 +76,11 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
     };
     let finishing = Finishing {
         base: v.decimal(&raw.finishing.base, "finishing.base", None)?,
-        per_cm2_surface: v.decimal(&raw.finishing.per_cm2_surface, "finishing.per_cm2_surface", None)?,
+        per_cm2_surface: v.decimal(
+            &raw.finishing.per_cm2_surface,
+            "finishing.per_cm2_surface",
+            None,
+        )?,
     };
     let minimum_order = v.decimal(&raw.order.minimum, "order.minimum", None)?;
 
@@ -73,19 +97,35 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
 
     let m = &raw.manufacturability;
     let limits = Limits {
-        min_volume_mm3: v.float(&m.min_volume_mm3, "manufacturability.min_volume_mm3", Bound::NonNegative)?,
+        min_volume_mm3: v.float(
+            &m.min_volume_mm3,
+            "manufacturability.min_volume_mm3",
+            Bound::NonNegative,
+        )?,
         max_bbox_mm: v.bbox(&m.max_bbox_mm, "manufacturability.max_bbox_mm")?,
         thin_wall_review_area_mm2: v.float(
             &m.thin_wall_review_area_mm2,
             "manufacturability.thin_wall_review_area_mm2",
             Bound::NonNegative,
         )?,
-        hard_wall_fraction: v.float(&m.hard_wall_fraction, "manufacturability.hard_wall_fraction", Bound::Fraction)?,
-        hard_thin_area_mm2: v.float(&m.hard_thin_area_mm2, "manufacturability.hard_thin_area_mm2", Bound::NonNegative)?,
+        hard_wall_fraction: v.float(
+            &m.hard_wall_fraction,
+            "manufacturability.hard_wall_fraction",
+            Bound::Fraction,
+        )?,
+        hard_thin_area_mm2: v.float(
+            &m.hard_thin_area_mm2,
+            "manufacturability.hard_thin_area_mm2",
+            Bound::NonNegative,
+        )?,
     };
 
     if raw.alloys.get_ref().is_empty() {
-        return Err(v.error(raw.alloys.span(), "alloys", "at least one alloy is required"));
+        return Err(v.error(
+            raw.alloys.span(),
+            "alloys",
+            "at least one alloy is required",
+        ));
     }
     let mut alloys = BTreeMap::new();
     for (code, spanned) in raw.alloys.get_ref() {
@@ -107,7 +147,11 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
         }
         if !alloys.contains_key(target.get_ref()) {
             let known: Vec<&str> = alloys.keys().map(String::as_str).collect();
-            let message = format!("refers to unknown alloy `{}`; known: {}", target.get_ref(), known.join(", "));
+            let message = format!(
+                "refers to unknown alloy `{}`; known: {}",
+                target.get_ref(),
+                known.join(", ")
+            );
             return Err(v.error(target.span(), &path, &message));
         }
         aliases.insert(alias.clone(), target.get_ref().clone());
@@ -171,7 +215,12 @@ impl Check<'_> {
     }
 
     /// A non-negative decimal, optionally capped.
-    fn decimal(&self, value: &Spanned<Decimal>, path: &str, max: Option<Decimal>) -> Result<Decimal, RulesError> {
+    fn decimal(
+        &self,
+        value: &Spanned<Decimal>,
+        path: &str,
+        max: Option<Decimal>,
+    ) -> Result<Decimal, RulesError> {
         let d = *value.get_ref();
         if d.is_sign_negative() && !d.is_zero() {
             return Err(self.error(value.span(), path, "must not be negative"));
@@ -184,10 +233,19 @@ impl Check<'_> {
         Ok(d)
     }
 
-    fn positive_decimal(&self, value: &Spanned<Decimal>, path: &str, max: Decimal) -> Result<Decimal, RulesError> {
+    fn positive_decimal(
+        &self,
+        value: &Spanned<Decimal>,
+        path: &str,
+        max: Decimal,
+    ) -> Result<Decimal, RulesError> {
         let d = *value.get_ref();
         if d <= Decimal::ZERO || d > max {
-            return Err(self.error(value.span(), path, &format!("must be greater than 0 and at most {max}")));
+            return Err(self.error(
+                value.span(),
+                path,
+                &format!("must be greater than 0 and at most {max}"),
+            ));
         }
         Ok(d)
     }
@@ -197,11 +255,21 @@ impl Check<'_> {
         let (ok, expected) = match bound {
             Bound::Positive => (x > 0.0, "greater than 0".to_owned()),
             Bound::NonNegative => (x >= 0.0, "0 or more".to_owned()),
-            Bound::Fraction => (x > 0.0 && x <= 1.0, "greater than 0 and at most 1".to_owned()),
-            Bound::PositiveAtMost(max) => (x > 0.0 && x <= max, format!("greater than 0 and at most {max}")),
+            Bound::Fraction => (
+                x > 0.0 && x <= 1.0,
+                "greater than 0 and at most 1".to_owned(),
+            ),
+            Bound::PositiveAtMost(max) => (
+                x > 0.0 && x <= max,
+                format!("greater than 0 and at most {max}"),
+            ),
         };
         if !x.is_finite() || !ok {
-            return Err(self.error(value.span(), path, &format!("must be a finite number {expected}")));
+            return Err(self.error(
+                value.span(),
+                path,
+                &format!("must be a finite number {expected}"),
+            ));
         }
         Ok(x)
     }
@@ -210,7 +278,11 @@ impl Check<'_> {
     fn bbox(&self, value: &Spanned<[f64; 3]>, path: &str) -> Result<[f64; 3], RulesError> {
         let mut b = *value.get_ref();
         if b.iter().any(|x| !x.is_finite() || *x <= 0.0) {
-            return Err(self.error(value.span(), path, "every dimension must be a finite number of mm greater than 0"));
+            return Err(self.error(
+                value.span(),
+                path,
+                "every dimension must be a finite number of mm greater than 0",
+            ));
         }
         b.sort_by(|x, y| y.total_cmp(x));
         Ok(b)
@@ -226,10 +298,20 @@ impl Check<'_> {
                 Bound::PositiveAtMost(MAX_DENSITY_G_CM3),
             )?,
             density_note: raw.density_note.clone(),
-            price_per_g: self.positive_decimal(&raw.price_per_g, &format!("{path}.price_per_g"), Decimal::MAX)?,
-            min_wall_mm: self.float(&raw.min_wall_mm, &format!("{path}.min_wall_mm"), Bound::Positive)?,
+            price_per_g: self.positive_decimal(
+                &raw.price_per_g,
+                &format!("{path}.price_per_g"),
+                Decimal::MAX,
+            )?,
+            min_wall_mm: self.float(
+                &raw.min_wall_mm,
+                &format!("{path}.min_wall_mm"),
+                Bound::Positive,
+            )?,
             labour_factor: match &raw.labour_factor {
-                Some(f) => self.positive_decimal(f, &format!("{path}.labour_factor"), max_factor)?,
+                Some(f) => {
+                    self.positive_decimal(f, &format!("{path}.labour_factor"), max_factor)?
+                }
                 None => Decimal::ONE,
             },
             max_bbox_mm: match &raw.max_bbox_mm {
@@ -241,13 +323,21 @@ impl Check<'_> {
 }
 
 fn is_code(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 #[cfg(test)]
@@ -256,10 +346,21 @@ mod tests {
 
     #[test]
     fn codes_and_dates() {
-        for (s, ok) in [("au750y", true), ("pd_500", true), ("", false), ("Au750", false), ("au-750", false)] {
+        for (s, ok) in [
+            ("au750y", true),
+            ("pd_500", true),
+            ("", false),
+            ("Au750", false),
+            ("au-750", false),
+        ] {
             assert_eq!(is_code(s), ok, "{s:?}");
         }
-        for (s, ok) in [("2026-11-01", true), ("2026-1-01", false), ("2026/11/01", false), ("", false)] {
+        for (s, ok) in [
+            ("2026-11-01", true),
+            ("2026-1-01", false),
+            ("2026/11/01", false),
+            ("", false),
+        ] {
             assert_eq!(is_iso_date(s), ok, "{s:?}");
         }
     }
