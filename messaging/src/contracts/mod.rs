@@ -54,3 +54,104 @@ pub trait Contract: Serialize + DeserializeOwned + JsonSchema {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lane::Lane;
+    use uuid::Uuid;
+
+    fn job() -> RunJob {
+        RunJob {
+            schema_version: SchemaVersion,
+            job_id: Uuid::from_u128(42),
+            model_sha256: "ab".repeat(32),
+            format: "obj".into(),
+            triangles: 10,
+            lane: Lane::Small,
+            alloys: vec!["au750y".into()],
+            channel: "retail".into(),
+            tenant: "t".into(),
+            partner_ref: None,
+            units: Some("mm".into()),
+            correlation_id: None,
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn round_trips_and_dedup_key_is_per_job_and_attempt() {
+        let job = job();
+        let bytes = job.to_json().unwrap();
+        assert_eq!(RunJob::from_json(&bytes).unwrap(), job);
+        assert_eq!(
+            job.dedup_key(),
+            "run_job/00000000-0000-0000-0000-00000000002a/1"
+        );
+        let retry = RunJob {
+            attempt: 2,
+            ..job.clone()
+        };
+        assert_ne!(retry.dedup_key(), job.dedup_key());
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(value["schema_version"], 1);
+        assert_eq!(value["lane"], "small");
+    }
+
+    #[test]
+    fn refuses_other_versions_and_unknown_fields() {
+        let mut value = serde_json::to_value(job()).unwrap();
+        value["schema_version"] = 2.into();
+        let err = RunJob::from_json(value.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("schema_version"), "{err}");
+
+        let mut value = serde_json::to_value(job()).unwrap();
+        value["surprise"] = true.into();
+        assert!(RunJob::from_json(value.to_string().as_bytes()).is_err());
+
+        let mut value = serde_json::to_value(job()).unwrap();
+        value.as_object_mut().unwrap().remove("schema_version");
+        assert!(RunJob::from_json(value.to_string().as_bytes()).is_err());
+    }
+
+    #[test]
+    fn schema_file_names_follow_type_and_version() {
+        let names: Vec<String> = schema_files()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.file_name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "run_job.v1.json",
+                "price_calculated.v1.json",
+                "price_rejected.v1.json",
+                "price_failed.v1.json",
+                "order_ready.v1.json",
+                "submit_job.v1.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn model_ref_is_tagged_by_source() {
+        let stored: ModelRef =
+            serde_json::from_str(r#"{"source":"stored","sha256":"aa"}"#).unwrap();
+        assert_eq!(
+            stored,
+            ModelRef::Stored {
+                sha256: "aa".into()
+            }
+        );
+        let url: ModelRef =
+            serde_json::from_str(r#"{"source":"url","url":"https://x/y.stl"}"#).unwrap();
+        assert_eq!(
+            url,
+            ModelRef::Url {
+                url: "https://x/y.stl".into()
+            }
+        );
+        assert!(serde_json::from_str::<ModelRef>(r#"{"source":"ftp","url":"x"}"#).is_err());
+    }
+}

@@ -17,7 +17,7 @@ pub struct SchemaFile {
     pub contents: String,
 }
 
-/// Every contract's schema (draft 2020-12), in a fixed order.
+/// Every contract's schema (JSON Schema draft-07, what AsyncAPI 3 tooling reads), in a fixed order.
 pub fn schema_files() -> Result<Vec<SchemaFile>> {
     Ok(vec![
         file::<RunJob>()?,
@@ -30,7 +30,7 @@ pub fn schema_files() -> Result<Vec<SchemaFile>> {
 }
 
 fn file<T: Contract + JsonSchema>() -> Result<SchemaFile> {
-    let mut schema = SchemaSettings::draft2020_12()
+    let mut schema = SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<T>();
     schema.insert("x-message-type".into(), T::TYPE.into());

@@ -1,0 +1,124 @@
+//! RabbitMQ-only: what the in-process broker cannot exhibit — the broker cancelling a consumer
+//! and the broker closing the connection (as on a restart). Publishers and consumers must carry
+//! on without a new broker handle.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Backend, Harness, recv, run_job, wait_ready};
+use lapin::options::QueueDeleteOptions;
+use lapin::{Connection, ConnectionProperties};
+use messaging::{Lane, Publish, RunJob};
+
+async fn publish(h: &Harness, lane: Lane) -> RunJob {
+    let job = run_job(lane, 1);
+    h.broker
+        .publish(&Publish::contract(h.topology.job_route(lane), &job).unwrap())
+        .await
+        .unwrap();
+    job
+}
+
+/// Erlang pids of the broker connections whose client properties mention `name`.
+fn connection_pids(name: &str) -> Vec<String> {
+    // The table output prints pids in the syntax close_connection accepts (JSON does not).
+    let out = Command::new("rabbitmqctl")
+        .args([
+            "list_connections",
+            "pid",
+            "client_properties",
+            "--quiet",
+            "--no-table-headers",
+        ])
+        .output()
+        .expect("rabbitmqctl must be installed next to the broker for this test");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains(name))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn consumer_resubscribes_after_the_broker_cancels_it() {
+    let h = Harness::new(Backend::Rabbit).await;
+    let queue = h.topology.lane_queue(Lane::Small);
+    let mut consumer = h.broker.consume(&queue, 1).await.unwrap();
+
+    // Deleting the queue makes RabbitMQ send basic.cancel to its consumers.
+    let admin = Connection::connect(
+        &common::rabbit_config().url,
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = admin.create_channel().await.unwrap();
+    channel
+        .queue_delete(queue.name.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    h.broker.declare(&h.topology).await.unwrap();
+
+    let job = publish(&h, Lane::Small).await;
+    let d = recv(&mut consumer).await;
+    assert_eq!(d.decode::<RunJob>().unwrap(), job);
+    d.ack().await.unwrap();
+    assert!(consumer.resubscriptions() >= 1);
+}
+
+#[tokio::test]
+async fn publisher_and_consumer_survive_a_closed_connection() {
+    let h = Harness::new(Backend::Rabbit).await;
+    let queue = h.topology.lane_queue(Lane::Medium);
+    let mut consumer = h.broker.consume(&queue, 1).await.unwrap();
+    let before = publish(&h, Lane::Medium).await;
+    let in_progress = recv(&mut consumer).await;
+    assert_eq!(in_progress.decode::<RunJob>().unwrap(), before);
+
+    let pids = connection_pids(h.topology.prefix());
+    assert_eq!(
+        pids.len(),
+        1,
+        "expected exactly our connection, found {pids:?}"
+    );
+    let closed = Command::new("rabbitmqctl")
+        .args([
+            "close_connection",
+            &pids[0],
+            "test: simulated broker restart",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        closed.status.success(),
+        "close_connection {}: {}",
+        pids[0],
+        String::from_utf8_lossy(&closed.stderr)
+    );
+
+    // The delivery in progress died with its channel: settling it fails, RabbitMQ requeues it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(in_progress.ack().await.is_err());
+
+    // Same broker handle, same consumer: the publish reconnects, the consumer re-subscribes.
+    let after = publish(&h, Lane::Medium).await;
+    let redelivered = recv(&mut consumer).await;
+    assert_eq!(redelivered.decode::<RunJob>().unwrap(), before);
+    assert!(redelivered.redelivered());
+    redelivered.ack().await.unwrap();
+    let next = recv(&mut consumer).await;
+    assert_eq!(next.decode::<RunJob>().unwrap(), after);
+    next.ack().await.unwrap();
+    assert!(consumer.resubscriptions() >= 1);
+    wait_ready(&h.broker, &queue.name, 0).await;
+}
