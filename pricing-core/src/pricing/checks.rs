@@ -3,7 +3,7 @@
 
 use super::facts::PricingFacts;
 use super::quote::{Reason, ReasonCode, Severity, Status};
-use super::rules::{Alloy, Limits};
+use super::rules::{Alloy, ManufacturingLimits};
 
 fn reason(code: ReasonCode, severity: Severity, message: String) -> Reason {
     Reason {
@@ -18,7 +18,7 @@ fn dims(d: [f64; 3]) -> String {
 }
 
 /// Reasons that depend on the model only, the same for every alloy.
-pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &Limits) -> Vec<Reason> {
+pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &ManufacturingLimits) -> Vec<Reason> {
     let mut out = Vec::new();
     if !facts.watertight {
         out.push(reason(
@@ -99,7 +99,7 @@ pub(super) fn alloy_reasons(
     facts: &PricingFacts<'_>,
     code: &str,
     alloy: &Alloy,
-    limits: &Limits,
+    limits: &ManufacturingLimits,
 ) -> Vec<Reason> {
     let mut out = Vec::new();
     let mut size = facts.size_mm();

@@ -2,7 +2,7 @@
 //!
 //! Layout (one concept per file):
 //! - `rules/default.toml` (crate root): the shipped, versioned rules file, embedded with `include_str!`.
-//! - [`raw`]: the file's serde shape (unknown keys refused); `validate`: range and cross-reference checks
+//! - `raw`: the file's serde shape (unknown keys refused); `validate`: range and cross-reference checks
 //!   that turn it into [`Rules`] ([`rules`]); [`location`]: byte span -> line/column for every error.
 //! - [`facts`]: [`PricingFacts`], what the mesh analysis tells pricing (thin-wall area per
 //!   alloy comes from `ThicknessReport::area_below`).
@@ -37,5 +37,6 @@ pub use quote::{
 };
 pub use raw::RoundingMode;
 pub use rules::{
-    Alloy, Finishing, Labour, Limits, RULES_PATH_ENV, Rounding, Rules, SHIPPED_RULES_TOML,
+    Alloy, Finishing, Labour, ManufacturingLimits, RULES_PATH_ENV, Rounding, Rules,
+    SHIPPED_RULES_TOML,
 };

@@ -31,7 +31,7 @@ pub struct Rules {
     pub(super) finishing: Finishing,
     pub(super) minimum_order: Decimal,
     pub(super) margins: BTreeMap<Channel, Decimal>,
-    pub(super) limits: Limits,
+    pub(super) limits: ManufacturingLimits,
     pub(super) alloys: BTreeMap<String, Alloy>,
     pub(super) aliases: BTreeMap<String, String>,
     pub(super) content_hash: String,
@@ -63,7 +63,7 @@ pub struct Finishing {
 
 /// Manufacturability limits shared by all alloys (an alloy may override `max_bbox_mm`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
+pub struct ManufacturingLimits {
     pub min_volume_mm3: f64,
     pub max_bbox_mm: [f64; 3],
     pub thin_wall_review_area_mm2: f64,
@@ -147,7 +147,7 @@ impl Rules {
         self.margins.get(&channel).copied().unwrap_or_default()
     }
 
-    pub fn limits(&self) -> &Limits {
+    pub fn limits(&self) -> &ManufacturingLimits {
         &self.limits
     }
 

@@ -10,7 +10,7 @@ use super::channel::Channel;
 use super::error::RulesError;
 use super::location::Location;
 use super::raw::{RawAlloy, RawRules};
-use super::rules::{Alloy, Finishing, Labour, Limits, Rounding, Rules};
+use super::rules::{Alloy, Finishing, Labour, ManufacturingLimits, Rounding, Rules};
 
 /// Most decimals a money amount may be rounded to (sub-cent pricing is still possible, silliness is not).
 const MAX_MONEY_DECIMALS: u32 = 4;
@@ -96,7 +96,7 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
     }
 
     let m = &raw.manufacturability;
-    let limits = Limits {
+    let limits = ManufacturingLimits {
         min_volume_mm3: v.float(
             &m.min_volume_mm3,
             "manufacturability.min_volume_mm3",
@@ -288,7 +288,12 @@ impl Check<'_> {
         Ok(b)
     }
 
-    fn alloy(&self, raw: &RawAlloy, path: &str, limits: &Limits) -> Result<Alloy, RulesError> {
+    fn alloy(
+        &self,
+        raw: &RawAlloy,
+        path: &str,
+        limits: &ManufacturingLimits,
+    ) -> Result<Alloy, RulesError> {
         let max_factor = Decimal::TEN;
         Ok(Alloy {
             name: self.non_empty(&raw.name, &format!("{path}.name"))?,
