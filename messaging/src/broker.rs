@@ -24,6 +24,15 @@ impl Broker {
         Ok(Broker::Rabbit(RabbitBroker::connect(config).await?))
     }
 
+    /// RabbitMQ at `amqp_url` when one is configured, else the in-process broker: what a
+    /// service does at start-up (`pricing serve` with no configuration runs on one machine).
+    pub async fn from_url(amqp_url: Option<&str>) -> Result<Self> {
+        match amqp_url.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => Broker::rabbit(RabbitConfig::new(url)).await,
+            None => Ok(Broker::memory()),
+        }
+    }
+
     pub fn is_memory(&self) -> bool {
         matches!(self, Broker::Memory(_))
     }

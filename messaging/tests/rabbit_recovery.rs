@@ -122,3 +122,52 @@ async fn publisher_and_consumer_survive_a_closed_connection() {
     assert!(consumer.resubscriptions() >= 1);
     wait_ready(&h.broker, &queue.name, 0).await;
 }
+
+fn rabbitmqctl(args: &[&str]) {
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Restarts the broker application itself: durable quorum queues and persistent messages
+/// survive, the same broker handle and consumer carry on. Ignored by default because it takes
+/// the machine's shared RabbitMQ down for a few seconds.
+#[tokio::test]
+#[ignore = "stops and starts the machine's RabbitMQ; run alone: cargo test -p messaging --test rabbit_recovery -- --ignored"]
+async fn publisher_and_consumer_survive_a_broker_restart() {
+    let h = Harness::new(Backend::Rabbit).await;
+    let queue = h.topology.lane_queue(Lane::Small);
+    let mut consumer = h.broker.consume(&queue, 1).await.unwrap();
+    let before = publish(&h, Lane::Small).await;
+    let in_progress = recv(&mut consumer).await;
+
+    rabbitmqctl(&["stop_app"]);
+    let while_down = run_job(Lane::Small, 1);
+    let refused = h
+        .broker
+        .publish(&Publish::contract(h.topology.job_route(Lane::Small), &while_down).unwrap())
+        .await;
+    assert!(
+        refused.is_err(),
+        "a publish while the broker is down must fail, not pretend"
+    );
+    assert!(in_progress.ack().await.is_err());
+    rabbitmqctl(&["start_app"]);
+    rabbitmqctl(&["await_startup"]);
+
+    let after = publish(&h, Lane::Small).await;
+    let redelivered = recv(&mut consumer).await;
+    assert_eq!(redelivered.decode::<RunJob>().unwrap(), before);
+    assert!(redelivered.redelivered());
+    redelivered.ack().await.unwrap();
+    let next = recv(&mut consumer).await;
+    assert_eq!(next.decode::<RunJob>().unwrap(), after);
+    next.ack().await.unwrap();
+    assert!(consumer.resubscriptions() >= 1);
+}

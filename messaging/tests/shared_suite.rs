@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use common::{Backend, Harness, assert_quiet, recv, run_job, wait_ready};
 use messaging::{
-    AlloyTotal, Contract, Lane, LaneConsumer, MessagingError, OrderReady, PriceCalculated,
-    PriceFailed, PriceRejected, Publish, QuoteSummary, ResultEvent, RunJob, SchemaVersion,
-    Topology, routing,
+    AlloyTotal, Contract, JobOptions, Lane, LaneConsumer, MessagingError, ModelRef, OrderReady,
+    PriceCalculated, PriceFailed, PriceRejected, Publish, QuoteSummary, ResultEvent, RunJob,
+    SchemaVersion, SubmitJob, Topology, routing,
 };
 use uuid::Uuid;
 
@@ -110,7 +110,8 @@ pub async fn settling_after_the_consumer_is_gone_fails(backend: Backend) {
     let mut consumer = h.broker.consume(&queue, 1).await.unwrap();
     let d = recv(&mut consumer).await;
     drop(consumer);
-    tokio::time::sleep(common::QUIET).await;
+    // Once the message is back in the queue, the delivery's channel is certainly gone.
+    wait_ready(&h.broker, &queue.name, 1).await;
     assert!(matches!(
         d.ack().await,
         Err(MessagingError::SettleFailed { .. })
@@ -367,8 +368,12 @@ pub async fn small_lane_first_with_shared_slots(backend: Backend) {
     let mut lanes = LaneConsumer::start(&h.broker, &h.topology, 2)
         .await
         .unwrap();
-    // Let every lane's prefetch fill, so the choice is among received deliveries.
-    tokio::time::sleep(common::QUIET).await;
+    // Prefetch is 2 per lane, so the broker hands over all six at once; wait until it has, so
+    // each pick below is a choice among received deliveries (the documented guarantee).
+    for lane in Lane::ALL {
+        wait_ready(&h.broker, &h.topology.lane_queue(lane).name, 0).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
 
     let (l1, d1) = lanes.next().await.unwrap();
     let (l2, d2) = lanes.next().await.unwrap();
@@ -385,7 +390,6 @@ pub async fn small_lane_first_with_shared_slots(backend: Backend) {
     d1.ack().await.unwrap();
     let mut held = vec![d2];
     for _ in 0..4 {
-        tokio::time::sleep(common::QUIET).await;
         let (lane, d) = tokio::time::timeout(common::WAIT, lanes.next())
             .await
             .unwrap()
@@ -452,6 +456,61 @@ pub async fn declare_is_idempotent_and_conflicts_are_refused(backend: Backend) {
     assert!(h.broker.declare(&changed).await.is_err());
 }
 
+pub async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let submit = SubmitJob {
+        schema_version: SchemaVersion,
+        request_id: "mes-123".into(),
+        tenant: "acme".into(),
+        partner_ref: Some("WO-55".into()),
+        model: ModelRef::Stored {
+            sha256: "cd".repeat(32),
+        },
+        format: Some("stl".into()),
+        options: JobOptions {
+            alloys: vec!["ag925".into()],
+            units: Some("mm".into()),
+            channel: None,
+        },
+    };
+    let request = Publish::contract(h.topology.inbound_route(), &submit)
+        .unwrap()
+        .with_correlation_id("mes-123");
+    h.broker.publish(&request).await.unwrap();
+
+    let mut inbound = h
+        .broker
+        .consume(&h.topology.inbound_queue(), 1)
+        .await
+        .unwrap();
+    let d = recv(&mut inbound).await;
+    assert_eq!(d.decode::<SubmitJob>().unwrap(), submit);
+    assert_eq!(d.message_id(), Some("submit_job/acme/mes-123"));
+    assert_eq!(d.correlation_id(), Some("mes-123"));
+    let answer = PriceCalculated {
+        correlation_id: Some(submit.request_id.clone()),
+        ..calculated(Uuid::new_v4())
+    };
+    let reply = Publish::contract(
+        h.topology.result_route(PriceCalculated::ROUTING_KEY),
+        &answer,
+    )
+    .unwrap()
+    .with_correlation_id(submit.request_id.clone());
+    h.broker.publish(&reply).await.unwrap();
+    d.ack().await.unwrap();
+
+    let mut mes = h
+        .broker
+        .consume(&h.topology.mes_results_queue(), 1)
+        .await
+        .unwrap();
+    let r = recv(&mut mes).await;
+    assert_eq!(r.correlation_id(), Some("mes-123"));
+    assert_eq!(r.decode::<PriceCalculated>().unwrap(), answer);
+    r.ack().await.unwrap();
+}
+
 macro_rules! suite {
     ($module:ident, $backend:expr) => {
         mod $module {
@@ -500,6 +559,10 @@ macro_rules! suite {
             #[tokio::test]
             async fn unroutable_publish_is_an_error() {
                 super::unroutable_publish_is_an_error($backend).await
+            }
+            #[tokio::test]
+            async fn mes_submission_is_answered_on_the_results_exchange() {
+                super::mes_submission_is_answered_on_the_results_exchange($backend).await
             }
             #[tokio::test]
             async fn declare_is_idempotent_and_conflicts_are_refused() {

@@ -38,14 +38,26 @@ impl Connector {
         }
         let props = ConnectionProperties::default()
             .with_connection_name(LongString::from(self.config.connection_name.as_str()));
-        let conn = Connection::connect(&self.config.url, props)
-            .await
-            .map_err(|e| {
-                MessagingError::Unavailable(format!(
-                    "connect to {}: {e}",
-                    self.config.redacted_url()
-                ))
-            })?;
+        let url = self.config.redacted_url();
+        let conn = match tokio::time::timeout(
+            self.config.connect_timeout,
+            Connection::connect(&self.config.url, props),
+        )
+        .await
+        {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => {
+                return Err(MessagingError::Unavailable(format!(
+                    "connect to {url}: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(MessagingError::Unavailable(format!(
+                    "connect to {url}: no answer within {:?}",
+                    self.config.connect_timeout
+                )));
+            }
+        };
         let conn = Arc::new(conn);
         *slot = Some(conn.clone());
         Ok(conn)
@@ -78,17 +90,19 @@ impl Connector {
         *self.publisher.lock().await = None;
     }
 
-    /// Publishes and waits for the broker's confirm; retries transient failures (a retry after
-    /// an unconfirmed attempt may duplicate the message, which `message_id` lets consumers drop).
-    pub async fn publish(&self, publish: &Publish) -> Result<()> {
+    /// Runs `operation` again on a fresh connection while the broker is unavailable, up to
+    /// `config.attempts` times with exponential backoff.
+    pub async fn retrying<T, F, Fut>(&self, what: &'static str, mut operation: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let mut backoff = self.config.reconnect_initial;
         let mut attempt = 1;
         loop {
-            match self.publish_once(publish).await {
-                Err(MessagingError::Unavailable(reason))
-                    if attempt < self.config.publish_attempts =>
-                {
-                    tracing::warn!(%reason, attempt, "publish failed, retrying on a new connection");
+            match operation().await {
+                Err(MessagingError::Unavailable(reason)) if attempt < self.config.attempts => {
+                    tracing::warn!(%reason, attempt, what, "broker unavailable, retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.config.reconnect_max);
                     attempt += 1;
@@ -96,6 +110,14 @@ impl Connector {
                 other => return other,
             }
         }
+    }
+
+    /// Publishes and waits for the broker's confirm; retries while the broker is unavailable (a
+    /// retry after an unconfirmed attempt may duplicate the message, which `message_id` lets
+    /// consumers drop).
+    pub async fn publish(&self, publish: &Publish) -> Result<()> {
+        self.retrying("publish", || self.publish_once(publish))
+            .await
     }
 
     async fn publish_once(&self, publish: &Publish) -> Result<()> {

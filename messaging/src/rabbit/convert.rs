@@ -131,9 +131,12 @@ pub(crate) fn delivery_parts(
     }
 }
 
-/// Maps a client error: protocol refusals are permanent for the operation, the rest transient.
+/// Maps a client error. Channel-level refusals (NOT_FOUND, PRECONDITION_FAILED...) are final for
+/// the operation; anything that kills the connection — I/O, a connection-level (hard) error such
+/// as the INTERNAL_ERROR RabbitMQ 3.10 raises when a consumer races a quorum queue's creation —
+/// is transient: a new connection may succeed.
 pub(crate) fn error(operation: &'static str, error: &lapin::Error) -> MessagingError {
-    if error.is_amqp_error() {
+    if error.is_amqp_soft_error() {
         MessagingError::Refused {
             operation,
             detail: error.to_string(),
@@ -176,6 +179,47 @@ mod tests {
             (info.reason.as_str(), info.queue.as_str()),
             ("delivery_limit", "p.jobs.small")
         );
+    }
+
+    #[test]
+    fn connection_level_errors_are_transient_channel_level_ones_final() {
+        use lapin::protocol::{AMQPError, AMQPErrorKind, AMQPHardError, AMQPSoftError};
+        let protocol = |kind| {
+            lapin::Error::from(lapin::ErrorKind::ProtocolError(AMQPError::new(
+                kind,
+                "x".into(),
+            )))
+        };
+        let cases = [
+            (
+                protocol(AMQPErrorKind::Hard(AMQPHardError::INTERNALERROR)),
+                true,
+            ),
+            (
+                protocol(AMQPErrorKind::Hard(AMQPHardError::CONNECTIONFORCED)),
+                true,
+            ),
+            (
+                lapin::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+                true,
+            ),
+            (
+                protocol(AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND)),
+                false,
+            ),
+            (
+                protocol(AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED)),
+                false,
+            ),
+        ];
+        for (err, transient) in cases {
+            let mapped = error("op", &err);
+            assert_eq!(
+                matches!(mapped, MessagingError::Unavailable(_)),
+                transient,
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -30,8 +30,11 @@ pub struct RabbitConfig {
     pub connection_name: String,
     /// How long `publish` waits for the broker's confirm before giving up.
     pub confirm_timeout: Duration,
-    /// Attempts per publish when the connection is unavailable (1 = no retry).
-    pub publish_attempts: u32,
+    /// How long opening a connection may take (an unreachable host would otherwise hang for
+    /// the operating system's TCP timeout while holding the connection lock).
+    pub connect_timeout: Duration,
+    /// Attempts per publish or declare while the broker is unavailable (1 = no retry).
+    pub attempts: u32,
     /// First delay before reconnecting; doubled per failure up to `reconnect_max`.
     pub reconnect_initial: Duration,
     pub reconnect_max: Duration,
@@ -43,7 +46,8 @@ impl RabbitConfig {
             url: url.into(),
             connection_name: "alexandrite".into(),
             confirm_timeout: Duration::from_secs(30),
-            publish_attempts: 5,
+            connect_timeout: Duration::from_secs(10),
+            attempts: 5,
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(5),
         }
@@ -96,7 +100,9 @@ impl RabbitBroker {
     }
 
     pub async fn declare(&self, topology: &Topology) -> Result<()> {
-        declare::declare(&self.connector, topology).await
+        self.connector
+            .retrying("declare", || declare::declare(&self.connector, topology))
+            .await
     }
 
     pub async fn delete(&self, topology: &Topology) -> Result<()> {
