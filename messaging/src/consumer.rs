@@ -47,8 +47,9 @@ impl Consumer {
         &self.queue
     }
 
-    /// The next delivery; `None` only when the broker is gone for good (in-process broker
-    /// dropped). A RabbitMQ consumer waits through reconnections instead of ending.
+    /// The next delivery; `None` when the in-process broker is dropped or the queue deleted. A
+    /// RabbitMQ consumer never ends: it waits through reconnections and re-subscribes (also to a
+    /// deleted queue, until it is declared again).
     pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
     }

@@ -139,3 +139,67 @@ impl ConsumerHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lane::Lane;
+
+    fn publish(broker: &MemoryBroker, topology: &Topology, id: &str) {
+        let message = Publish::new(topology.job_route(Lane::Small), id, id.as_bytes().to_vec());
+        broker.publish(&message).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_consumer_returns_its_buffered_deliveries_in_order() {
+        let broker = MemoryBroker::new();
+        let topology = Topology::new("m");
+        broker.declare(&topology).unwrap();
+        let queue = topology.lane_queue(Lane::Small);
+        for id in ["a", "b", "c"] {
+            publish(&broker, &topology, id);
+        }
+        let consumer = broker.consume(&queue, 0).unwrap();
+        assert_eq!(broker.ready_count(&queue.name).unwrap(), 0);
+        drop(consumer);
+        assert_eq!(broker.ready_count(&queue.name).unwrap(), 3);
+
+        let mut next = broker.consume(&queue, 0).unwrap();
+        for id in ["a", "b", "c"] {
+            let d = next.next().await.unwrap();
+            assert_eq!((d.payload(), d.delivery_count()), (id.as_bytes(), 1));
+            d.ack().await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn consumers_end_when_the_broker_or_queue_goes_away() {
+        let broker = MemoryBroker::new();
+        let topology = Topology::new("m");
+        broker.declare(&topology).unwrap();
+        let mut on_deleted = broker
+            .consume(&topology.lane_queue(Lane::Small), 1)
+            .unwrap();
+        let mut on_dropped = broker
+            .consume(&topology.lane_queue(Lane::Large), 1)
+            .unwrap();
+        publish(&broker, &topology, "x");
+        let held = on_deleted.next().await.unwrap();
+        broker.delete(&topology);
+        assert!(on_deleted.next().await.is_none());
+        assert!(held.ack().await.is_err());
+        drop(broker);
+        assert!(on_dropped.next().await.is_none());
+    }
+
+    #[test]
+    fn redeclaring_with_other_settings_is_a_conflict() {
+        let broker = MemoryBroker::new();
+        broker.declare(&Topology::new("m")).unwrap();
+        broker.declare(&Topology::new("m")).unwrap();
+        let err = broker
+            .declare(&Topology::new("m").with_delivery_limit(9))
+            .unwrap_err();
+        assert!(matches!(err, MessagingError::Conflict { .. }), "{err}");
+    }
+}
