@@ -10,7 +10,8 @@
 //! - [`units`] decides the unit (declared, overridden or inferred) and everything downstream is in mm.
 //! - [`measure`] (volume, area, bbox, centroid), [`topology`] (edges, shells) and [`shells`] (cavity,
 //!   inverted, nested, overlapping) are combined by [`analysis`].
-//! - [`thickness`] measures local wall thickness; [`pricing`] turns measurements into a quote.
+//! - [`thickness`] measures local wall thickness; [`pricing`] turns measurements into a quote;
+//!   [`pipeline`] runs the whole path (load, measure, thickness, quote) that every caller shares.
 //!
 //! Invariants: the same bytes and options give bit-identical results whatever the rayon thread count
 //! (parallel sums run over fixed chunks combined in order); no input makes a function panic; memory is
@@ -23,6 +24,7 @@ pub mod formats;
 pub mod limits;
 pub mod measure;
 pub mod mesh;
+pub mod pipeline;
 pub mod pricing;
 pub mod probe;
 pub mod shells;
@@ -38,5 +40,6 @@ pub use error::ParseError;
 pub use format::{Format, FormatHint};
 pub use limits::Limits;
 pub use mesh::Mesh;
+pub use pipeline::{ModelQuote, PipelineError, QuoteRequest, quote_loaded, quote_model};
 pub use probe::{Probe, probe};
 pub use units::{Units, UnitsSource};

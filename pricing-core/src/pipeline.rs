@@ -1,0 +1,117 @@
+//! Model in, quote out: the one path the CLI, the embedded server and the cluster workers all run, so a
+//! price is the same whoever computes it.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::analysis::{self, Analysis, AnalyzeOptions, Loaded};
+use crate::error::ParseError;
+use crate::pricing::{self, AlloyQuote, Channel, PricingFacts, QuoteError, Rules, ThicknessSummary};
+use crate::thickness::{self, Progress, ThicknessError, ThicknessOptions, ThinRegion};
+use crate::units::UnitsSource;
+
+/// What to price and how to read the model.
+#[derive(Debug, Clone)]
+pub struct QuoteRequest {
+    pub alloys: Vec<String>,
+    pub channel: Channel,
+    pub analyze: AnalyzeOptions,
+    pub thickness: ThicknessOptions,
+}
+
+/// Why a model could not be quoted. Parse and quote errors are the customer's input (HTTP 4xx, exit 2);
+/// a thickness error means no ray could be cast at all, which only a degenerate model causes.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("wall thickness could not be measured: {0}")]
+    Thickness(#[from] ThicknessError),
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+}
+
+impl PipelineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PipelineError::Parse(e) => e.code(),
+            PipelineError::Thickness(_) => "malformed_mesh",
+            PipelineError::Quote(QuoteError::UnknownAlloy { .. }) => "unknown_alloy",
+            PipelineError::Quote(QuoteError::NoAlloyRequested { .. }) => "no_alloy",
+            PipelineError::Quote(_) => "malformed_mesh",
+        }
+    }
+}
+
+/// A quote with the measurements it rests on; serialises as the document `pricing quote --json` prints
+/// and the cluster stores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelQuote {
+    pub rules_version: String,
+    pub rules_sha256: String,
+    pub prices_as_of: String,
+    pub currency: String,
+    pub channel: Channel,
+    pub measurements: Analysis,
+    pub thickness: Option<ThicknessSummary>,
+    /// Where the walls are thinner than the strictest requested alloy allows.
+    pub thin_regions: Vec<ThinRegion>,
+    pub alloys: Vec<AlloyQuote>,
+}
+
+impl ModelQuote {
+    pub fn worst_status(&self) -> pricing::Status {
+        self.alloys.iter().map(|a| a.status).max().unwrap_or(pricing::Status::Priced)
+    }
+}
+
+/// Regions reported per quote, largest first; a model riddled with thin spots gets the worst few.
+const MAX_THIN_REGIONS: usize = 20;
+
+/// Quote a model already loaded (the CLI loads with streaming; workers load from blob bytes).
+pub fn quote_loaded(
+    loaded: &Loaded,
+    rules: &Rules,
+    req: &QuoteRequest,
+    progress: Option<Progress<'_>>,
+) -> Result<ModelQuote, PipelineError> {
+    let analysis = analysis::measure(loaded);
+    let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &req.thickness, progress)?;
+    let facts = PricingFacts {
+        volume_mm3: analysis.volume_mm3,
+        area_mm2: analysis.area_mm2,
+        shells: analysis.shells as u64,
+        triangles: analysis.triangles,
+        bbox_min: analysis.bbox_mm.min,
+        bbox_max: analysis.bbox_mm.max,
+        watertight: analysis.watertight,
+        inverted: analysis.inverted,
+        volume_reliable: analysis.volume_reliable,
+        units_inferred: analysis.units_source == UnitsSource::Inferred,
+        thickness: Some(&report),
+    };
+    let quote = pricing::quote(rules, &facts, &req.alloys, req.channel)?;
+    let mut thin_regions = match &quote.thickness {
+        Some(t) if t.thin_threshold_mm > 0.0 => report.thin_regions(&loaded.mesh, t.thin_threshold_mm),
+        _ => Vec::new(),
+    };
+    thin_regions.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
+    thin_regions.truncate(MAX_THIN_REGIONS);
+    Ok(ModelQuote {
+        rules_version: quote.rules_version,
+        rules_sha256: quote.rules_sha256,
+        prices_as_of: quote.prices_as_of,
+        currency: quote.currency,
+        channel: quote.channel,
+        measurements: analysis,
+        thickness: quote.thickness,
+        thin_regions,
+        alloys: quote.alloys,
+    })
+}
+
+/// Parse, measure, analyse wall thickness and price, from the bytes of an upload.
+pub fn quote_model(bytes: &[u8], rules: &Rules, req: &QuoteRequest) -> Result<ModelQuote, PipelineError> {
+    let loaded = analysis::load(bytes, &req.analyze)?;
+    quote_loaded(&loaded, rules, req, None)
+}
