@@ -348,7 +348,14 @@ macro_rules! impl_job_store {
                 lane: $crate::routing::Lane,
             ) -> Result<(u32, bool), $crate::error::StoreError> {
                 let cfg = &self.shared().config;
-                let alive = $crate::store::JobStore::workers_alive(self, cfg.worker_ttl()).await?;
+                let alive = match self.shared().cached_workers() {
+                    Some(w) => w,
+                    None => {
+                        let w = $crate::store::JobStore::workers_alive(self, cfg.worker_ttl()).await?;
+                        self.shared().cache_workers(w.clone());
+                        w
+                    }
+                };
                 let n = alive.iter().filter(|w| w.lanes.contains(&lane)).count();
                 Ok(if n == 0 {
                     (cfg.assumed_capacity.max(1), true)
@@ -564,6 +571,7 @@ macro_rules! impl_job_store {
                 // one row written, both steps in the history.
                 let mut job = submitted.clone();
                 job.version = 2;
+                let mut eta = None;
                 let note = match cached {
                     Some(q) => {
                         job.status = JobStatus::PriceCalculated;
@@ -576,7 +584,7 @@ macro_rules! impl_job_store {
                         let (tag, priority) = self.enqueue(&mut tx, &job).await?;
                         job.fair_tag = tag;
                         job.priority = priority;
-                        let eta = self.eta_for(&mut tx, &job, capacity).await?;
+                        eta = self.eta_for(&mut tx, &job, capacity).await?;
                         job.submitted_eta_at = eta.map(|e| e.at);
                         "routed to lane"
                     }
@@ -642,7 +650,8 @@ macro_rules! impl_job_store {
                 Self::emit(&mut tx, &job).await?;
                 tx.commit().await?;
                 let from_cache = job.status == JobStatus::PriceCalculated;
-                Ok(Submission { job: self.view(job).await?, created: true, from_cache })
+                // The ETA computed in the transaction is the freshest there is.
+                Ok(Submission { job: $crate::job::JobView { job, eta }, created: true, from_cache })
             }
 
             async fn get_job(&self, id: uuid::Uuid) -> Result<$crate::job::JobView, $crate::error::StoreError> {
@@ -1082,6 +1091,7 @@ macro_rules! impl_job_store {
                     .bind(rows::now())
                     .execute(self.write_pool())
                     .await?;
+                self.shared().forget_workers();
                 Ok(())
             }
 

@@ -1,8 +1,9 @@
 //! Pure helpers the store implementations share: state kept in memory, validation, value
 //! conversions between Rust and SQL types.
 
-use std::sync::RwLock;
 use std::sync::atomic::AtomicU32;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -14,10 +15,15 @@ use crate::hashing::is_sha256_hex;
 use crate::job::NewJob;
 use crate::routing::Lane;
 use crate::status::JobStatus;
+use crate::work::WorkerInfo;
 
 /// Counter rows per status: concurrent transactions pick a shard by job id and rarely wait on
 /// each other's counter row.
 pub(crate) const COUNT_SHARDS: u8 = 16;
+
+/// How long the list of live workers (ETA capacity) is reused before it is read again. Heartbeats
+/// come every few seconds, so a second of staleness does not change an estimate.
+const WORKERS_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// Longest idempotency key, tenant and similar short texts accepted.
 const MAX_SHORT_TEXT: usize = 200;
@@ -29,6 +35,7 @@ pub(crate) struct Shared {
     pub model: RwLock<CostModel>,
     /// Observations recorded since the last refit by this instance.
     pub observed: AtomicU32,
+    workers: Mutex<Option<(Instant, Vec<WorkerInfo>)>>,
 }
 
 impl Shared {
@@ -37,7 +44,24 @@ impl Shared {
             config,
             model: RwLock::new(CostModel::default()),
             observed: AtomicU32::new(0),
+            workers: Mutex::new(None),
         }
+    }
+
+    pub fn cached_workers(&self) -> Option<Vec<WorkerInfo>> {
+        let guard = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < WORKERS_CACHE_TTL)
+            .map(|(_, w)| w.clone())
+    }
+
+    pub fn cache_workers(&self, workers: Vec<WorkerInfo>) {
+        *self.workers.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), workers));
+    }
+
+    pub fn forget_workers(&self) {
+        *self.workers.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn model(&self) -> CostModel {

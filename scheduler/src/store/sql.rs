@@ -95,8 +95,10 @@ pub(crate) const ADVANCE_CLOCK: &str =
 pub(crate) const LANE_BACKLOGS: &str = "SELECT tenant, backlog_seconds, weight, last_finish FROM lane_tenants \
      WHERE lane = $1 AND backlog_jobs > 0";
 
+/// Bounded: running jobs are at most one per worker; jobs stuck in CALCULATING beyond that (lost
+/// workers) must not make every ETA read scan them all.
 pub(crate) const RUNNING_IN_LANE: &str = "SELECT predicted_seconds, started_at FROM jobs \
-     WHERE lane = $1 AND status = 'CALCULATING'";
+     WHERE lane = $1 AND status = 'CALCULATING' LIMIT 1000";
 
 pub(crate) const INSERT_PROCESSED: &str = "INSERT INTO processed_messages \
      (message_id, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING";
