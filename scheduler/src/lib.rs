@@ -16,6 +16,8 @@
 //! - [`outbox`]: outbox rows, their payloads and the publisher interface the relay uses.
 //! - [`work`]: what workers report (start, completion exactly once per message, heartbeats).
 //! - [`hashing`]: SHA-256, canonical options hash (quote cache), deterministic message ids.
+//! - [`intake`]: a stored model becomes a job (probe, validate, submit), shared by the API and
+//!   the MES inbound consumer.
 //! - [`blob`]: content-addressed model storage over `object_store` (local dir or S3).
 //! - [`store`]: the [`JobStore`] trait, [`connect`] by URL, and its PostgreSQL and SQLite
 //!   implementations, expanded from one shared body (`store/common.rs`) with the SQL in
@@ -34,6 +36,7 @@ pub mod error;
 pub mod eta;
 pub mod fairness;
 pub mod hashing;
+pub mod intake;
 pub mod job;
 pub mod outbox;
 pub mod query;

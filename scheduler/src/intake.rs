@@ -1,0 +1,290 @@
+//! Intake: a model already in blob storage becomes a job. The HTTP API (after streaming an upload
+//! into the blob store) and the MES inbound consumer (for a `SubmitJob` naming a stored model)
+//! both call [`submit_model`], so a job is probed, routed and queued the same way whoever sent it.
+//!
+//! Memory: a binary STL is probed from its first 84 bytes and its length (no read of the blob);
+//! any other format is read back from blob storage whole, which [`pricing_core::Limits::max_bytes`]
+//! bounds, and probed on a blocking thread (the text formats need one pass over every byte).
+
+use bytes::Bytes;
+use pricing_core::format::{Format, FormatHint, STL_HEADER_LEN};
+use pricing_core::{Limits, ParseError, Probe};
+
+use crate::blob::BlobStore;
+use crate::error::{BlobError, StoreError};
+use crate::job::{Channel, NewJob, Submission};
+use crate::store::JobStore;
+
+/// A model in blob storage, as the caller knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredModel<'a> {
+    /// Lower-case hex SHA-256: the blob's address.
+    pub sha256: &'a str,
+    /// Length in bytes.
+    pub size: u64,
+    /// The first bytes, when the caller still has them (an upload it just streamed); lets a
+    /// binary STL be probed without reading the blob back. Empty when unknown.
+    pub prefix: &'a [u8],
+}
+
+/// Everything about a submission except the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeRequest {
+    pub tenant: String,
+    pub channel: Channel,
+    pub idempotency_key: String,
+    pub partner_ref: Option<String>,
+    /// Alloy codes to quote, at least one.
+    pub alloys: Vec<String>,
+    /// Unit of the coordinates when the format does not say (`mm`, `cm`, `m`, `in`); stored in
+    /// the job's options as `"units"`, where the worker reads it.
+    pub units: Option<String>,
+    /// Format override; detected from the content when `None`.
+    pub format_hint: Option<FormatHint>,
+    /// Rules version in force, to answer from the quote cache (see [`NewJob::rules_version`]).
+    pub rules_version: Option<String>,
+}
+
+/// A job created (or found again by its idempotency key) and what the probe saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    pub submission: Submission,
+    pub probe: Probe,
+}
+
+/// Why a model could not become a job.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The model is not something we can price (format, size, triangles, malformed).
+    #[error(transparent)]
+    Model(#[from] ParseError),
+    /// The request itself is invalid (no alloy, bad idempotency key...).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The blocking probe task died (a bug: probes never panic by contract).
+    #[error("probe task failed: {0}")]
+    Task(String),
+}
+
+/// Longest idempotency key accepted (the MES contract allows 200 characters).
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
+
+/// Checks the request before any work is spent on the model.
+pub fn validate(req: &IntakeRequest) -> Result<(), IntakeError> {
+    if req.tenant.trim().is_empty() {
+        return Err(IntakeError::Invalid("tenant must not be empty".into()));
+    }
+    let key = &req.idempotency_key;
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(IntakeError::Invalid(format!(
+            "idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} bytes"
+        )));
+    }
+    if req.alloys.is_empty() || req.alloys.iter().any(|a| a.trim().is_empty()) {
+        return Err(IntakeError::Invalid(
+            "at least one alloy code is required (and none may be empty)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Format and triangle count of a stored model, within `limits`.
+pub async fn probe_stored(
+    blobs: &BlobStore,
+    model: StoredModel<'_>,
+    hint: Option<FormatHint>,
+    limits: &Limits,
+) -> Result<Probe, IntakeError> {
+    if let Some(probe) = probe_from_prefix(model, hint, limits)? {
+        return Ok(probe);
+    }
+    let bytes: Bytes = blobs.get(model.sha256).await?;
+    let limits = *limits;
+    tokio::task::spawn_blocking(move || pricing_core::probe(&bytes, hint, &limits))
+        .await
+        .map_err(|e| IntakeError::Task(e.to_string()))?
+        .map_err(IntakeError::from)
+}
+
+/// The constant-time cases: empty, too large, and binary STL (count in the header, checked
+/// against the length). `None` when the whole file is needed.
+pub fn probe_from_prefix(
+    model: StoredModel<'_>,
+    hint: Option<FormatHint>,
+    limits: &Limits,
+) -> Result<Option<Probe>, ParseError> {
+    if model.size == 0 {
+        return Err(ParseError::Empty);
+    }
+    if model.size > limits.max_bytes {
+        return Err(ParseError::TooLarge {
+            found: model.size,
+            limit: limits.max_bytes,
+        });
+    }
+    if (model.prefix.len() as u64) < STL_HEADER_LEN.min(model.size) {
+        return Ok(None);
+    }
+    let format = pricing_core::format::resolve(hint, model.prefix, model.size);
+    if format != Some(Format::StlBinary) {
+        return Ok(None);
+    }
+    let triangles =
+        pricing_core::formats::stl_binary::triangle_count(model.prefix, model.size)?;
+    if triangles > limits.max_triangles {
+        return Err(ParseError::TooManyTriangles {
+            found: triangles,
+            limit: limits.max_triangles,
+        });
+    }
+    Ok(Some(Probe {
+        format: Format::StlBinary,
+        triangles,
+        bytes: model.size,
+    }))
+}
+
+/// The job's options document: what the worker needs besides the columns.
+pub fn job_options(req: &IntakeRequest) -> serde_json::Value {
+    let mut options = serde_json::Map::new();
+    if let Some(units) = &req.units {
+        options.insert("units".into(), serde_json::Value::String(units.clone()));
+    }
+    serde_json::Value::Object(options)
+}
+
+/// Validates, probes the stored model and submits the job (idempotently, see
+/// [`JobStore::submit`]).
+pub async fn submit_model(
+    store: &dyn JobStore,
+    blobs: &BlobStore,
+    model: StoredModel<'_>,
+    req: IntakeRequest,
+    limits: &Limits,
+) -> Result<Intake, IntakeError> {
+    validate(&req)?;
+    let probe = probe_stored(blobs, model, req.format_hint, limits).await?;
+    let submission = store.submit(new_job(&req, model.sha256, &probe)).await?;
+    Ok(Intake { submission, probe })
+}
+
+/// The store's input for a probed model.
+pub fn new_job(req: &IntakeRequest, sha256: &str, probe: &Probe) -> NewJob {
+    NewJob {
+        tenant: req.tenant.clone(),
+        channel: req.channel,
+        idempotency_key: req.idempotency_key.clone(),
+        partner_ref: req.partner_ref.clone(),
+        model_sha256: sha256.to_owned(),
+        format: probe.format.as_str().to_owned(),
+        triangles: probe.triangles,
+        alloys: req.alloys.clone(),
+        options: job_options(req),
+        rules_version: req.rules_version.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binary_stl(n: u32) -> Vec<u8> {
+        let mut v = vec![0u8; 84];
+        v[80..84].copy_from_slice(&n.to_le_bytes());
+        v.resize(84 + 50 * n as usize, 0);
+        v
+    }
+
+    fn model(bytes: &[u8]) -> StoredModel<'_> {
+        StoredModel {
+            sha256: "00",
+            size: bytes.len() as u64,
+            prefix: &bytes[..bytes.len().min(4096)],
+        }
+    }
+
+    #[test]
+    fn prefix_probe_cases() {
+        let limits = Limits {
+            max_bytes: 10_000,
+            max_triangles: 100,
+            ..Limits::default()
+        };
+        let stl = binary_stl(3);
+        let too_many = binary_stl(101);
+        let obj = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n".to_vec();
+        let cases: Vec<(&[u8], Result<Option<u64>, &str>)> = vec![
+            (&stl, Ok(Some(3))),
+            (&too_many, Err("too_many_triangles")),
+            (&obj, Ok(None)),
+            (b"", Err("empty_file")),
+        ];
+        for (bytes, want) in cases {
+            let got = probe_from_prefix(model(bytes), None, &limits)
+                .map(|p| p.map(|p| p.triangles))
+                .map_err(|e| e.code());
+            assert_eq!(got, want);
+        }
+        let big = StoredModel {
+            sha256: "00",
+            size: 10_001,
+            prefix: &stl,
+        };
+        assert_eq!(
+            probe_from_prefix(big, None, &limits).map_err(|e| e.code()),
+            Err("too_large")
+        );
+        // Without a prefix nothing can be said in constant time.
+        let blind = StoredModel {
+            sha256: "00",
+            size: stl.len() as u64,
+            prefix: &[],
+        };
+        assert_eq!(probe_from_prefix(blind, None, &limits), Ok(None));
+    }
+
+    #[test]
+    fn validation_table() {
+        let ok = IntakeRequest {
+            tenant: "t".into(),
+            channel: Channel::Partner,
+            idempotency_key: "k".into(),
+            partner_ref: None,
+            alloys: vec!["au750y".into()],
+            units: Some("mm".into()),
+            format_hint: None,
+            rules_version: None,
+        };
+        assert!(validate(&ok).is_ok());
+        let bad = [
+            IntakeRequest {
+                tenant: " ".into(),
+                ..ok.clone()
+            },
+            IntakeRequest {
+                idempotency_key: String::new(),
+                ..ok.clone()
+            },
+            IntakeRequest {
+                idempotency_key: "x".repeat(201),
+                ..ok.clone()
+            },
+            IntakeRequest {
+                alloys: vec![],
+                ..ok.clone()
+            },
+            IntakeRequest {
+                alloys: vec![String::new()],
+                ..ok.clone()
+            },
+        ];
+        for req in bad {
+            assert!(matches!(validate(&req), Err(IntakeError::Invalid(_))), "{req:?}");
+        }
+        assert_eq!(job_options(&ok), serde_json::json!({"units": "mm"}));
+    }
+}
