@@ -335,8 +335,13 @@ macro_rules! impl_job_store {
                     };
                     Self::insert_history(tx, &step).await?;
                     if before.status != after.status {
-                        Self::bump_count(tx, before.status, after.id, -1).await?;
-                        Self::bump_count(tx, after.status, after.id, 1).await?;
+                        // Always lock counter rows in the same order, or two opposite
+                        // transitions on the same shard could deadlock.
+                        let mut bumps = [(before.status, -1), (after.status, 1)];
+                        bumps.sort_by_key(|(s, _)| s.as_str());
+                        for (status, delta) in bumps {
+                            Self::bump_count(tx, status, after.id, delta).await?;
+                        }
                     }
                     Self::emit(tx, &after).await?;
                 }
