@@ -881,6 +881,42 @@ async fn automatic_recalibration_after_every_n(fx: Fixture) {
     );
 }
 
+async fn concurrent_lifecycles_keep_counts_exact(fx: Fixture) {
+    let s = fx.store.clone();
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        ids.push(
+            submit(&s, &format!("t{}", i % 3), &format!("l{i}"), 1000 + i)
+                .await
+                .id,
+        );
+    }
+    // Opposite transitions (QUEUED -> CALCULATING and CALCULATING -> QUEUED) race on the same
+    // counter shards and fair-queue rows.
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                start(&s, id).await;
+                complete(&s, id, retryable("transient"), 0.1).await;
+                start(&s, id).await;
+                complete(&s, id, priced(), 0.1).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), CompletionOutcome::Applied(_)));
+    }
+    let counts = s.status_counts().await.unwrap();
+    assert_eq!(counts[&JobStatus::PriceCalculated], 24);
+    assert_eq!(counts.values().sum::<u64>(), 24);
+    // Every fair-queue backlog drained back to zero.
+    let fresh = submit(&s, "t0", "after", 1000).await;
+    let eta = s.get_job(fresh.id).await.unwrap().eta.unwrap();
+    assert!(eta.work_ahead_seconds.abs() < 1e-9, "{eta:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // both databases
 
@@ -921,4 +957,5 @@ store_tests!(
     fairness_orders_a_flood_behind_an_idle_tenant,
     calibration_refits_and_persists,
     automatic_recalibration_after_every_n,
+    concurrent_lifecycles_keep_counts_exact,
 );
