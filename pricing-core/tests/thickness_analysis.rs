@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use pricing_core::mesh::Mesh;
-use pricing_core::thickness::{ThicknessError, ThicknessOptions, ThicknessReport, analyze_thickness};
+use pricing_core::thickness::{
+    ThicknessError, ThicknessOptions, ThicknessReport, analyze_thickness,
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Meshes
@@ -195,7 +197,11 @@ fn bits(r: &ThicknessReport) -> Vec<u64> {
         r.degenerate_faces,
         u64::from(r.winding_inverted),
     ];
-    v.extend(r.samples.iter().flat_map(|s| [s.0.to_bits(), s.1.to_bits()]));
+    v.extend(
+        r.samples
+            .iter()
+            .flat_map(|s| [s.0.to_bits(), s.1.to_bits()]),
+    );
     v.extend(r.face_mm.iter().map(|t| t.to_bits()));
     v.extend(r.face_hit.iter().map(|&h| u64::from(h)));
     v
@@ -221,7 +227,10 @@ fn hollow_sphere_measures_its_wall_within_faceting() {
     let (lo, hi) = (wall - s_o - 1e-4, wall + s_i + 1e-4);
     assert!(s_o > 0.0 && s_o < 0.02, "faceting {s_o}");
     assert_eq!(r.faces, 2 * 20 * 4u64.pow(levels));
-    assert_eq!((r.unhit_faces, r.wrong_side_faces, r.degenerate_faces), (0, 0, 0));
+    assert_eq!(
+        (r.unhit_faces, r.wrong_side_faces, r.degenerate_faces),
+        (0, 0, 0)
+    );
     assert!(!r.winding_inverted);
     for (f, &t) in r.face_mm.iter().enumerate() {
         assert!((lo..=hi).contains(&t), "face {f}: {t} not in [{lo}, {hi}]");
@@ -232,7 +241,11 @@ fn hollow_sphere_measures_its_wall_within_faceting() {
     let area_outer = 4.0 * PI * outer * outer;
     let area_inner = 4.0 * PI * inner * inner;
     let rel = (r.total_area_mm2 - (area_outer + area_inner)) / (area_outer + area_inner);
-    assert!(rel < 0.0 && rel > -0.01, "area {} rel {rel}", r.total_area_mm2);
+    assert!(
+        rel < 0.0 && rel > -0.01,
+        "area {} rel {rel}",
+        r.total_area_mm2
+    );
     assert_eq!(r.area_below(lo), 0.0);
     assert_eq!(r.area_below(hi + 1e-9), r.total_area_mm2);
     assert!(r.thin_regions(&m, lo).is_empty());
@@ -266,12 +279,24 @@ fn thin_window_of_a_band_ring_is_one_region_with_the_right_box() {
     let (n, r_in, h) = (256u32, 8.0, 1.0);
     let (i0, i1) = (32u32, 48u32);
     let thin = |i: u32| (i0..=i1).contains(&i);
-    let m = band_ring(n, r_in, h, |i| if thin(i) { r_in + 0.5 } else { r_in + 2.0 });
+    let m = band_ring(
+        n,
+        r_in,
+        h,
+        |i| if thin(i) { r_in + 0.5 } else { r_in + 2.0 },
+    );
     let r = analyze(&m);
     assert!(!r.winding_inverted);
-    assert_eq!((r.unhit_faces, r.wrong_side_faces, r.degenerate_faces), (0, 0, 0));
+    assert_eq!(
+        (r.unhit_faces, r.wrong_side_faces, r.degenerate_faces),
+        (0, 0, 0)
+    );
     // Inner and outer skins of the window are parallel planes 0.5·cos(π/n) apart along the normal.
-    assert!((r.min_mm - 0.5 * (PI / f64::from(n)).cos()).abs() < 1e-4, "min {}", r.min_mm);
+    assert!(
+        (r.min_mm - 0.5 * (PI / f64::from(n)).cos()).abs() < 1e-4,
+        "min {}",
+        r.min_mm
+    );
 
     let regions = r.thin_regions(&m, 0.8);
     assert_eq!(regions.len(), 1, "{regions:?}");
@@ -291,15 +316,27 @@ fn thin_window_of_a_band_ring_is_one_region_with_the_right_box() {
         }
     }
     for k in 0..3 {
-        assert!((region.min[k] - lo[k]).abs() < 1e-9, "min {:?} vs {lo:?}", region.min);
-        assert!((region.max[k] - hi[k]).abs() < 1e-9, "max {:?} vs {hi:?}", region.max);
+        assert!(
+            (region.min[k] - lo[k]).abs() < 1e-9,
+            "min {:?} vs {lo:?}",
+            region.min
+        );
+        assert!(
+            (region.max[k] - hi[k]).abs() < 1e-9,
+            "max {:?} vs {hi:?}",
+            region.max
+        );
     }
     assert_eq!(region.faces, 2 * 2 * u64::from(i1 - i0));
     assert_eq!(region.min_thickness_mm, r.min_mm);
     // Area of the two skins: chords at both radii times the band height.
     let chord = |rad: f64| 2.0 * rad * (PI / f64::from(n)).sin();
     let expected = f64::from(i1 - i0) * (chord(r_in) + chord(r_in + 0.5)) * 2.0 * h;
-    assert!((region.area_mm2 - expected).abs() < 1e-9 * expected, "{} vs {expected}", region.area_mm2);
+    assert!(
+        (region.area_mm2 - expected).abs() < 1e-9 * expected,
+        "{} vs {expected}",
+        region.area_mm2
+    );
     assert!((r.area_below(0.8) - expected).abs() < 1e-9 * expected);
     // Below the window's thickness nothing is thin; well above it, the 2 mm wall is too.
     assert!(r.thin_regions(&m, 0.4).is_empty());
@@ -310,7 +347,12 @@ fn thin_window_of_a_band_ring_is_one_region_with_the_right_box() {
 fn two_thin_windows_are_two_regions_largest_first() {
     let (n, r_in, h) = (128u32, 8.0, 1.0);
     let thin = |i: u32| (10..=14).contains(&i) || (60..=80).contains(&i);
-    let m = band_ring(n, r_in, h, |i| if thin(i) { r_in + 0.4 } else { r_in + 1.5 });
+    let m = band_ring(
+        n,
+        r_in,
+        h,
+        |i| if thin(i) { r_in + 0.4 } else { r_in + 1.5 },
+    );
     let r = analyze(&m);
     let regions = r.thin_regions(&m, 0.6);
     assert_eq!(regions.len(), 2, "{regions:?}");
@@ -329,7 +371,11 @@ fn percentiles_are_area_weighted() {
     // Skins: 2π(8 + 10)·4 ≈ 452 mm²; caps: 2·π(10² - 8²) ≈ 226 mm². Skins are 2/3 of the area.
     assert!(skins > caps);
     assert!(r.p50_mm < 2.0 + 1e-6 && r.p50_mm > 1.99, "{}", r.p50_mm);
-    assert!((r.percentile(90.0) - 4.0).abs() < 1e-5, "{}", r.percentile(90.0));
+    assert!(
+        (r.percentile(90.0) - 4.0).abs() < 1e-5,
+        "{}",
+        r.percentile(90.0)
+    );
     assert_eq!(r.percentile(0.0), r.min_mm);
     assert!(r.percentile(f64::NAN).is_nan());
     assert_eq!(r.percentile(-5.0), r.percentile(0.0));
@@ -353,7 +399,10 @@ fn open_mesh_counts_unhit_faces_and_keeps_the_rest() {
     assert_eq!(r.faces as usize, m.triangles.len());
     assert!(r.unhit_faces > 0, "{r:?}");
     let measured = r.face_mm.iter().filter(|t| t.is_finite()).count() as u64;
-    assert_eq!(measured + r.unhit_faces + r.wrong_side_faces + r.degenerate_faces, r.faces);
+    assert_eq!(
+        measured + r.unhit_faces + r.wrong_side_faces + r.degenerate_faces,
+        r.faces
+    );
     assert!(r.min_mm > 2.0 && r.min_mm <= 2.4, "{}", r.min_mm);
     assert!(r.measured_area_fraction() > 0.5 && r.measured_area_fraction() < 1.0);
 }
@@ -425,25 +474,38 @@ fn degenerate_faces_are_counted_and_ignored() {
 #[test]
 fn invalid_meshes_are_errors_not_panics() {
     let opts = ThicknessOptions::default();
-    assert_eq!(analyze_thickness(&Mesh::default(), &opts), Err(ThicknessError::Empty));
+    assert_eq!(
+        analyze_thickness(&Mesh::default(), &opts),
+        Err(ThicknessError::Empty)
+    );
     let bad_index = Mesh {
         positions: vec![[0.0; 3], [1.0, 0.0, 0.0]],
         triangles: vec![[0, 1, 2]],
     };
     assert!(matches!(
         analyze_thickness(&bad_index, &opts),
-        Err(ThicknessError::IndexOutOfRange { triangle: 0, vertex: 2, .. })
+        Err(ThicknessError::IndexOutOfRange {
+            triangle: 0,
+            vertex: 2,
+            ..
+        })
     ));
     let nan = Mesh {
         positions: vec![[0.0; 3], [1.0, 0.0, 0.0], [0.0, f64::NAN, 0.0]],
         triangles: vec![[0, 1, 2]],
     };
-    assert_eq!(analyze_thickness(&nan, &opts), Err(ThicknessError::NonFinite { vertex: 2 }));
+    assert_eq!(
+        analyze_thickness(&nan, &opts),
+        Err(ThicknessError::NonFinite { vertex: 2 })
+    );
     let point = Mesh {
         positions: vec![[1.0; 3]; 3],
         triangles: vec![[0, 1, 2]],
     };
-    assert_eq!(analyze_thickness(&point, &opts), Err(ThicknessError::ZeroExtent));
+    assert_eq!(
+        analyze_thickness(&point, &opts),
+        Err(ThicknessError::ZeroExtent)
+    );
     let bad_opts = ThicknessOptions {
         self_hit_epsilon_rel: f64::NAN,
     };
@@ -485,10 +547,13 @@ fn digest_child() {
     let m = torus(9.0, 1.2, 200, 48);
     let r = analyze(&m);
     assert!(r.min_mm > 2.3 && r.min_mm <= 2.4);
-    let digest = bits(&r)
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ x).wrapping_mul(0x100_0000_01b3));
-    println!("THREADS={} DIGEST={digest:016x}", rayon::current_num_threads());
+    let digest = bits(&r).iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+        (h ^ x).wrapping_mul(0x100_0000_01b3)
+    });
+    println!(
+        "THREADS={} DIGEST={digest:016x}",
+        rayon::current_num_threads()
+    );
 }
 
 #[test]
@@ -496,11 +561,21 @@ fn bit_identical_under_rayon_num_threads() {
     let exe = std::env::current_exe().unwrap();
     let run = |threads: &str| {
         let out = std::process::Command::new(&exe)
-            .args(["--exact", "digest_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "digest_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         // libtest prints "test digest_child ... " before the test's own output, on the same line.
         let line = stdout
@@ -520,8 +595,12 @@ fn progress_reaches_the_total_and_only_grows() {
     let m = torus(9.0, 1.2, 400, 64);
     let seen = Mutex::new(Vec::new());
     let cb = |done: u64, total: u64| seen.lock().unwrap().push((done, total));
-    let with = pricing_core::thickness::analyze_thickness_with_progress(&m, &ThicknessOptions::default(), Some(&cb))
-        .unwrap();
+    let with = pricing_core::thickness::analyze_thickness_with_progress(
+        &m,
+        &ThicknessOptions::default(),
+        Some(&cb),
+    )
+    .unwrap();
     let seen = seen.into_inner().unwrap();
     let total = m.triangles.len() as u64;
     assert!(seen.len() > 1);

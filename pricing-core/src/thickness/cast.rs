@@ -78,7 +78,14 @@ pub(crate) fn cast_all(
     out
 }
 
-fn cast_face(mesh: &Mesh, frame: &Frame, bvh: &Bvh, params: &CastParams, face: usize, stack: &mut Stack) -> FaceSample {
+fn cast_face(
+    mesh: &Mesh,
+    frame: &Frame,
+    bvh: &Bvh,
+    params: &CastParams,
+    face: usize,
+    stack: &mut Stack,
+) -> FaceSample {
     let Some((area, n)) = area_normal(mesh, face, frame.diagonal) else {
         return FaceSample {
             t_mm: f64::INFINITY,

@@ -41,7 +41,11 @@ pub(crate) fn prepare(mesh: &Mesh) -> Result<Frame, ThicknessError> {
             vertices: nv,
         });
     }
-    if let Some(vertex) = mesh.positions.iter().position(|p| !p.iter().all(|c| c.is_finite())) {
+    if let Some(vertex) = mesh
+        .positions
+        .iter()
+        .position(|p| !p.iter().all(|c| c.is_finite()))
+    {
         return Err(ThicknessError::NonFinite { vertex });
     }
     // Bounds over referenced vertices only would be more exact, but unreferenced vertices are rare and only
@@ -56,7 +60,7 @@ pub(crate) fn prepare(mesh: &Mesh) -> Result<Frame, ThicknessError> {
     }
     let centre = [0, 1, 2].map(|k| 0.5 * (lo[k] + hi[k]));
     let diagonal = (0..3).map(|k| (hi[k] - lo[k]).powi(2)).sum::<f64>().sqrt();
-    if !(diagonal > 0.0) || !diagonal.is_finite() {
+    if !diagonal.is_finite() || diagonal <= 0.0 {
         return Err(ThicknessError::ZeroExtent);
     }
     let verts: Vec<V3> = mesh
@@ -109,7 +113,7 @@ pub(crate) fn area_normal(mesh: &Mesh, face: usize, diagonal: f64) -> Option<(f6
     let n = cross(&sub(&b, &a), &sub(&c, &a));
     let len = dot(&n, &n).sqrt();
     // Relative to the model size: a face this small has no direction that survives rounding.
-    if !(len > 1e-14 * diagonal * diagonal) {
+    if len.is_nan() || len <= 1e-14 * diagonal * diagonal {
         return None;
     }
     Some((0.5 * len, n.map(|c| c / len)))

@@ -32,7 +32,10 @@ pub use report::{ThicknessReport, ThinRegion};
 use crate::mesh::Mesh;
 
 /// Analyses `mesh` (millimetres) on the current rayon pool.
-pub fn analyze_thickness(mesh: &Mesh, opts: &ThicknessOptions) -> Result<ThicknessReport, ThicknessError> {
+pub fn analyze_thickness(
+    mesh: &Mesh,
+    opts: &ThicknessOptions,
+) -> Result<ThicknessReport, ThicknessError> {
     analyze_thickness_with_progress(mesh, opts, None)
 }
 
@@ -43,7 +46,9 @@ pub fn analyze_thickness_with_progress(
     progress: Option<Progress<'_>>,
 ) -> Result<ThicknessReport, ThicknessError> {
     if !(opts.self_hit_epsilon_rel >= 0.0 && opts.self_hit_epsilon_rel < 1.0) {
-        return Err(ThicknessError::InvalidOption("self_hit_epsilon_rel must be in [0, 1)"));
+        return Err(ThicknessError::InvalidOption(
+            "self_hit_epsilon_rel must be in [0, 1)",
+        ));
     }
     let frame = frame::prepare(mesh)?;
     let bvh = bvh::build(&frame.verts, &mesh.triangles);

@@ -4,7 +4,12 @@ use super::frame::{cross, dot, sub};
 use super::report::ThinRegion;
 use crate::mesh::Mesh;
 
-pub(crate) fn thin_regions(mesh: &Mesh, face_mm: &[f64], face_hit: &[u32], t_mm: f64) -> Vec<ThinRegion> {
+pub(crate) fn thin_regions(
+    mesh: &Mesh,
+    face_mm: &[f64],
+    face_hit: &[u32],
+    t_mm: f64,
+) -> Vec<ThinRegion> {
     if face_mm.len() != mesh.triangles.len() || face_hit.len() != face_mm.len() {
         return Vec::new();
     }

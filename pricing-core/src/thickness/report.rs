@@ -64,7 +64,7 @@ impl ThicknessReport {
     /// Area-weighted percentile, `p` in percent (clamped to 0..=100): the smallest thickness such that faces at
     /// most that thick cover at least `p`% of the area. `NaN` when there is no area at all or `p` is NaN.
     pub fn percentile(&self, p: f64) -> f64 {
-        if p.is_nan() || !(self.total_area_mm2 > 0.0) {
+        if p.is_nan() || self.total_area_mm2.is_nan() || self.total_area_mm2 <= 0.0 {
             return f64::NAN;
         }
         let target = self.total_area_mm2 * p.clamp(0.0, 100.0) / 100.0;
@@ -95,10 +95,15 @@ impl ThicknessReport {
     /// Fraction of the surface area with a measured thickness (a hit), in 0..=1; low values mean the numbers
     /// describe only part of the model (open or inconsistently oriented mesh).
     pub fn measured_area_fraction(&self) -> f64 {
-        if !(self.total_area_mm2 > 0.0) {
+        if self.total_area_mm2.is_nan() || self.total_area_mm2 <= 0.0 {
             return 0.0;
         }
-        let measured: f64 = self.samples.iter().filter(|s| s.0.is_finite()).map(|s| s.1).sum();
+        let measured: f64 = self
+            .samples
+            .iter()
+            .filter(|s| s.0.is_finite())
+            .map(|s| s.1)
+            .sum();
         measured / self.total_area_mm2
     }
 }

@@ -8,13 +8,28 @@ use super::report::ThicknessReport;
 
 pub(crate) fn summarise(faces: Vec<FaceSample>, winding_inverted: bool) -> ThicknessReport {
     let count = |k: FaceKind| faces.iter().filter(|f| f.kind == k).count() as u64;
-    let (unhit_faces, wrong_side_faces, degenerate_faces) =
-        (count(FaceKind::Unhit), count(FaceKind::WrongSide), count(FaceKind::Degenerate));
-    let mut order: Vec<(f64, u32)> = faces.par_iter().enumerate().map(|(i, f)| (f.t_mm, i as u32)).collect();
-    // Keys are unique (face index breaks ties), so even an unstable parallel sort has exactly one outcome.
-    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let samples: Vec<(f64, f64)> = order.par_iter().map(|&(t, i)| (t, faces[i as usize].area_mm2)).collect();
-    drop(order);
+    let (unhit_faces, wrong_side_faces, degenerate_faces) = (
+        count(FaceKind::Unhit),
+        count(FaceKind::WrongSide),
+        count(FaceKind::Degenerate),
+    );
+    // Sort key: thickness bits above the face index. Thicknesses are non-negative `f32` values widened to f64
+    // (or +∞), so the bits of the `f32` order exactly as the numbers do; with the index below, keys are unique
+    // and even an unstable parallel sort has exactly one outcome.
+    let mut keys: Vec<u64> = faces
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| (u64::from((f.t_mm as f32).to_bits()) << 32) | i as u64)
+        .collect();
+    keys.par_sort_unstable();
+    let samples: Vec<(f64, f64)> = keys
+        .par_iter()
+        .map(|&k| {
+            let f = &faces[(k & 0xffff_ffff) as usize];
+            (f.t_mm, f.area_mm2)
+        })
+        .collect();
+    drop(keys);
     let total_area_mm2 = samples.iter().map(|s| s.1).sum();
     let mut report = ThicknessReport {
         min_mm: samples.first().map_or(f64::INFINITY, |s| s.0),
