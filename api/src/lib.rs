@@ -1,1 +1,73 @@
-//! api
+//! The HTTP API of the pricing cluster (axum): the website's uploads and instant estimates,
+//! partners' and MES's jobs, operators' views and actions, with API keys, limits, metrics and an
+//! OpenAPI document generated from the code.
+//!
+//! Layout (one concept per file):
+//! - [`routes`]: the router ([`app`]) and one file per group of endpoints — `submit` (uploads),
+//!   `estimate`, `jobs` (status and Server-Sent Events), `ops` (operators), `health` (probes,
+//!   metrics, OpenAPI).
+//! - [`auth`]: roles and the permission table, API keys ([`auth::keys::KeyStore`], SHA-256 only),
+//!   and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
+//! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
+//! - [`estimate`]: bounding box by sampling and the price range (pure).
+//! - [`limits`]: token buckets, daily quotas, the heavy-job gate (pure parts tested by tables).
+//! - [`stats`]: per-lane counts and the finished-job collector; [`metrics`]: the Prometheus
+//!   registry; [`db`]: the API's pool on the store's database; [`state`], [`config`].
+//! - [`dto`]: response types; [`error`]: [`AppError`] and the one error shape; [`openapi`].
+//!
+//! Jobs are created through [`scheduler::intake`] (shared with the MES inbound consumer).
+//! Tests: unit tables in each module; `tests/` drives [`app`] with `oneshot` against real SQLite
+//! files and real PostgreSQL databases, and checks `deploy/openapi.json` against the code.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod dto;
+pub mod error;
+pub mod estimate;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod stats;
+pub mod upload;
+pub mod vocabulary;
+
+use std::time::Duration;
+
+pub use auth::keys::{KeyRecord, KeyStore, NewKey};
+pub use auth::{Principal, Role};
+pub use config::ApiConfig;
+pub use db::Db;
+pub use error::{AppError, ErrorBody};
+pub use routes::app;
+pub use state::{AppState, Backends};
+
+/// How often the collector looks for finished jobs.
+pub const COLLECT_EVERY: Duration = Duration::from_secs(2);
+
+/// Follows finished jobs into the histograms until `shutdown` resolves.
+pub async fn run_collector(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        if let Err(e) = state.collector.collect(&state.db, &state.metrics).await {
+            tracing::warn!(error = %e, "metrics collector pass failed");
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(COLLECT_EVERY) => {}
+        }
+    }
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,61 @@
+//! What the API decides with, besides its backends.
+
+use std::time::Duration;
+
+/// 256 MiB: the default largest upload.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiConfig {
+    /// Largest accepted upload, in bytes; larger bodies are refused as soon as that is known.
+    pub max_upload_bytes: u64,
+    /// Largest accepted triangle count.
+    pub max_triangles: u64,
+    /// Requests per minute for keys without their own limit; `None` = unlimited.
+    pub default_rate_per_minute: Option<u32>,
+    /// Unfinished large-lane jobs a tenant may have at once.
+    pub max_heavy_jobs_per_tenant: u32,
+    /// Retry-After given when that limit refuses a job.
+    pub heavy_retry_after: Duration,
+    /// Deadline for every request except uploads and event streams.
+    pub request_timeout: Duration,
+    /// Deadline for an upload (body included).
+    pub upload_timeout: Duration,
+    /// How often an event stream looks for a change.
+    pub events_poll: Duration,
+    /// Longest an event stream stays open.
+    pub events_max: Duration,
+    /// Unauthenticated requests act as a `website` key of tenant `public` (local demos only).
+    pub open: bool,
+    /// Full-file probes (text formats) running at once; each holds one model in memory.
+    pub probe_concurrency: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            max_triangles: pricing_core::Limits::default().max_triangles,
+            default_rate_per_minute: Some(6000),
+            max_heavy_jobs_per_tenant: 4,
+            heavy_retry_after: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(600),
+            events_poll: Duration::from_millis(200),
+            events_max: Duration::from_secs(3600),
+            open: false,
+            probe_concurrency: 4,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The parse limits uploads are checked against.
+    pub fn limits(&self) -> pricing_core::Limits {
+        pricing_core::Limits {
+            max_bytes: self.max_upload_bytes,
+            max_triangles: self.max_triangles,
+            ..pricing_core::Limits::default()
+        }
+    }
+}
