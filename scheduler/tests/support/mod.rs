@@ -33,7 +33,10 @@ pub struct Fixture {
 
 impl Fixture {
     /// Another store instance on the same database (e.g. with another configuration).
-    #[allow(dead_code, reason = "each test binary compiles this module; not all reopen")]
+    #[allow(
+        dead_code,
+        reason = "each test binary compiles this module; not all reopen"
+    )]
     pub async fn reopen(&self, config: StoreConfig) -> Arc<dyn JobStore> {
         connect(&self.url, config).await.unwrap()
     }
