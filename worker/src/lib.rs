@@ -1,6 +1,41 @@
-//! The worker role (layout grows with the crate):
-//! - [`rules`]: loading the pricing rules in force.
+//! The worker role of the pricing cluster, as a library: `pricing worker` runs it alone, and
+//! `pricing serve` embeds it with the in-process broker and SQLite.
+//!
+//! Roles (each runs until its cancellation token is cancelled):
+//! - [`run_worker`]: consumes the lanes, prices each job with pricing-core and records the
+//!   outcome with its outbound events exactly once per message;
+//! - [`run_relay`]: publishes the job store's outbox to the broker (at least once, confirmed,
+//!   deterministic message ids);
+//! - [`run_mes_inbound`]: turns MES `SubmitJob` messages into jobs.
+//!
+//! Layout:
+//! - [`config`]: [`WorkerContext`] (store, blobs, broker, topology, rules) and [`WorkerConfig`].
+//! - [`worker`]: the consume loop, slots and graceful drain; [`job`]: one delivery, start to
+//!   settlement; [`activity`]: in-flight jobs and heartbeats.
+//! - [`price`]: pricing-core on the blocking pool with a time limit and a panic net;
+//!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
+//! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests.
+//! - [`vocabulary`]: scheduler ↔ messaging ↔ pricing-core lanes and channels, in one place;
+//!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force.
 
+pub mod activity;
+pub mod config;
+pub mod decide;
+pub mod error;
+pub mod ids;
+pub mod inbound;
+pub mod job;
+pub mod price;
+pub mod relay;
+pub mod request;
 pub mod rules;
+pub mod translate;
+pub mod vocabulary;
+pub mod worker;
 
+pub use config::{TimeLimit, WorkerConfig, WorkerContext, available_slots, default_worker_id};
+pub use error::WorkerError;
+pub use inbound::{InboundConfig, run_mes_inbound, run_mes_inbound_with};
+pub use relay::{BrokerPublisher, RelayConfig, relay_once, run_relay, run_relay_with};
 pub use rules::{LoadRulesError, load_rules};
+pub use worker::run_worker;

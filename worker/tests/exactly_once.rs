@@ -1,0 +1,508 @@
+//! Issue 5's scenarios, each on the cluster (RabbitMQ + PostgreSQL) and embedded (in-process
+//! broker + SQLite): results reach MES and the CRM once in effect through redeliveries,
+//! duplicates, poison models and crashes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use messaging::{
+    Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed, PriceRejected,
+    Publish, SchemaVersion, SubmitJob, routing,
+};
+use scheduler::{Channel, JobStatus, OutboxPublisher, StoreConfig};
+use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv, worker_config};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use worker::{BrokerPublisher, TimeLimit};
+
+fn price_events(events: &[(String, Vec<u8>, Option<String>)], prefix: &str) -> usize {
+    events
+        .iter()
+        .filter(|(id, _, _)| id.starts_with(prefix))
+        .count()
+}
+
+async fn priced_once_with_mes_and_crm_events(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut crm = h.consume(&h.topology.crm_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let w = h.worker(worker_config("w-once", 2), wake.clone(), &stop);
+
+    let torus = h.put_model(support::torus()).await;
+    let open = h
+        .put_model(support::stl_bytes(
+            &fixtures::open_box([10.0, 8.0, 6.0], [0.0; 3]).0,
+        ))
+        .await;
+    let partner = h.submit(&torus, Channel::Partner, Some("PO-1")).await;
+    let website = h.submit(&torus, Channel::Website, None).await;
+    let rejected = h.submit(&open, Channel::Partner, Some("PO-2")).await;
+    wake.notify_one();
+
+    for job in [&partner, &website] {
+        let done = h
+            .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+            .await;
+        assert_eq!(done.worker_id.as_deref(), Some("w-once"));
+        assert_eq!(done.attempts, 1);
+    }
+    let done = h.wait_status(rejected.id, JobStatus::Rejected, WAIT).await;
+    assert!(done.reason.unwrap().starts_with("not_watertight: "));
+
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let d = recv(&mut mes).await;
+        events.push((
+            d.message_id().unwrap().to_owned(),
+            d.payload().to_vec(),
+            d.correlation_id().map(str::to_owned),
+        ));
+        d.ack().await.unwrap();
+    }
+    events.extend(drain_quiet(&mut mes).await);
+    assert_eq!(events.len(), 3, "one MES event per job");
+    for (id, payload, correlation) in &events {
+        if id.starts_with(routing::PRICE_CALCULATED) {
+            let e = PriceCalculated::from_json(payload).unwrap();
+            let job = if e.job_id == partner.id {
+                &partner
+            } else {
+                &website
+            };
+            assert_eq!(e.job_id, job.id);
+            assert_eq!(correlation.as_deref(), Some(job.idempotency_key.as_str()));
+            assert_eq!(
+                e.correlation_id.as_deref(),
+                Some(job.idempotency_key.as_str())
+            );
+            assert_eq!(e.quote["measurements"]["triangles"], 2304);
+            assert!(!e.rules_version.is_empty());
+        } else {
+            let e = PriceRejected::from_json(payload).unwrap();
+            assert_eq!(e.job_id, rejected.id);
+            assert_eq!(e.reason_code, "not_watertight");
+            assert_eq!(e.partner_ref.as_deref(), Some("PO-2"));
+        }
+    }
+    assert_eq!(price_events(&events, routing::PRICE_CALCULATED), 2);
+
+    // The CRM hears only of the priced partner order, once.
+    let d = recv(&mut crm).await;
+    let order = OrderReady::from_json(d.payload()).unwrap();
+    assert_eq!(
+        (order.job_id, order.partner_ref.as_str()),
+        (partner.id, "PO-1")
+    );
+    assert_eq!(order.quote.alloys.len(), 1);
+    assert!(order.quote.alloys[0].total.is_some());
+    d.ack().await.unwrap();
+    assert!(drain_quiet(&mut crm).await.is_empty());
+
+    // Operators see the worker.
+    let alive = h
+        .store
+        .workers_alive(Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(alive.iter().any(|w| w.worker_id == "w-once"), "{alive:?}");
+
+    stop.cancel();
+    w.await.unwrap().unwrap();
+    relay.await.unwrap();
+    assert!(h.store.pending_outbox(10).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_priced_once_with_mes_and_crm_events() {
+    priced_once_with_mes_and_crm_events(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_priced_once_with_mes_and_crm_events() {
+    priced_once_with_mes_and_crm_events(Backend::Embedded).await;
+}
+
+async fn same_message_twice_one_effect(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut crm = h.consume(&h.topology.crm_results_queue()).await;
+    let torus = h.put_model(support::torus()).await;
+    let job = h.submit(&torus, Channel::Partner, Some("PO-7")).await;
+
+    // The run row published twice (a relay that crashed before marking it sent), then once more
+    // by the relay itself.
+    let rows = h.store.pending_outbox(10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let publisher = BrokerPublisher::new(h.store.clone(), h.broker.clone(), h.topology.clone());
+    publisher.publish(&rows[0]).await.unwrap();
+    publisher.publish(&rows[0]).await.unwrap();
+
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let w = h.worker(worker_config("w-dup", 2), wake.clone(), &stop);
+    h.wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
+    h.wait_until("the copies to be consumed", WAIT, || async {
+        h.broker.ready_count(&lane).await.unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(QUIET).await;
+
+    let history = h.store.history(job.id).await.unwrap();
+    let priced = history
+        .iter()
+        .filter(|t| t.to_status == JobStatus::PriceCalculated)
+        .count();
+    assert_eq!(priced, 1, "{history:?}");
+    let events = drain_quiet(&mut mes).await;
+    assert_eq!(events.len(), 1, "one price.calculated");
+    assert_eq!(drain_quiet(&mut crm).await.len(), 1, "one crm.order.ready");
+
+    // The results themselves published twice keep their message id: consumers can drop the copy.
+    let sent = h.store.pending_outbox(10).await.unwrap();
+    assert!(sent.is_empty());
+
+    stop.cancel();
+    w.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_same_message_twice_one_effect() {
+    same_message_twice_one_effect(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_same_message_twice_one_effect() {
+    same_message_twice_one_effect(Backend::Embedded).await;
+}
+
+async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut dead = h
+        .consume(&h.topology.lane_dead_queue(messaging::Lane::Small))
+        .await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    // A limit the torus meets easily (tens of ms) and the 300k-triangle ring never does.
+    let cfg =
+        worker_config("w-poison", 2).with_time_limit(TimeLimit::fixed(Duration::from_millis(1500)));
+    let w = h.worker(cfg, wake.clone(), &stop);
+
+    let poison = h.put_model(support::ring(300_000)).await;
+    let torus = h.put_model(support::torus()).await;
+    let bad = h.submit(&poison, Channel::Website, None).await;
+    assert_eq!(bad.lane, scheduler::Lane::Small);
+    let mut good = Vec::new();
+    for _ in 0..6 {
+        good.push(h.submit(&torus, Channel::Website, None).await);
+    }
+    wake.notify_one();
+
+    for job in &good {
+        h.wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+            .await;
+    }
+    let failed = h.wait_status(bad.id, JobStatus::Failed, WAIT).await;
+    let reason = failed.reason.unwrap();
+    assert!(reason.starts_with("pricing_timed_out: "), "{reason}");
+    assert!(reason.contains("attempt 3 of 3"), "{reason}");
+    assert_eq!(failed.attempts, 3);
+
+    let d = recv(&mut dead).await;
+    let info = d.dead_letter().expect("dead-letter info").clone();
+    assert_eq!(info.reason, "rejected");
+    assert_eq!(info.detail.as_deref(), Some(reason.as_str()));
+    assert_eq!(
+        messaging::RunJob::from_json(d.payload()).unwrap().job_id,
+        bad.id
+    );
+    d.ack().await.unwrap();
+
+    let events = drain_quiet(&mut mes).await;
+    assert_eq!(events.len(), 7);
+    let failed_events: Vec<PriceFailed> = events
+        .iter()
+        .filter(|(id, _, _)| id.starts_with(routing::PRICE_FAILED))
+        .map(|(_, p, _)| PriceFailed::from_json(p).unwrap())
+        .collect();
+    assert_eq!(failed_events.len(), 1);
+    assert_eq!(failed_events[0].job_id, bad.id);
+    assert_eq!(failed_events[0].reason, reason);
+
+    stop.cancel();
+    w.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_poison_model_is_dead_lettered_and_the_lane_flows() {
+    poison_model_is_dead_lettered_and_the_lane_flows(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_poison_model_is_dead_lettered_and_the_lane_flows() {
+    poison_model_is_dead_lettered_and_the_lane_flows(Backend::Embedded).await;
+}
+
+async fn two_workers_share_a_lane(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let a = h.worker(worker_config("w-a", 1), wake.clone(), &stop);
+    let b = h.worker(worker_config("w-b", 1), wake.clone(), &stop);
+    let model = h.put_model(support::ring(20_000)).await;
+    let mut jobs = Vec::new();
+    for _ in 0..8 {
+        jobs.push(h.submit(&model, Channel::Website, None).await);
+    }
+    wake.notify_one();
+    let mut by = std::collections::BTreeMap::<String, usize>::new();
+    for job in &jobs {
+        let done = h
+            .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+            .await;
+        *by.entry(done.worker_id.unwrap()).or_default() += 1;
+        assert_eq!(done.attempts, 1);
+    }
+    assert_eq!(by.len(), 2, "both workers priced jobs: {by:?}");
+    assert_eq!(drain_quiet(&mut mes).await.len(), 8);
+    stop.cancel();
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_two_workers_share_a_lane() {
+    two_workers_share_a_lane(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_two_workers_share_a_lane() {
+    two_workers_share_a_lane(Backend::Embedded).await;
+}
+
+fn submit_job(request_id: &str, sha256: &str) -> SubmitJob {
+    SubmitJob {
+        schema_version: SchemaVersion,
+        request_id: request_id.into(),
+        tenant: "mes-plant".into(),
+        partner_ref: Some("WO-1".into()),
+        model: ModelRef::Stored {
+            sha256: sha256.into(),
+        },
+        format: None,
+        options: JobOptions {
+            alloys: vec!["au750y".into()],
+            units: Some("mm".into()),
+            channel: None,
+        },
+    }
+}
+
+async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let w = h.worker(worker_config("w-mes", 2), wake.clone(), &stop);
+    let inbound = tokio::spawn(worker::run_mes_inbound(
+        h.context().with_outbox_notify(wake.clone()),
+        stop.clone(),
+    ));
+    let torus = h.put_model(support::torus()).await;
+
+    // Sent twice (MES retried): one job, one answer.
+    let request = submit_job("REQ-42", &torus);
+    for _ in 0..2 {
+        let publish = Publish::contract(h.topology.inbound_route(), &request)
+            .unwrap()
+            .with_correlation_id("REQ-42")
+            .with_trace_context(
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                None,
+            );
+        h.broker.publish(&publish).await.unwrap();
+    }
+    let unknown = submit_job("REQ-43", &"0".repeat(64));
+    h.broker
+        .publish(&Publish::contract(h.topology.inbound_route(), &unknown).unwrap())
+        .await
+        .unwrap();
+
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let d = recv(&mut mes).await;
+        answers.push((
+            d.message_id().unwrap().to_owned(),
+            d.payload().to_vec(),
+            d.correlation_id().map(str::to_owned),
+        ));
+        d.ack().await.unwrap();
+    }
+    answers.extend(drain_quiet(&mut mes).await);
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    for (id, payload, correlation) in answers {
+        if id.starts_with(routing::PRICE_CALCULATED) {
+            let e = PriceCalculated::from_json(&payload).unwrap();
+            assert_eq!(correlation.as_deref(), Some("REQ-42"));
+            assert_eq!(e.correlation_id.as_deref(), Some("REQ-42"));
+            assert_eq!(e.channel, "mes");
+            assert_eq!(e.partner_ref.as_deref(), Some("WO-1"));
+            let job = h
+                .store
+                .find_by_idempotency_key("mes-plant", "REQ-42")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(job.id, e.job_id);
+            assert_eq!(job.options["units"], "mm");
+        } else {
+            let e = PriceRejected::from_json(&payload).unwrap();
+            assert_eq!(correlation.as_deref(), Some("REQ-43"));
+            assert_eq!(e.reason_code, "model_not_found");
+        }
+    }
+    let page = h
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.jobs.len(), 1, "the retried request made no second job");
+
+    stop.cancel();
+    w.await.unwrap().unwrap();
+    inbound.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_mes_submission_is_answered_on_the_results_exchange() {
+    mes_submission_is_answered_on_the_results_exchange(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_mes_submission_is_answered_on_the_results_exchange() {
+    mes_submission_is_answered_on_the_results_exchange(Backend::Embedded).await;
+}
+
+async fn aborted_worker_task_job_completes_once(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::with_config(backend, StoreConfig::default()).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let first = h.worker(worker_config("w-doomed", 1), wake.clone(), &stop);
+    // Long enough (seconds in a debug build) to be caught mid-job.
+    let model = h.put_model(support::ring(100_000)).await;
+    let job = h.submit(&model, Channel::Website, None).await;
+    wake.notify_one();
+    h.wait_until("the first worker to start the job", WAIT, || async {
+        let j = h.store.get_job(job.id).await.unwrap().job;
+        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some("w-doomed")
+    })
+    .await;
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+
+    let second = h.worker(worker_config("w-survivor", 1), wake.clone(), &stop);
+    let done = h
+        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    assert_eq!(done.worker_id.as_deref(), Some("w-survivor"));
+    assert_eq!(done.attempts, 2);
+    assert_eq!(drain_quiet(&mut mes).await.len(), 1);
+    stop.cancel();
+    second.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_aborted_worker_task_job_completes_once() {
+    aborted_worker_task_job_completes_once(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_aborted_worker_task_job_completes_once() {
+    aborted_worker_task_job_completes_once(Backend::Embedded).await;
+}
+
+async fn shutdown_drains_in_flight_work(backend: Backend) {
+    support::init_tracing();
+    let h = Harness::new(backend).await;
+    let stop_worker = CancellationToken::new();
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let model = h.put_model(support::ring(50_000)).await;
+
+    // With time to finish: the job in flight completes, the worker stops cleanly.
+    let w = h.worker(worker_config("w-drain", 1), wake.clone(), &stop_worker);
+    let job = h.submit(&model, Channel::Website, None).await;
+    wake.notify_one();
+    h.wait_status(job.id, JobStatus::Calculating, WAIT).await;
+    stop_worker.cancel();
+    w.await.unwrap().unwrap();
+    let done = h
+        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    assert_eq!(done.attempts, 1);
+
+    // Without: the job goes back to its queue and the next worker prices it.
+    let stop_impatient = CancellationToken::new();
+    let mut cfg = worker_config("w-impatient", 1);
+    cfg.drain_grace = Duration::ZERO;
+    let w = h.worker(cfg, wake.clone(), &stop_impatient);
+    let job = h.submit(&model, Channel::Website, None).await;
+    wake.notify_one();
+    h.wait_status(job.id, JobStatus::Calculating, WAIT).await;
+    stop_impatient.cancel();
+    w.await.unwrap().unwrap();
+    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
+    h.wait_until("the job to be back in its queue", WAIT, || async {
+        h.broker.ready_count(&lane).await.unwrap() == 1
+    })
+    .await;
+    let w = h.worker(worker_config("w-next", 1), wake.clone(), &stop);
+    let done = h
+        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    assert_eq!(done.worker_id.as_deref(), Some("w-next"));
+    stop.cancel();
+    w.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_shutdown_drains_in_flight_work() {
+    shutdown_drains_in_flight_work(Backend::Cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_shutdown_drains_in_flight_work() {
+    shutdown_drains_in_flight_work(Backend::Embedded).await;
+}

@@ -1,0 +1,107 @@
+//! A worker process killed with SIGKILL in the middle of a job (no destructor runs, no
+//! acknowledgement is sent): RabbitMQ returns the message when the connection drops, another
+//! worker prices the job, and MES hears of it once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use messaging::{Broker, Topology};
+use scheduler::{BlobConfig, BlobStore, Channel, JobStatus, StoreConfig};
+use support::{Backend, Harness, WAIT, drain_quiet, worker_config};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+const CHILD_ENV: &str = "WORKER_TEST_CHILD";
+
+/// The child process: a worker on the parent's database, blobs and topology, until killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "helper: started as a child process by worker_process_killed_mid_job"]
+async fn child_worker_process() {
+    let spec = std::env::var(CHILD_ENV).expect("run by worker_process_killed_mid_job");
+    let [database_url, blob_dir, prefix]: [&str; 3] =
+        spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
+    let store = scheduler::connect(database_url, StoreConfig::default())
+        .await
+        .unwrap();
+    let blobs = BlobStore::from_config(&BlobConfig::Local {
+        dir: blob_dir.into(),
+    })
+    .unwrap();
+    let broker = Broker::rabbit(support::rabbit_config("child-worker"))
+        .await
+        .unwrap();
+    let ctx = worker::WorkerContext::new(
+        store,
+        blobs,
+        broker,
+        Topology::new(prefix),
+        Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
+    );
+    worker::run_worker(ctx, worker_config("w-child", 1), CancellationToken::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_process_killed_mid_job() {
+    support::init_tracing();
+    let h = Harness::new(Backend::Cluster).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+
+    let spec = format!(
+        "{}\n{}\n{}",
+        h.database_url,
+        h.blob_dir.display(),
+        h.topology.prefix()
+    );
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_worker_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, spec)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Seconds of work in a debug build: the kill lands mid-job.
+    let model = h.put_model(support::ring(100_000)).await;
+    let job = h.submit(&model, Channel::Partner, Some("PO-K")).await;
+    wake.notify_one();
+    h.wait_until("the child to start the job", WAIT, || async {
+        let j = h.store.get_job(job.id).await.unwrap().job;
+        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some("w-child")
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let survivor = h.worker(worker_config("w-survivor", 1), wake.clone(), &stop);
+    let done = h
+        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    assert_eq!(done.worker_id.as_deref(), Some("w-survivor"));
+    assert_eq!(done.attempts, 2);
+    let history = h.store.history(job.id).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|t| t.from_status == Some(JobStatus::Calculating)
+                && t.to_status == JobStatus::Calculating),
+        "{history:?}"
+    );
+    assert_eq!(drain_quiet(&mut mes).await.len(), 1, "MES hears once");
+
+    stop.cancel();
+    survivor.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
