@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn large_text_is_sampled_in_windows() {
         let mut obj = Vec::new();
-        for i in 0..400_000 {
+        for i in 0..900_000 {
             obj.extend_from_slice(format!("v {} 0 1\n", i % 100).as_bytes());
         }
         assert!(obj.len() > TEXT_FULL_SCAN);

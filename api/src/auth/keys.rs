@@ -160,8 +160,8 @@ impl KeyStore {
             .bind(record.role.as_str())
             .bind(&record.tenant)
             .bind(&record.label)
-            .bind(record.rate_per_minute.map(i64::from))
-            .bind(record.daily_quota.map(i64::from))
+            .bind(record.rate_per_minute.map(to_column))
+            .bind(record.daily_quota.map(to_column))
             .bind(record.created_at)
             .execute(pool)
             .await
@@ -252,6 +252,11 @@ impl KeyStore {
     }
 }
 
+/// Limits are `INTEGER` columns (32-bit in PostgreSQL).
+fn to_column(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 fn record_from_row<R>(row: &R) -> Result<KeyRecord, KeyError>
 where
     R: sqlx::Row,
@@ -259,12 +264,12 @@ where
     for<'r> Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let role: String = row.try_get("role")?;
-    let limit = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok());
+    let limit = |v: Option<i32>| v.and_then(|n| u32::try_from(n).ok());
     Ok(KeyRecord {
         id: row.try_get("id")?,
         key_prefix: row.try_get("key_prefix")?,

@@ -185,8 +185,17 @@ pub async fn submit(
     let key = idempotency_key(&headers)?;
     upload::check_declared_length(&headers, state.config.max_upload_bytes)?;
 
+    // A replay of an accepted job is not a new job: it does not count against the quota.
+    let replay = match headers.get("idempotency-key") {
+        Some(_) => state
+            .store
+            .find_by_idempotency_key(&principal.tenant, &key)
+            .await?
+            .is_some(),
+        None => false,
+    };
     let quota_key = match (principal.key_id, principal.daily_quota) {
-        (Some(id), Some(quota)) => {
+        (Some(id), Some(quota)) if !replay => {
             state.quotas.take(id, quota).map_err(|wait| AppError::TooManyRequests {
                 code: "quota_exceeded",
                 message: format!("this key's daily quota of {quota} jobs is used up"),

@@ -1,0 +1,55 @@
+//! The instant estimate.
+
+use axum::http::{Method, StatusCode};
+
+use crate::on_both;
+use crate::support::*;
+use api::Role;
+
+async fn estimates_in_every_format(b: Backend) {
+    let app = start(b).await;
+    let key = app.key(Role::Website, None).await;
+    let mut size = None;
+    for (name, format, units) in [
+        ("torus_ring.stl", "stl-binary", "mm"),
+        ("torus_ring.ascii.stl", "stl-ascii", "mm"),
+        ("torus_ring.obj", "obj", "mm"),
+        ("torus_ring.gltf", "gltf", "m"),
+        ("torus_ring.glb", "glb", "m"),
+    ] {
+        let r = app.call(Method::POST, "/v1/estimate?alloys=au750y,ag925", Some(&key), fixture(name)).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&r.bytes));
+        let v = r.json();
+        assert_eq!(v["format"], format, "{name}");
+        assert!(v["triangles"].as_u64().unwrap() > 100);
+        assert_eq!(v["units"], units, "{name}");
+        // glTF declares metres; the others' unit is inferred from the size.
+        assert_eq!(v["units_inferred"], units == "mm", "{name}");
+        assert!(v["eta"]["seconds"].as_f64().unwrap() > 0.0);
+        let prices = v["prices"].as_array().unwrap();
+        assert_eq!(prices.len(), 2);
+        for p in prices {
+            let lo: f64 = p["low"].as_str().unwrap().parse().unwrap();
+            let hi: f64 = p["high"].as_str().unwrap().parse().unwrap();
+            assert!(0.0 < lo && lo < hi, "{name}: {p}");
+        }
+        // Every format describes the same ring: the same box, within float noise.
+        let bbox: Vec<f64> = v["bbox_mm"]["max"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        match &size {
+            None => size = Some(bbox),
+            Some(first) => {
+                for (a, b) in first.iter().zip(&bbox) {
+                    assert!((a - b).abs() < 1e-3, "{name}: {first:?} vs {bbox:?}");
+                }
+            }
+        }
+    }
+    // Nothing was stored.
+    let page = app.store.list_jobs(&scheduler::JobQuery { limit: 10, ..Default::default() }).await.unwrap();
+    assert!(page.jobs.is_empty());
+    let r = app.call(Method::POST, "/v1/estimate", Some(&key), b"not a model".to_vec()).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"));
+    let r = app.call(Method::POST, "/v1/estimate?alloys=unobtainium", Some(&key), fixture("box.stl")).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::BAD_REQUEST, "unknown_alloy"));
+}
+on_both!(estimates_in_every_format_, estimates_in_every_format);

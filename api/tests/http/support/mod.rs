@@ -1,0 +1,254 @@
+//! A real API over a real database: a SQLite file in a temp directory, or a fresh PostgreSQL
+//! database per test (dropped with the fixture). Requests go through the router with `oneshot`.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use std::sync::Arc;
+
+use api::{ApiConfig, AppState, Backends, NewKey, Role};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use messaging::{Broker, Topology};
+use scheduler::{BlobConfig, BlobStore, JobStore, StoreConfig};
+use sqlx::Connection;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn with_database(admin: &str, db: &str) -> String {
+    let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
+    format!("{root}/{db}")
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub store: Arc<dyn JobStore>,
+    pub dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(db) = self.pg_database.take() else {
+            return;
+        };
+        let admin = admin_url();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub async fn start(backend: Backend) -> TestApp {
+    start_with(backend, ApiConfig::default(), StoreConfig::default()).await
+}
+
+pub async fn start_with(backend: Backend, config: ApiConfig, store_config: StoreConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg_database) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let admin = admin_url();
+            let db = format!("test_api_{}", uuid::Uuid::new_v4().simple());
+            let mut c = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required: {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            (with_database(&admin, &db), Some(db))
+        }
+    };
+    let (store, db) = api::db::connect(&url, store_config).await.unwrap();
+    let blobs = BlobStore::from_config(&BlobConfig::Local {
+        dir: dir.path().join("blobs"),
+    })
+    .unwrap();
+    let broker = Broker::memory();
+    let topology = Topology::new(format!("t{}", uuid::Uuid::new_v4().simple()));
+    broker.declare(&topology).await.unwrap();
+    let backends = Backends {
+        store: store.clone(),
+        blobs,
+        db,
+        broker: Some(broker),
+        topology,
+        rules: Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
+        outbox_notify: None,
+    };
+    let state = AppState::new(backends, config).unwrap();
+    TestApp {
+        state,
+        store,
+        dir,
+        pg_database,
+    }
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../fixtures/models/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes))
+        })
+    }
+
+    /// The error code of an error answer, checking the shape on the way.
+    pub fn code(&self) -> String {
+        let v = self.json();
+        assert!(v["message"].is_string(), "error shape: {v}");
+        assert!(v.get("details").is_some(), "error shape: {v}");
+        v["code"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn key(&self, role: Role, tenant: Option<&str>) -> String {
+        self.key_with(NewKey {
+            role: Some(role),
+            tenant: tenant.map(str::to_owned),
+            ..NewKey::default()
+        })
+        .await
+    }
+
+    pub async fn key_with(&self, new: NewKey) -> String {
+        self.state.keys.create(new).await.unwrap().0
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let resp = api::app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    /// The status alone, without reading the body (for streams that stay open).
+    pub async fn status_of(&self, uri: &str, key: &str) -> StatusCode {
+        let req = request(Method::GET, uri, Some(key), Vec::new(), &[]);
+        api::app(self.state.clone()).oneshot(req).await.unwrap().status()
+    }
+
+    pub async fn call(&self, method: Method, uri: &str, key: Option<&str>, body: Vec<u8>) -> Reply {
+        self.send(request(method, uri, key, body, &[])).await
+    }
+
+    pub async fn get(&self, uri: &str, key: &str) -> Reply {
+        self.call(Method::GET, uri, Some(key), Vec::new()).await
+    }
+
+    /// Uploads `body` as a raw model.
+    pub async fn upload(&self, key: &str, body: Vec<u8>, idempotency: Option<&str>) -> Reply {
+        let headers: Vec<(&str, &str)> = idempotency
+            .map(|k| vec![("idempotency-key", k)])
+            .unwrap_or_default();
+        self.send(request(Method::POST, "/v1/jobs", Some(key), body, &headers))
+            .await
+    }
+
+    /// Drives a job through the store as a worker would: start, then complete with `outcome`.
+    pub async fn finish(&self, id: uuid::Uuid, outcome: scheduler::Outcome) -> scheduler::Job {
+        match self.store.start_job(id, "test-worker").await.unwrap() {
+            scheduler::StartOutcome::Started(_) => {}
+            other => panic!("not started: {other:?}"),
+        }
+        match self
+            .store
+            .complete_job(scheduler::Completion {
+                job_id: id,
+                message_id: uuid::Uuid::new_v4(),
+                worker_id: "test-worker".into(),
+                outcome,
+                duration_seconds: 0.25,
+            })
+            .await
+            .unwrap()
+        {
+            scheduler::CompletionOutcome::Applied(job) => *job,
+            other => panic!("not applied: {other:?}"),
+        }
+    }
+}
+
+pub fn request(
+    method: Method,
+    uri: &str,
+    key: Option<&str>,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(k) = key {
+        b = b.header("authorization", format!("Bearer {k}"));
+    }
+    for (name, value) in headers {
+        b = b.header(*name, *value);
+    }
+    b.body(Body::from(body)).unwrap()
+}
+
+pub fn priced() -> scheduler::Outcome {
+    scheduler::Outcome::Priced {
+        quote: serde_json::json!({"alloys": [{"alloy": "au750y", "total": "123.45"}]}),
+        rules_version: "test".into(),
+    }
+}
+
+/// Runs an async test body once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(Backend::Postgres).await
+            }
+        }
+    };
+}
