@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Compare `pricing analyze` with the anchors named in issue 2 on the same generated 3M-triangle binary
+# STL, in one run: wall time (best of N) and peak memory, and the ratios. Also MB/s of `pricing analyze`
+# for OBJ, ASCII STL and GLB. It installs nothing: a missing anchor is reported with how to get it.
+#
+#   benches/compare.sh [TRIANGLES] [RUNS]      (defaults: 3000000 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alexandrite-target}"
+triangles=${1:-3000000}
+runs=${2:-3}
+data=bench-data
+mkdir -p "$data"
+
+cargo build --release --quiet --bin pricing -p alexandrite
+cargo build --release --quiet -p fixtures --bin gen-fixtures
+bin="$CARGO_TARGET_DIR/release"
+
+ring="$data/ring-$triangles"
+if [[ ! -f "$ring.stl" || ! -f "$ring.obj" || ! -f "$ring.ascii.stl" || ! -f "$ring.glb" ]]; then
+  echo "generating $ring.{stl,obj,ascii.stl,glb}"
+  "$bin/gen-fixtures" --big "$triangles" --out "$data" >/dev/null
+fi
+
+# best_of CMD...: prints "seconds peak_kib" of the fastest of $runs runs.
+best_of() {
+  local best="" line
+  for _ in $(seq "$runs"); do
+    line=$(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
+    if [[ -z "$best" ]] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+  done
+  echo "$best"
+}
+
+file_mib=$(awk -v b="$(stat -c %s "$ring.stl")" 'BEGIN{printf "%.1f", b/1048576}')
+echo "workload: full analysis of $ring.stl ($file_mib MiB, $triangles triangles), best of $runs"
+ours=$(best_of "$bin/pricing" analyze "$ring.stl" --json)
+printf '%-28s %8.2f s  %8.1f MiB peak\n' "pricing analyze" "${ours%% *}" "$(awk -v k="${ours##* }" 'BEGIN{print k/1024}')"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
+
+if command -v admesh >/dev/null; then
+  theirs=$(best_of admesh "$ring.stl")
+  printf '%-28s %8.2f s  %8.1f MiB peak   pricing/admesh: time %s, memory %s\n' "admesh" "${theirs%% *}" \
+    "$(awk -v k="${theirs##* }" 'BEGIN{print k/1024}')" "$(ratio "${ours%% *}" "${theirs%% *}")" "$(ratio "${ours##* }" "${theirs##* }")"
+else
+  echo "admesh: not installed (apt-get install admesh) — skipped"
+fi
+
+if python3 -c 'import trimesh' 2>/dev/null; then
+  script='import sys, trimesh
+m = trimesh.load(sys.argv[1])
+print(m.volume, m.area, m.is_watertight, m.body_count)'
+  theirs=$(best_of python3 -c "$script" "$ring.stl")
+  printf '%-28s %8.2f s  %8.1f MiB peak   pricing/trimesh: time %s, memory %s\n' "python trimesh" "${theirs%% *}" \
+    "$(awk -v k="${theirs##* }" 'BEGIN{print k/1024}')" "$(ratio "${ours%% *}" "${theirs%% *}")" "$(ratio "${ours##* }" "${theirs##* }")"
+else
+  echo "python trimesh: not installed (pip install trimesh numpy networkx scipy) — skipped"
+fi
+echo "target: pricing/admesh time <= 0.20, peak memory <= file size ($file_mib MiB)"
+
+echo
+echo "throughput of pricing analyze by format (same ring):"
+for f in "$ring.stl" "$ring.ascii.stl" "$ring.obj" "$ring.glb"; do
+  r=$(best_of "$bin/pricing" analyze "$f" --json)
+  mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{print b/1e6}')
+  printf '  %-34s %9.1f MB  %7.2f s  %7.1f MB/s  %8.1f MiB peak\n' "$(basename "$f")" "$mb" "${r%% *}" \
+    "$(awk -v m="$mb" -v s="${r%% *}" 'BEGIN{ if (s > 0) print m/s; else print 0 }')" "$(awk -v k="${r##* }" 'BEGIN{print k/1024}')"
+done

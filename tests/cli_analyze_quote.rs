@@ -1,0 +1,105 @@
+//! The `pricing analyze` and `pricing quote` commands as a user runs them: output shape and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn models() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/models")
+}
+
+fn pricing(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pricing")).args(args).output().expect("pricing runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn analyze_json_has_the_documented_keys() {
+    let file = models().join("box_with_cavity.obj");
+    let out = pricing(&["analyze", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    for key in [
+        "format", "triangles", "vertices", "units", "volume_mm3", "area_mm2", "bbox_mm", "watertight", "shells",
+        "boundary_edges", "non_manifold_edges", "volume_reliable", "warnings",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["format"], "obj");
+    assert_eq!(v["shells"], 2);
+    assert_eq!(v["cavities"], 1);
+    assert!((v["volume_mm3"].as_f64().unwrap() - 432.0).abs() < 1e-9);
+    assert_eq!(v["bbox_mm"]["min"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn analyze_honours_format_and_units_overrides() {
+    let file = models().join("box.stl");
+    let mm = json(&pricing(&["analyze", file.to_str().unwrap(), "--json"]));
+    let cm = json(&pricing(&["analyze", file.to_str().unwrap(), "--json", "--units", "cm", "--format", "stl"]));
+    assert_eq!(cm["units"], "cm");
+    let ratio = cm["volume_mm3"].as_f64().unwrap() / mm["volume_mm3"].as_f64().unwrap();
+    assert!((ratio - 1000.0).abs() < 1e-9);
+}
+
+#[test]
+fn malformed_input_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("truncated.stl");
+    let mut bytes = std::fs::read(models().join("box.stl")).unwrap();
+    bytes.truncate(bytes.len() - 10);
+    // Still claims to be binary by its header count, but is cut short: read as binary explicitly.
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = pricing(&["analyze", bad.to_str().unwrap(), "--format", "stl-binary"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("truncated"), "{stderr}");
+
+    let missing = pricing(&["analyze", "/nonexistent/model.stl"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn quote_prices_a_ring_and_reports_its_thin_bezel() {
+    let file = models().join("ring_with_seat.stl");
+    let out = pricing(&["quote", file.to_str().unwrap(), "--alloy", "au750", "--alloy", "ag925", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert!(v["rules_version"].is_string());
+    assert!(v["measurements"]["volume_mm3"].as_f64().unwrap() > 0.0);
+    for key in ["min_mm", "p05_mm", "thin_area_mm2"] {
+        assert!(v["thickness"].get(key).is_some(), "thickness.{key}");
+    }
+    let alloys = v["alloys"].as_array().unwrap();
+    assert_eq!(alloys.len(), 2);
+    for a in alloys {
+        for key in ["alloy", "weight_g", "lines", "total", "currency", "status", "reasons"] {
+            assert!(a.get(key).is_some(), "alloys[].{key}");
+        }
+    }
+    assert_eq!(alloys[0]["alloy"], "au750");
+    assert!(!v["thin_regions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn quote_exit_codes_follow_the_outcome() {
+    let open = models().join("open_box.stl");
+    let out = pricing(&["quote", open.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json(&out)["alloys"][0]["status"], "rejected");
+
+    let unknown = pricing(&["quote", models().join("box.stl").to_str().unwrap(), "--alloy", "unobtainium", "--json"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(json(&unknown)["error"]["code"], "unknown_alloy");
+
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "version = \n").unwrap();
+    let bad_rules = pricing(&["quote", models().join("box.stl").to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    assert_eq!(bad_rules.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_rules.stderr).contains("line 1"));
+}
