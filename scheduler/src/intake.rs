@@ -133,8 +133,7 @@ pub fn probe_from_prefix(
     if format != Some(Format::StlBinary) {
         return Ok(None);
     }
-    let triangles =
-        pricing_core::formats::stl_binary::triangle_count(model.prefix, model.size)?;
+    let triangles = pricing_core::formats::stl_binary::triangle_count(model.prefix, model.size)?;
     if triangles > limits.max_triangles {
         return Err(ParseError::TooManyTriangles {
             found: triangles,
@@ -283,7 +282,10 @@ mod tests {
             },
         ];
         for req in bad {
-            assert!(matches!(validate(&req), Err(IntakeError::Invalid(_))), "{req:?}");
+            assert!(
+                matches!(validate(&req), Err(IntakeError::Invalid(_))),
+                "{req:?}"
+            );
         }
         assert_eq!(job_options(&ok), serde_json::json!({"units": "mm"}));
     }

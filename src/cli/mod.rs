@@ -2,7 +2,11 @@
 
 mod analyze;
 mod input;
+mod keys;
 mod quote;
+mod roles;
+mod serve;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -27,11 +31,26 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Price a model: metal weight, line items and total per alloy, with manufacturability checks.
     Quote(quote::QuoteArgs),
+    /// Run API, scheduler and workers in one process (embedded store and queue unless configured).
+    Serve(serve::ServeArgs),
+    /// Run the HTTP API alone (needs AMQP_URL; DATABASE_URL for PostgreSQL).
+    Api(roles::ApiArgs),
+    /// Run the scheduler alone: outbox relay, MES inbound, cost-model recalibration.
+    Scheduler(roles::SchedulerArgs),
+    /// Run a pricing worker alone.
+    Worker(roles::WorkerArgs),
+    /// Manage API keys: create, list, revoke.
+    Keys(keys::KeysArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Quote(a) => quote::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Api(a) => roles::run_api_role(a),
+        Command::Scheduler(a) => roles::run_scheduler_role(a),
+        Command::Worker(a) => roles::run_worker_role(a),
+        Command::Keys(a) => keys::run(a),
     }
 }
