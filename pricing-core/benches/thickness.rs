@@ -75,20 +75,29 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Least squares `y = a + b·x`, weighted by 1/y² so every point counts by its relative error (the sizes span
-/// 60×; unweighted, the 3M point alone would set the line).
-fn fit(points: &[(f64, f64)]) -> (f64, f64) {
-    let (mut sw, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(x, y) in points {
-        let w = 1.0 / (y * y);
-        sw += w;
-        sx += w * x;
-        sy += w * y;
-        sxx += w * x * x;
-        sxy += w * x * y;
-    }
-    let b = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
-    ((sy - b * sx) / sw, b)
+/// Ordinary least squares `y = a + b·x`.
+fn line(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), &(x, y)| (sx + x, sy + y));
+    let (mx, my) = (sx / n, sy / n);
+    let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(sxy, sxx), &(x, y)| {
+        (sxy + (x - mx) * (y - my), sxx + (x - mx) * (x - mx))
+    });
+    let b = sxy / sxx;
+    (my - b * mx, b)
+}
+
+/// The model of `pricing_core::thickness::cost`: `t = fixed + per_tri · n · (n / 1e6)^growth`, fitted in log
+/// space (so every size counts by its relative error) after taking off the fixed cost.
+fn fit_power(fixed: f64, curve: &[(f64, f64)]) -> (f64, f64) {
+    let logs: Vec<(f64, f64)> = curve
+        .iter()
+        .map(|&(n, t)| ((n / 1e6).ln(), (t - fixed).max(1e-9).ln()))
+        .collect();
+    let (a, b) = line(&logs);
+    (a.exp() / 1e6, b - 1.0)
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -197,24 +206,46 @@ fn main() {
         curve1.push((tris as f64, t1.min_s));
         curve2.push((tris as f64, t2.min_s));
     }
-    let (a1, b1) = fit(&curve1);
-    let (a2, b2) = fit(&curve2);
-    println!("fit of fastest, 1/y² weighted, 1 thread : {a1:.6} s + {b1:.4e} s/triangle");
-    println!("fit of fastest, 1/y² weighted, 2 threads: {a2:.6} s + {b2:.4e} s/triangle");
+    // The fixed cost: a 1k-triangle ring, where the per-triangle work is negligible.
+    let tiny = ring(1_000);
+    let fixed = one
+        .install(|| {
+            time_runs(if quick { 5 } else { 200 }, || {
+                drop(black_box(analyze_thickness(&tiny, &opts)))
+            })
+        })
+        .min_s;
+    let (per_tri, growth) = fit_power(fixed, &curve1);
+    let model = |n: f64| per_tri * n * (n / 1e6).powf(growth);
+    // Parallel fraction from each size's 2-thread speed-up on the variable part (Amdahl: S = 1 / (1 − p + p/2)).
+    let fractions: Vec<f64> = curve1
+        .iter()
+        .zip(&curve2)
+        .map(|(&(_, t1), &(_, t2))| 2.0 * (1.0 - (t2 - fixed) / (t1 - fixed)))
+        .collect();
+    let p = (fractions.iter().sum::<f64>() / fractions.len() as f64).clamp(0.0, 1.0);
     println!(
-        "parallel fraction of the per-triangle work: {:.3}",
-        2.0 * (1.0 - b2 / b1)
+        "fixed cost (fastest run on {} triangles): {fixed:.6} s",
+        tiny.triangles.len()
     );
-    for (label, curve, a, b) in [
-        ("1 thread", &curve1, a1, b1),
-        ("2 threads", &curve2, a2, b2),
-    ] {
-        let worst = curve
+    println!(
+        "fit, 1 thread: {per_tri:.4e} s/triangle at 1M triangles, growth exponent {growth:.3}"
+    );
+    println!("parallel fraction per size: {fractions:.3?} → {p:.3}");
+    for (label, curve, threads) in [("1 thread", &curve1, 1.0), ("2 threads", &curve2, 2.0)] {
+        let residuals: Vec<String> = curve
             .iter()
-            .map(|&(x, y)| ((a + b * x) - y) / y)
-            .fold(0.0f64, |m, r| if r.abs() > m.abs() { r } else { m });
-        println!("largest relative residual, {label}: {:+.1}%", 100.0 * worst);
+            .map(|&(n, t)| {
+                let predicted = fixed + model(n) * ((1.0 - p) + p / threads);
+                format!("{:+.1}%", 100.0 * (predicted - t) / t)
+            })
+            .collect();
+        println!("model error, {label}: {}", residuals.join(" "));
     }
+    println!(
+        "CostCoefficients {{ fixed_s: {fixed:.3e}, per_triangle_s: {per_tri:.3e}, growth_exponent: {growth:.3}, \
+         parallel_fraction: {p:.3} }}"
+    );
     println!(
         "peak RSS after the curve: {:.0} MiB",
         peak_rss_mib().unwrap_or(f64::NAN)

@@ -608,3 +608,34 @@ fn progress_reaches_the_total_and_only_grows() {
     assert_eq!(seen.last(), Some(&(total, total)));
     assert_eq!(bits(&with), bits(&analyze(&m)));
 }
+
+#[test]
+fn adversarial_layouts_build_without_deep_recursion() {
+    // Exponentially spaced triangles: binned SAH would peel one off per level (depth = n); the median fallback
+    // must bound the depth. Then a thousand copies of one triangle, whose centroids cannot be separated.
+    let mut spread = Mesh::default();
+    for i in 0..3000u32 {
+        // 1.004^3000 ≈ 1.6e5: far enough apart for SAH to peel, close enough that no face is degenerate
+        // relative to the model size.
+        let x = 1.004f64.powi(i as i32);
+        let b = spread.positions.len() as u32;
+        spread
+            .positions
+            .extend([[x, 0.0, 0.0], [x, 1.0, 0.0], [x, 0.0, 1.0]]);
+        spread.triangles.push([b, b + 1, b + 2]);
+    }
+    let r = analyze(&spread);
+    assert_eq!(r.faces, 3000);
+    assert_eq!(r.degenerate_faces, 0);
+    // Parallel sheets all facing +x: every ray meets the next sheet from its front, or nothing.
+    assert_eq!(r.unhit_faces + r.wrong_side_faces, 3000);
+
+    let copies = Mesh {
+        positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        triangles: vec![[0, 1, 2]; 1000],
+    };
+    let r = analyze(&copies);
+    assert_eq!(r.faces, 1000);
+    // Coplanar copies lie at distance 0, below the self-hit threshold: nothing is measured.
+    assert_eq!(r.min_mm, f64::INFINITY);
+}
