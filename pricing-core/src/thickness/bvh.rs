@@ -3,9 +3,10 @@
 //!
 //! Why our own rather than parry3d's `TriMesh`: parry's ray cast goes through its generic composite-shape
 //! machinery, cannot skip the start face or say which side of the hit face the ray came from, and its builder
-//! keeps more per-triangle state. Here each node is one 64-byte cache line holding both children's boxes, and
-//! the triangles are stored pre-transformed (origin + two edges) in leaf order; `benches/thickness.rs` measures
-//! it against parry and `tests/thickness_crosscheck.rs` checks both find the same walls.
+//! keeps more per-triangle state. Here the tree is 4-wide (a node holds its four children's boxes axis by axis,
+//! two cache lines, tested with one vectorised slab test) and the triangles are stored pre-transformed (origin +
+//! two edges) in leaf order. `benches/thickness.rs` measures it against parry (whole analysis 1.2–1.4× faster
+//! than parry's build + rays alone) and `tests/thickness_crosscheck.rs` checks both find the same walls.
 //!
 //! Construction is binned SAH over primitives that move with the partition (so every pass reads memory in
 //! order), with the two halves of large nodes built in parallel. It is deterministic whatever the thread count:

@@ -2,7 +2,7 @@
 //!
 //! Model: `fixed_s + per_triangle_s · n · (n / 10⁶)^growth_exponent · ((1 − p) + p / threads)`.
 //! The per-triangle cost is not constant: the BVH build is n·log n and, past a few hundred thousand triangles,
-//! the tree and the triangles outgrow the caches, so the measured cost per triangle rises by ~1.8× from 50k to
+//! the tree and the triangles outgrow the caches, so the measured cost per triangle rises by ~1.5× from 50k to
 //! 3M. A power law fits that curve within ~10% (the benchmark prints the residuals); `per_triangle_s` is the
 //! cost per triangle at one million. The thread term is Amdahl's law with the parallel fraction `p` measured
 //! from the 2-thread runs; predictions beyond 2 threads extrapolate it and were not measured.
