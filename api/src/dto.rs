@@ -290,7 +290,11 @@ mod tests {
                 Some("wall_too_thin: 0.3 mm < 0.6 mm"),
                 Some("not_manufacturable"),
             ),
-            (JobStatus::Rejected, Some("free text"), Some("not_manufacturable")),
+            (
+                JobStatus::Rejected,
+                Some("free text"),
+                Some("not_manufacturable"),
+            ),
             (
                 JobStatus::Failed,
                 Some("pricing_timed_out: no result"),

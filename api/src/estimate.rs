@@ -122,7 +122,10 @@ pub fn sample_text(bytes: &[u8], format: Format) -> Option<Bbox> {
             let from = if start == 0 {
                 0
             } else {
-                window.iter().position(|&c| c == b'\n').map_or(window.len(), |p| p + 1)
+                window
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(window.len(), |p| p + 1)
             };
             let to = window.iter().rposition(|&c| c == b'\n').unwrap_or(0);
             if from < to {
@@ -174,8 +177,16 @@ pub fn gltf_bbox(bytes: &[u8], format: Format) -> Option<Bbox> {
     let accessors = doc.get("accessors")?.as_array()?;
     let mut bbox = Bbox::empty();
     for mesh in doc.get("meshes")?.as_array()? {
-        for prim in mesh.get("primitives").and_then(|p| p.as_array()).into_iter().flatten() {
-            let Some(index) = prim.pointer("/attributes/POSITION").and_then(|i| i.as_u64()) else {
+        for prim in mesh
+            .get("primitives")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let Some(index) = prim
+                .pointer("/attributes/POSITION")
+                .and_then(|i| i.as_u64())
+            else {
                 continue;
             };
             let Some(acc) = accessors.get(index as usize) else {
@@ -183,7 +194,11 @@ pub fn gltf_bbox(bytes: &[u8], format: Format) -> Option<Bbox> {
             };
             let corner = |name: &str| -> Option<[f64; 3]> {
                 let a = acc.get(name)?.as_array()?;
-                Some([a.first()?.as_f64()?, a.get(1)?.as_f64()?, a.get(2)?.as_f64()?])
+                Some([
+                    a.first()?.as_f64()?,
+                    a.get(1)?.as_f64()?,
+                    a.get(2)?.as_f64()?,
+                ])
             };
             if let (Some(min), Some(max)) = (corner("min"), corner("max")) {
                 bbox.add(min);
@@ -274,9 +289,14 @@ mod tests {
             [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 2.0, 0.0]],
             [[0.0, 0.0, 3.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
         ]);
-        let b = sample_binary_stl(&mut Cursor::new(bytes), 2).unwrap().unwrap();
+        let b = sample_binary_stl(&mut Cursor::new(bytes), 2)
+            .unwrap()
+            .unwrap();
         assert_eq!((b.min, b.max), ([-1.0, 0.0, 0.0], [1.0, 2.0, 3.0]));
-        assert_eq!(sample_binary_stl(&mut Cursor::new(stl(&[])), 0).unwrap(), None);
+        assert_eq!(
+            sample_binary_stl(&mut Cursor::new(stl(&[])), 0).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -304,7 +324,8 @@ mod tests {
 
     #[test]
     fn gltf_accessor_bounds() {
-        let json = br#"{"asset":{"version":"2.0"},"accessors":[{"min":[0,0,0],"max":[0.02,0.01,0.003]}],
+        let json =
+            br#"{"asset":{"version":"2.0"},"accessors":[{"min":[0,0,0],"max":[0.02,0.01,0.003]}],
             "meshes":[{"primitives":[{"attributes":{"POSITION":0}}]}]}"#;
         let b = gltf_bbox(json, Format::Gltf).unwrap();
         assert_eq!(b.max, [0.02, 0.01, 0.003]);
@@ -326,13 +347,27 @@ mod tests {
             min: [-10.0, -10.0, -1.5],
             max: [10.0, 10.0, 1.5],
         };
-        let ranges =
-            price_range(&rules, &bbox, 1000, false, &["au750y".into()], Channel::Retail).unwrap();
+        let ranges = price_range(
+            &rules,
+            &bbox,
+            1000,
+            false,
+            &["au750y".into()],
+            Channel::Retail,
+        )
+        .unwrap();
         assert_eq!(ranges.len(), 1);
         let r = &ranges[0];
         let (lo, hi) = (r.low.unwrap(), r.high.unwrap());
         assert!(lo > Decimal::ZERO && lo < hi, "{lo} {hi}");
-        let unknown = price_range(&rules, &bbox, 1, false, &["unobtainium".into()], Channel::Retail);
+        let unknown = price_range(
+            &rules,
+            &bbox,
+            1,
+            false,
+            &["unobtainium".into()],
+            Channel::Retail,
+        );
         assert!(unknown.is_err());
     }
 }

@@ -34,7 +34,10 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route, method, role and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method, role and status",
+            ),
             &["route", "method", "role", "status"],
         )?;
         let http_duration = HistogramVec::new(
@@ -47,7 +50,10 @@ impl Metrics {
             &["status"],
         )?;
         let queue_depth = IntGaugeVec::new(
-            Opts::new("pricing_queue_depth", "Messages waiting in each lane's queue"),
+            Opts::new(
+                "pricing_queue_depth",
+                "Messages waiting in each lane's queue",
+            ),
             &["lane"],
         )?;
         let oldest_age = GaugeVec::new(

@@ -165,7 +165,8 @@ impl Collector {
         let minutes = THROUGHPUT_WINDOW.as_secs_f64() / 60.0;
         let mut out: BTreeMap<Lane, f64> = Lane::ALL.into_iter().map(|l| (l, 0.0)).collect();
         if let Ok(s) = self.state.lock() {
-            let cutoff = Utc::now() - chrono::TimeDelta::from_std(THROUGHPUT_WINDOW).unwrap_or_default();
+            let cutoff =
+                Utc::now() - chrono::TimeDelta::from_std(THROUGHPUT_WINDOW).unwrap_or_default();
             for (lane, at) in &s.recent {
                 if *at >= cutoff {
                     *out.entry(*lane).or_default() += 1.0 / minutes;

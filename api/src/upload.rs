@@ -69,25 +69,23 @@ impl Meter {
 }
 
 /// Refuses a body whose declared length is over `limit` before reading any of it.
-pub fn check_declared_length(
-    headers: &axum::http::HeaderMap,
-    limit: u64,
-) -> Result<(), AppError> {
+pub fn check_declared_length(headers: &axum::http::HeaderMap, limit: u64) -> Result<(), AppError> {
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(n) if n > limit => Err(AppError::Model(ParseError::TooLarge {
-            found: n,
-            limit,
-        })),
+        Some(n) if n > limit => Err(AppError::Model(ParseError::TooLarge { found: n, limit })),
         _ => Ok(()),
     }
 }
 
 /// Streams `body` into blob storage under its SHA-256, within `limit` bytes.
-pub async fn store_stream<S, E>(blobs: &BlobStore, body: S, limit: u64) -> Result<Uploaded, AppError>
+pub async fn store_stream<S, E>(
+    blobs: &BlobStore,
+    body: S,
+    limit: u64,
+) -> Result<Uploaded, AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
     E: std::fmt::Display,
@@ -131,10 +129,8 @@ where
 {
     let meter = Meter::new(limit);
     let file = tempfile::NamedTempFile::new().map_err(AppError::internal)?;
-    let mut writer = std::io::BufWriter::with_capacity(
-        1 << 16,
-        file.reopen().map_err(AppError::internal)?,
-    );
+    let mut writer =
+        std::io::BufWriter::with_capacity(1 << 16, file.reopen().map_err(AppError::internal)?);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
             AppError::bad_request(
@@ -160,7 +156,9 @@ where
 mod tests {
     use super::*;
 
-    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
+    fn chunks(
+        parts: &[&'static [u8]],
+    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
         futures::stream::iter(
             parts
                 .iter()
@@ -191,7 +189,9 @@ mod tests {
         assert_eq!(err.status_and_code().1, "too_large");
         let leftovers: Vec<_> = walk(dir.path());
         assert!(leftovers.is_empty(), "{leftovers:?}");
-        let ok = store_stream(&blobs, chunks(&[b"0123456789"]), 15).await.unwrap();
+        let ok = store_stream(&blobs, chunks(&[b"0123456789"]), 15)
+            .await
+            .unwrap();
         assert_eq!(ok.blob.size, 10);
         assert!(blobs.exists(&ok.blob.sha256).await.unwrap());
     }

@@ -83,7 +83,10 @@ pub fn run(args: KeysArgs) -> anyhow::Result<ExitCode> {
             }
             KeysCommand::Revoke { key } => {
                 let record = keys.revoke(&key).await?;
-                println!("revoked {} ({} key, id {})", record.key_prefix, record.role, record.id);
+                println!(
+                    "revoked {} ({} key, id {})",
+                    record.key_prefix, record.role, record.id
+                );
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -105,7 +108,11 @@ fn table(keys: &[KeyRecord]) -> String {
             num(k.rate_per_minute),
             num(k.daily_quota),
             k.created_at.format("%Y-%m-%d %H:%M:%S"),
-            if k.revoked_at.is_some() { "revoked" } else { "active" },
+            if k.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            },
         ));
     }
     out

@@ -12,7 +12,9 @@ use scheduler::{BlobStore, JobStore, StoreConfig};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::settings::{ApiSettings, BrokerSettings, RECALIBRATE_EVERY, StoreSettings, WorkerSettings};
+use super::settings::{
+    ApiSettings, BrokerSettings, RECALIBRATE_EVERY, StoreSettings, WorkerSettings,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct ApiArgs {
@@ -111,13 +113,20 @@ pub struct Services {
 pub async fn connect(store: &StoreSettings, broker: &BrokerSettings) -> anyhow::Result<Services> {
     let (job_store, db) = api::db::connect(&store.database_url, StoreConfig::default())
         .await
-        .with_context(|| format!("cannot open the job store at {}", redact(&store.database_url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the job store at {}",
+                redact(&store.database_url)
+            )
+        })?;
     let blobs = BlobStore::from_config(&store.blob_config()).context("blob storage")?;
     let b = Broker::from_url(broker.amqp_url.as_deref())
         .await
         .context("cannot connect to the broker")?;
     let topology = Topology::new(broker.topology_prefix.clone());
-    b.declare(&topology).await.context("cannot declare the broker topology")?;
+    b.declare(&topology)
+        .await
+        .context("cannot declare the broker topology")?;
     Ok(Services {
         store: job_store,
         db,
@@ -144,7 +153,11 @@ pub fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<Arc<Rules>> 
 }
 
 fn require_broker(broker: &BrokerSettings, role: &str) -> anyhow::Result<()> {
-    if broker.amqp_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+    if broker
+        .amqp_url
+        .as_deref()
+        .is_none_or(|u| u.trim().is_empty())
+    {
         anyhow::bail!(
             "`pricing {role}` needs a shared broker: set AMQP_URL (or use `pricing serve` for one process)"
         );
@@ -187,7 +200,10 @@ pub async fn run_api(
 }
 
 /// Waits for every task; the first error is returned after all have stopped.
-pub async fn join_all(mut tasks: JoinSet<anyhow::Result<()>>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn join_all(
+    mut tasks: JoinSet<anyhow::Result<()>>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut first_error = None;
     while let Some(done) = tasks.join_next().await {
         let result = done.map_err(anyhow::Error::from).and_then(|r| r);

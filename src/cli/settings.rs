@@ -92,7 +92,10 @@ pub struct ApiSettings {
 impl ApiSettings {
     pub fn config(&self) -> anyhow::Result<api::ApiConfig> {
         if self.open && !self.listen.ip().is_loopback() {
-            anyhow::bail!("--open is only allowed on a loopback address (got {})", self.listen);
+            anyhow::bail!(
+                "--open is only allowed on a loopback address (got {})",
+                self.listen
+            );
         }
         Ok(api::ApiConfig {
             max_upload_bytes: self.max_upload_bytes,

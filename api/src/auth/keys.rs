@@ -273,7 +273,9 @@ where
     Ok(KeyRecord {
         id: row.try_get("id")?,
         key_prefix: row.try_get("key_prefix")?,
-        role: role.parse().map_err(|e| KeyError::Corrupt(format!("{e}")))?,
+        role: role
+            .parse()
+            .map_err(|e| KeyError::Corrupt(format!("{e}")))?,
         tenant: row.try_get("tenant")?,
         label: row.try_get("label")?,
         rate_per_minute: limit(row.try_get("rate_per_minute")?),

@@ -197,10 +197,22 @@ mod tests {
         ];
         // Rows: website, partner, mes, operator, admin; columns: `actions` in order.
         let table: [(Role, [bool; 8]); 5] = [
-            (Role::Website, [true, true, true, false, false, false, false, false]),
-            (Role::Partner, [true, true, true, false, false, false, false, false]),
-            (Role::Mes, [true, true, true, false, false, false, false, false]),
-            (Role::Operator, [false, true, true, true, true, true, true, true]),
+            (
+                Role::Website,
+                [true, true, true, false, false, false, false, false],
+            ),
+            (
+                Role::Partner,
+                [true, true, true, false, false, false, false, false],
+            ),
+            (
+                Role::Mes,
+                [true, true, true, false, false, false, false, false],
+            ),
+            (
+                Role::Operator,
+                [false, true, true, true, true, true, true, true],
+            ),
             (Role::Admin, [true; 8]),
         ];
         for (role, row) in table {
@@ -224,8 +236,14 @@ mod tests {
         assert!(!p(Role::Website, "website").can_see("acme"));
         assert!(p(Role::Operator, "operator").can_see("acme"));
         assert!(p(Role::Admin, "admin").can_see("acme"));
-        assert_eq!(p(Role::Partner, "a").channel(Some(Channel::Mes)), Channel::Partner);
-        assert_eq!(p(Role::Admin, "a").channel(Some(Channel::Mes)), Channel::Mes);
+        assert_eq!(
+            p(Role::Partner, "a").channel(Some(Channel::Mes)),
+            Channel::Partner
+        );
+        assert_eq!(
+            p(Role::Admin, "a").channel(Some(Channel::Mes)),
+            Channel::Mes
+        );
     }
 
     #[test]

@@ -64,7 +64,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
     refresh_gauges(&state).await?;
     let text = state.metrics.render().map_err(AppError::internal)?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response())
@@ -83,10 +86,9 @@ async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
     let oldest = state.store.oldest_per_status().await?;
     let now = Utc::now();
     for status in JobStatus::ALL {
-        let age = oldest
-            .iter()
-            .find(|o| o.status == status)
-            .map_or(0.0, |o| ((now - o.since).num_milliseconds().max(0) as f64) / 1000.0);
+        let age = oldest.iter().find(|o| o.status == status).map_or(0.0, |o| {
+            ((now - o.since).num_milliseconds().max(0) as f64) / 1000.0
+        });
         m.oldest_age.with_label_values(&[status.as_str()]).set(age);
     }
     let lanes = crate::stats::lane_counts(&state.db)
@@ -96,7 +98,10 @@ async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
         let depth = match &state.broker {
             Some(b) => {
                 let q = state.topology.lane_queue(crate::vocabulary::lane(*lane));
-                b.ready_count(&q.name).await.map(u64::from).unwrap_or(c.queued)
+                b.ready_count(&q.name)
+                    .await
+                    .map(u64::from)
+                    .unwrap_or(c.queued)
             }
             None => c.queued,
         };

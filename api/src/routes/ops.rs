@@ -60,7 +60,11 @@ pub async fn list_jobs(
     };
     let page = state.store.list_jobs(&query).await?;
     Ok(axum::Json(JobList {
-        jobs: page.jobs.iter().map(|j| JobResponse::new(j, None)).collect(),
+        jobs: page
+            .jobs
+            .iter()
+            .map(|j| JobResponse::new(j, None))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -209,7 +213,10 @@ pub async fn retry(
     if view.job.status != JobStatus::Failed {
         return Err(AppError::Conflict {
             code: "not_retryable",
-            message: format!("job {id} is {}; only FAILED jobs can be retried", view.job.status),
+            message: format!(
+                "job {id} is {}; only FAILED jobs can be retried",
+                view.job.status
+            ),
             details: serde_json::json!({ "job_id": id, "status": view.job.status }),
         });
     }

@@ -196,11 +196,14 @@ pub async fn submit(
     };
     let quota_key = match (principal.key_id, principal.daily_quota) {
         (Some(id), Some(quota)) if !replay => {
-            state.quotas.take(id, quota).map_err(|wait| AppError::TooManyRequests {
-                code: "quota_exceeded",
-                message: format!("this key's daily quota of {quota} jobs is used up"),
-                retry_after_seconds: wait,
-            })?;
+            state
+                .quotas
+                .take(id, quota)
+                .map_err(|wait| AppError::TooManyRequests {
+                    code: "quota_exceeded",
+                    message: format!("this key's daily quota of {quota} jobs is used up"),
+                    retry_after_seconds: wait,
+                })?;
             Some(id)
         }
         _ => None,
@@ -371,11 +374,26 @@ mod tests {
         assert_eq!(p.channel, Some(Channel::Mes));
         assert_eq!(p.format, Some(FormatHint::Stl));
         for bad in [
-            SubmitOptions { alloys: Some(",".into()), ..Default::default() },
-            SubmitOptions { units: Some("furlong".into()), ..Default::default() },
-            SubmitOptions { channel: Some("fax".into()), ..Default::default() },
-            SubmitOptions { format: Some("step".into()), ..Default::default() },
-            SubmitOptions { partner_ref: Some("x".repeat(201)), ..Default::default() },
+            SubmitOptions {
+                alloys: Some(",".into()),
+                ..Default::default()
+            },
+            SubmitOptions {
+                units: Some("furlong".into()),
+                ..Default::default()
+            },
+            SubmitOptions {
+                channel: Some("fax".into()),
+                ..Default::default()
+            },
+            SubmitOptions {
+                format: Some("step".into()),
+                ..Default::default()
+            },
+            SubmitOptions {
+                partner_ref: Some("x".repeat(201)),
+                ..Default::default()
+            },
         ] {
             assert!(parse_options(&bad, &defaults).is_err(), "{bad:?}");
         }
@@ -385,8 +403,11 @@ mod tests {
     fn multipart_fields() {
         let mut o = SubmitOptions::default();
         o.set_field("units", "mm".into()).unwrap();
-        o.set_field("options", r#"{"alloys":["ag925"],"partner_ref":"A-1"}"#.into())
-            .unwrap();
+        o.set_field(
+            "options",
+            r#"{"alloys":["ag925"],"partner_ref":"A-1"}"#.into(),
+        )
+        .unwrap();
         assert_eq!(o.alloys.as_deref(), Some("ag925"));
         assert_eq!(o.partner_ref.as_deref(), Some("A-1"));
         assert_eq!(o.units.as_deref(), Some("mm"));

@@ -17,8 +17,20 @@ async fn estimates_in_every_format(b: Backend) {
         ("torus_ring.gltf", "gltf", "m"),
         ("torus_ring.glb", "glb", "m"),
     ] {
-        let r = app.call(Method::POST, "/v1/estimate?alloys=au750y,ag925", Some(&key), fixture(name)).await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {}", String::from_utf8_lossy(&r.bytes));
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/estimate?alloys=au750y,ag925",
+                Some(&key),
+                fixture(name),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{name}: {}",
+            String::from_utf8_lossy(&r.bytes)
+        );
         let v = r.json();
         assert_eq!(v["format"], format, "{name}");
         assert!(v["triangles"].as_u64().unwrap() > 100);
@@ -34,7 +46,12 @@ async fn estimates_in_every_format(b: Backend) {
             assert!(0.0 < lo && lo < hi, "{name}: {p}");
         }
         // Every format describes the same ring: the same box, within float noise.
-        let bbox: Vec<f64> = v["bbox_mm"]["max"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let bbox: Vec<f64> = v["bbox_mm"]["max"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         match &size {
             None => size = Some(bbox),
             Some(first) => {
@@ -45,11 +62,38 @@ async fn estimates_in_every_format(b: Backend) {
         }
     }
     // Nothing was stored.
-    let page = app.store.list_jobs(&scheduler::JobQuery { limit: 10, ..Default::default() }).await.unwrap();
+    let page = app
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(page.jobs.is_empty());
-    let r = app.call(Method::POST, "/v1/estimate", Some(&key), b"not a model".to_vec()).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"));
-    let r = app.call(Method::POST, "/v1/estimate?alloys=unobtainium", Some(&key), fixture("box.stl")).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::BAD_REQUEST, "unknown_alloy"));
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/estimate",
+            Some(&key),
+            b"not a model".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format")
+    );
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/estimate?alloys=unobtainium",
+            Some(&key),
+            fixture("box.stl"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::BAD_REQUEST, "unknown_alloy")
+    );
 }
 on_both!(estimates_in_every_format_, estimates_in_every_format);

@@ -12,7 +12,12 @@ async fn submit_then_read_until_priced(b: Backend) {
     let app = start(b).await;
     let key = app.key(Role::Website, None).await;
     let r = app.upload(&key, fixture("torus_ring.stl"), None).await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
     let v = r.json();
     assert_eq!(v["format"], "stl-binary");
     assert!(v["triangles"].as_u64().unwrap() > 100);
@@ -29,7 +34,10 @@ async fn submit_then_read_until_priced(b: Backend) {
     let r = app.get(&format!("/v1/jobs/{id}"), &key).await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
-    assert_eq!((v["status"].as_str(), v["tenant"].as_str()), (Some("QUEUED"), Some("website")));
+    assert_eq!(
+        (v["status"].as_str(), v["tenant"].as_str()),
+        (Some("QUEUED"), Some("website"))
+    );
     assert!(v["eta"].is_object() && v["quote"].is_null() && v["error"].is_null());
 
     app.finish(id.parse().unwrap(), priced()).await;
@@ -38,7 +46,10 @@ async fn submit_then_read_until_priced(b: Backend) {
     assert_eq!(v["quote"]["alloys"][0]["total"], "123.45");
     assert!(v["eta"].is_null());
 }
-on_both!(submit_then_read_until_priced_, submit_then_read_until_priced);
+on_both!(
+    submit_then_read_until_priced_,
+    submit_then_read_until_priced
+);
 
 async fn multipart_with_options(b: Backend) {
     let app = start(b).await;
@@ -58,9 +69,20 @@ async fn multipart_with_options(b: Backend) {
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let ct = format!("multipart/form-data; boundary={boundary}");
     let r = app
-        .send(request(Method::POST, "/v1/jobs", Some(&key), body, &[("content-type", &ct)]))
+        .send(request(
+            Method::POST,
+            "/v1/jobs",
+            Some(&key),
+            body,
+            &[("content-type", &ct)],
+        ))
         .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
     let v = r.json();
     assert_eq!(v["format"], "obj");
     let id = v["id"].as_str().unwrap();
@@ -73,11 +95,22 @@ async fn multipart_with_options(b: Backend) {
     assert_eq!(stored.job.options, serde_json::json!({"units": "mm"}));
 
     // A form without a file part, and an unknown field.
-    let bad = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"units\"\r\n\r\nmm\r\n--{boundary}--\r\n");
+    let bad = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"units\"\r\n\r\nmm\r\n--{boundary}--\r\n"
+    );
     let r = app
-        .send(request(Method::POST, "/v1/jobs", Some(&key), bad.into_bytes(), &[("content-type", &ct)]))
+        .send(request(
+            Method::POST,
+            "/v1/jobs",
+            Some(&key),
+            bad.into_bytes(),
+            &[("content-type", &ct)],
+        ))
         .await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_request"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
 }
 on_both!(multipart_with_options_, multipart_with_options);
 
@@ -92,7 +125,12 @@ async fn idempotency_under_concurrent_retries(b: Backend) {
     let mut ids = std::collections::BTreeSet::new();
     let mut created = 0;
     for r in &replies {
-        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.bytes));
+        assert_eq!(
+            r.status,
+            StatusCode::ACCEPTED,
+            "{}",
+            String::from_utf8_lossy(&r.bytes)
+        );
         let v = r.json();
         ids.insert(v["id"].as_str().unwrap().to_owned());
         if v["created"] == true {
@@ -102,15 +140,31 @@ async fn idempotency_under_concurrent_retries(b: Backend) {
         }
     }
     assert_eq!((ids.len(), created), (1, 1));
-    let listed = app.store.list_jobs(&scheduler::JobQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let listed = app
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(listed.jobs.len(), 1);
 
     // The same key for another model is a conflict that names the first job.
     let r = app.upload(&key, fixture("box.stl"), Some("order-42")).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::CONFLICT, "idempotency_key_reused"));
-    assert_eq!(r.json()["details"]["job_id"].as_str(), ids.iter().next().map(String::as_str));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "idempotency_key_reused")
+    );
+    assert_eq!(
+        r.json()["details"]["job_id"].as_str(),
+        ids.iter().next().map(String::as_str)
+    );
 }
-on_both!(idempotency_under_concurrent_retries_, idempotency_under_concurrent_retries);
+on_both!(
+    idempotency_under_concurrent_retries_,
+    idempotency_under_concurrent_retries
+);
 
 async fn events_stream_until_final(b: Backend) {
     let app = start(b).await;
@@ -122,7 +176,13 @@ async fn events_stream_until_final(b: Backend) {
         .unwrap();
     let resp = tower::ServiceExt::oneshot(
         api::app(app.state.clone()),
-        request(Method::GET, &format!("/v1/jobs/{id}/events"), Some(&key), vec![], &[]),
+        request(
+            Method::GET,
+            &format!("/v1/jobs/{id}/events"),
+            Some(&key),
+            vec![],
+            &[],
+        ),
     )
     .await
     .unwrap();
@@ -154,14 +214,26 @@ async fn events_stream_until_final(b: Backend) {
         }
     })
     .await;
-    assert!(read.is_ok(), "the stream did not end after the final state: {text}");
+    assert!(
+        read.is_ok(),
+        "the stream did not end after the final state: {text}"
+    );
     driver.await.unwrap();
     let statuses: Vec<String> = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
-        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap()["status"].as_str().unwrap().to_owned())
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(d).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(statuses, ["QUEUED", "CALCULATING", "PRICE_CALCULATED"], "{text}");
+    assert_eq!(
+        statuses,
+        ["QUEUED", "CALCULATING", "PRICE_CALCULATED"],
+        "{text}"
+    );
     assert!(text.contains("event: status"));
 }
 on_both!(events_stream_until_final_, events_stream_until_final);
@@ -174,21 +246,43 @@ async fn final_states_carry_their_error_codes(b: Backend) {
         let v = app.upload(&key, fixture(name), None).await.json();
         ids.push(v["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
     }
-    app.finish(ids[0], Outcome::Rejected { reason: "malformed_mesh: face 3 has a vertex index out of range".into() }).await;
-    app.finish(ids[1], Outcome::Rejected { reason: "wall_too_thin: walls of 0.2 mm are below 0.6 mm".into() }).await;
-    app.finish(ids[2], Outcome::Failed { reason: "pricing_timed_out: no result after 30 s".into(), retryable: false }).await;
+    app.finish(
+        ids[0],
+        Outcome::Rejected {
+            reason: "malformed_mesh: face 3 has a vertex index out of range".into(),
+        },
+    )
+    .await;
+    app.finish(
+        ids[1],
+        Outcome::Rejected {
+            reason: "wall_too_thin: walls of 0.2 mm are below 0.6 mm".into(),
+        },
+    )
+    .await;
+    app.finish(
+        ids[2],
+        Outcome::Failed {
+            reason: "pricing_timed_out: no result after 30 s".into(),
+            retryable: false,
+        },
+    )
+    .await;
     let codes: Vec<(String, String)> = futures::future::join_all(ids.iter().map(|id| {
         let uri = format!("/v1/jobs/{id}");
         let (app, key) = (&app, &key);
         async move { app.get(&uri, key).await }
     }))
-        .await
-        .iter()
-        .map(|r| {
-            let v = r.json();
-            (v["status"].as_str().unwrap().to_owned(), v["error"]["code"].as_str().unwrap().to_owned())
-        })
-        .collect();
+    .await
+    .iter()
+    .map(|r| {
+        let v = r.json();
+        (
+            v["status"].as_str().unwrap().to_owned(),
+            v["error"]["code"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect();
     assert_eq!(
         codes,
         [
@@ -198,4 +292,7 @@ async fn final_states_carry_their_error_codes(b: Backend) {
         ]
     );
 }
-on_both!(final_states_carry_their_error_codes_, final_states_carry_their_error_codes);
+on_both!(
+    final_states_carry_their_error_codes_,
+    final_states_carry_their_error_codes
+);

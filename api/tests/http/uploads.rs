@@ -24,7 +24,10 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 async fn oversized_uploads_are_refused_and_nothing_is_stored(b: Backend) {
-    let config = ApiConfig { max_upload_bytes: 10_000, ..ApiConfig::default() };
+    let config = ApiConfig {
+        max_upload_bytes: 10_000,
+        ..ApiConfig::default()
+    };
     let app = start_with(b, config, Default::default()).await;
     let key = app.key(Role::Website, None).await;
     let big = fixture("uv_sphere.stl");
@@ -32,7 +35,10 @@ async fn oversized_uploads_are_refused_and_nothing_is_stored(b: Backend) {
 
     // Declared length over the limit: refused before the body is read.
     let r = app.upload(&key, big.clone(), None).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
     assert_eq!(r.json()["details"]["limit"], 10_000);
 
     // No declared length (chunked): cut off while streaming.
@@ -47,12 +53,22 @@ async fn oversized_uploads_are_refused_and_nothing_is_stored(b: Backend) {
         .body(Body::from_stream(futures::stream::iter(chunks)))
         .unwrap();
     let r = app.send(req).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
 
     // Nothing half-stored, no job.
     let blobs = app.dir.path().join("blobs");
     assert!(files_under(&blobs).is_empty(), "{:?}", files_under(&blobs));
-    let page = app.store.list_jobs(&scheduler::JobQuery { limit: 10, ..Default::default() }).await.unwrap();
+    let page = app
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(page.jobs.is_empty());
 
     // Under the limit it is stored once, by its hash.
@@ -60,32 +76,86 @@ async fn oversized_uploads_are_refused_and_nothing_is_stored(b: Backend) {
     assert_eq!(r.status, StatusCode::ACCEPTED);
     assert_eq!(files_under(&blobs).len(), 1);
 }
-on_both!(oversized_uploads_are_refused_and_nothing_is_stored_, oversized_uploads_are_refused_and_nothing_is_stored);
+on_both!(
+    oversized_uploads_are_refused_and_nothing_is_stored_,
+    oversized_uploads_are_refused_and_nothing_is_stored
+);
 
 async fn every_model_error_has_its_code(b: Backend) {
-    let config = ApiConfig { max_triangles: 100, ..ApiConfig::default() };
+    let config = ApiConfig {
+        max_triangles: 100,
+        ..ApiConfig::default()
+    };
     let app = start_with(b, config, Default::default()).await;
     let key = app.key(Role::Partner, Some("p")).await;
     let mut truncated = fixture("box.stl");
     truncated.truncate(200);
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        ("text", b"hello, this is not a model".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"),
-        ("empty", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "empty_file"),
-        ("many", fixture("uv_sphere.stl"), StatusCode::UNPROCESSABLE_ENTITY, "too_many_triangles"),
-        ("many obj", fixture("uv_sphere.obj"), StatusCode::UNPROCESSABLE_ENTITY, "too_many_triangles"),
-        ("bad json", b"{\"asset\": ".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "bad_json"),
+        (
+            "text",
+            b"hello, this is not a model".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_format",
+        ),
+        (
+            "empty",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_file",
+        ),
+        (
+            "many",
+            fixture("uv_sphere.stl"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_triangles",
+        ),
+        (
+            "many obj",
+            fixture("uv_sphere.obj"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_triangles",
+        ),
+        (
+            "bad json",
+            b"{\"asset\": ".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_json",
+        ),
     ];
     for (what, body, status, code) in cases {
         let r = app.upload(&key, body, None).await;
         assert_eq!((r.status, r.code().as_str()), (status, code), "{what}");
     }
     // A binary STL cut short is not recognised as one; named as one, it is truncated.
-    let r = app.call(Method::POST, "/v1/jobs?format=stl-binary", Some(&key), truncated).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "truncated_file"));
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/jobs?format=stl-binary",
+            Some(&key),
+            truncated,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "truncated_file")
+    );
     // Bad options are 400s.
-    for uri in ["/v1/jobs?units=furlong", "/v1/jobs?alloys=", "/v1/jobs?format=step"] {
-        let r = app.call(Method::POST, uri, Some(&key), fixture("box.stl")).await;
-        assert_eq!((r.status, r.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_request"), "{uri}");
+    for uri in [
+        "/v1/jobs?units=furlong",
+        "/v1/jobs?alloys=",
+        "/v1/jobs?format=step",
+    ] {
+        let r = app
+            .call(Method::POST, uri, Some(&key), fixture("box.stl"))
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{uri}"
+        );
     }
 }
-on_both!(every_model_error_has_its_code_, every_model_error_has_its_code);
+on_both!(
+    every_model_error_has_its_code_,
+    every_model_error_has_its_code
+);

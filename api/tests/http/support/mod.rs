@@ -1,7 +1,10 @@
 //! A real API over a real database: a SQLite file in a temp directory, or a fresh PostgreSQL
 //! database per test (dropped with the fixture). Requests go through the router with `oneshot`.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the support module"
+)]
 
 use std::sync::Arc;
 
@@ -121,9 +124,8 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes))
-        })
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
     }
 
     /// The error code of an error answer, checking the shape on the way.
@@ -167,7 +169,11 @@ impl TestApp {
     /// The status alone, without reading the body (for streams that stay open).
     pub async fn status_of(&self, uri: &str, key: &str) -> StatusCode {
         let req = request(Method::GET, uri, Some(key), Vec::new(), &[]);
-        api::app(self.state.clone()).oneshot(req).await.unwrap().status()
+        api::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .unwrap()
+            .status()
     }
 
     pub async fn call(&self, method: Method, uri: &str, key: Option<&str>, body: Vec<u8>) -> Reply {
