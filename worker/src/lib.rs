@@ -16,7 +16,8 @@
 //!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
 //! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests.
 //! - [`vocabulary`]: scheduler ↔ messaging ↔ pricing-core lanes and channels, in one place;
-//!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force.
+//!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force;
+//!   [`signals`]: SIGTERM / Ctrl-C as a cancellation token.
 
 pub mod activity;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod price;
 pub mod relay;
 pub mod request;
 pub mod rules;
+pub mod signals;
 pub mod translate;
 pub mod vocabulary;
 pub mod worker;
@@ -38,4 +40,5 @@ pub use error::WorkerError;
 pub use inbound::{InboundConfig, run_mes_inbound, run_mes_inbound_with};
 pub use relay::{BrokerPublisher, RelayConfig, relay_once, run_relay, run_relay_with};
 pub use rules::{LoadRulesError, load_rules};
+pub use signals::shutdown_on_signals;
 pub use worker::run_worker;

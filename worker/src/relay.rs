@@ -100,6 +100,9 @@ impl BrokerPublisher {
 #[async_trait::async_trait]
 impl OutboxPublisher for BrokerPublisher {
     async fn publish(&self, row: &OutboxMessage) -> Result<(), PublishError> {
+        if translate::is_silent(row) {
+            return Ok(());
+        }
         let facts = self
             .facts(row)
             .await

@@ -19,6 +19,7 @@ use messaging::{
 };
 use scheduler::outbox::{JobEventPayload, RunJobPayload};
 use scheduler::{Channel, Destination, Job, JobStatus, OutboxMessage};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::decide::split_reason;
@@ -67,15 +68,15 @@ pub fn translate(
     };
     let publish = match row.destination {
         Destination::Run => {
-            let payload: RunJobPayload =
-                serde_json::from_value(row.payload.clone()).map_err(|e| bad(e.to_string()))?;
+            let payload =
+                RunJobPayload::deserialize(&row.payload).map_err(|e| bad(e.to_string()))?;
             let message = run_job(&payload, facts);
             let route = topology.job_route(message.lane);
             Some(Publish::contract(route, &message).map_err(|e| bad(e.to_string()))?)
         }
         Destination::Mes | Destination::Crm => {
-            let payload: JobEventPayload =
-                serde_json::from_value(row.payload.clone()).map_err(|e| bad(e.to_string()))?;
+            let payload =
+                JobEventPayload::deserialize(&row.payload).map_err(|e| bad(e.to_string()))?;
             result_event(row.destination, &payload, facts, topology)
                 .map_err(|e| bad(e.to_string()))?
         }
@@ -84,6 +85,32 @@ pub fn translate(
         p.with_correlation_id(facts.idempotency_key.clone())
             .with_trace_context(ids::traceparent(row.job_id, &row.seq.to_string()), None)
     }))
+}
+
+/// True when `row` publishes nothing, whatever its job: decided from the row alone, so the
+/// relay need not look the job up (most CRM rows: every job that is not a priced partner order).
+pub fn is_silent(row: &OutboxMessage) -> bool {
+    match row.destination {
+        Destination::Run => false,
+        Destination::Mes | Destination::Crm => JobEventPayload::deserialize(&row.payload)
+            // An unreadable row is not silent: `translate` reports it.
+            .is_ok_and(|p| !has_subscriber(row.destination, &p)),
+    }
+}
+
+/// Whether a result row has a message (the table in the module docs).
+fn has_subscriber(destination: Destination, p: &JobEventPayload) -> bool {
+    match destination {
+        Destination::Run => true,
+        Destination::Mes => p.status.is_terminal(),
+        Destination::Crm => {
+            p.status == JobStatus::PriceCalculated
+                && p.channel == Channel::Partner
+                && p.partner_ref
+                    .as_deref()
+                    .is_some_and(|r| !r.trim().is_empty())
+        }
+    }
 }
 
 /// The work order for a queued job.
@@ -115,6 +142,9 @@ fn result_event(
     facts: &JobFacts,
     topology: &Topology,
 ) -> messaging::Result<Option<Publish>> {
+    if !has_subscriber(destination, p) {
+        return Ok(None);
+    }
     let correlation_id = Some(facts.idempotency_key.clone());
     let quote = p.quote.clone().unwrap_or(Value::Null);
     let reason = p.reason.clone().unwrap_or_default();
@@ -158,24 +188,22 @@ fn result_event(
                 reason,
             },
         ),
-        (Destination::Crm, JobStatus::PriceCalculated) => {
-            match p.partner_ref.as_deref().map(str::trim) {
-                Some(partner_ref) if p.channel == Channel::Partner && !partner_ref.is_empty() => {
-                    event(
-                        topology,
-                        &OrderReady {
-                            schema_version: SchemaVersion,
-                            job_id: p.job_id,
-                            tenant: p.tenant.clone(),
-                            partner_ref: partner_ref.to_owned(),
-                            correlation_id,
-                            quote: quote_summary(&quote),
-                        },
-                    )
-                }
-                _ => Ok(None),
-            }
-        }
+        (Destination::Crm, JobStatus::PriceCalculated) => event(
+            topology,
+            &OrderReady {
+                schema_version: SchemaVersion,
+                job_id: p.job_id,
+                tenant: p.tenant.clone(),
+                partner_ref: p
+                    .partner_ref
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                correlation_id,
+                quote: quote_summary(&quote),
+            },
+        ),
         _ => Ok(None),
     }
 }
@@ -324,7 +352,9 @@ mod tests {
             (Destination::Crm, JobStatus::Failed, &partner, None),
         ];
         for (destination, status, f, want) in cases {
-            let got = translate(&event_row(destination, status, f), f, &t).unwrap();
+            let row = event_row(destination, status, f);
+            assert_eq!(is_silent(&row), want.is_none(), "{destination:?} {status}");
+            let got = translate(&row, f, &t).unwrap();
             assert_eq!(
                 got.as_ref().map(|p| p.route.routing_key.as_str()),
                 want,
@@ -438,7 +468,9 @@ mod tests {
         let t = Topology::new("p");
         let f = facts(Channel::Mes, None);
         for destination in [Destination::Run, Destination::Mes, Destination::Crm] {
-            let err = translate(&row(destination, json!({"nope": 1})), &f, &t).unwrap_err();
+            let bad = row(destination, json!({"nope": 1}));
+            assert!(!is_silent(&bad));
+            let err = translate(&bad, &f, &t).unwrap_err();
             assert_eq!(err.seq, 7);
         }
     }

@@ -1,12 +1,13 @@
-//! A worker process killed with SIGKILL in the middle of a job (no destructor runs, no
-//! acknowledgement is sent): RabbitMQ returns the message when the connection drops, another
-//! worker prices the job, and MES hears of it once.
+//! Worker processes stopped in the middle of a job:
+//! - SIGKILL (no destructor runs, no acknowledgement is sent): RabbitMQ returns the message when
+//!   the connection drops, another worker prices the job, and MES hears of it once;
+//! - SIGTERM: the worker finishes the job it holds, then exits cleanly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use messaging::{Broker, Topology};
@@ -17,12 +18,12 @@ use tokio_util::sync::CancellationToken;
 
 const CHILD_ENV: &str = "WORKER_TEST_CHILD";
 
-/// The child process: a worker on the parent's database, blobs and topology, until killed.
+/// The child process: a worker on the parent's database, blobs and topology, until a signal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "helper: started as a child process by worker_process_killed_mid_job"]
+#[ignore = "helper: started as a child process by the other tests of this file"]
 async fn child_worker_process() {
-    let spec = std::env::var(CHILD_ENV).expect("run by worker_process_killed_mid_job");
-    let [database_url, blob_dir, prefix]: [&str; 3] =
+    let spec = std::env::var(CHILD_ENV).expect("run by the other tests of this file");
+    let [database_url, blob_dir, prefix, worker_id]: [&str; 4] =
         spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
     let store = scheduler::connect(database_url, StoreConfig::default())
         .await
@@ -41,9 +42,41 @@ async fn child_worker_process() {
         Topology::new(prefix),
         Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
     );
-    worker::run_worker(ctx, worker_config("w-child", 1), CancellationToken::new())
-        .await
-        .unwrap();
+    worker::run_worker(
+        ctx,
+        worker_config(worker_id, 1),
+        worker::shutdown_on_signals(),
+    )
+    .await
+    .unwrap();
+}
+
+fn spawn_child(h: &Harness, worker_id: &str) -> Child {
+    let spec = format!(
+        "{}\n{}\n{}\n{worker_id}",
+        h.database_url,
+        h.blob_dir.display(),
+        h.topology.prefix()
+    );
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_worker_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, spec)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_started_by(h: &Harness, job: uuid::Uuid, worker_id: &str) {
+    h.wait_until("the child to start the job", WAIT, || async {
+        let j = h.store.get_job(job).await.unwrap().job;
+        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some(worker_id)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,33 +88,13 @@ async fn worker_process_killed_mid_job() {
     let wake = Arc::new(Notify::new());
     let relay = h.relay(wake.clone(), &stop);
 
-    let spec = format!(
-        "{}\n{}\n{}",
-        h.database_url,
-        h.blob_dir.display(),
-        h.topology.prefix()
-    );
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_worker_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, spec)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_child(&h, "w-child");
 
     // Seconds of work in a debug build: the kill lands mid-job.
     let model = h.put_model(support::ring(100_000)).await;
     let job = h.submit(&model, Channel::Partner, Some("PO-K")).await;
     wake.notify_one();
-    h.wait_until("the child to start the job", WAIT, || async {
-        let j = h.store.get_job(job.id).await.unwrap().job;
-        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some("w-child")
-    })
-    .await;
+    wait_started_by(&h, job.id, "w-child").await;
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -103,5 +116,43 @@ async fn worker_process_killed_mid_job() {
 
     stop.cancel();
     survivor.await.unwrap().unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_process_drains_on_sigterm() {
+    support::init_tracing();
+    let h = Harness::new(Backend::Cluster).await;
+    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay = h.relay(wake.clone(), &stop);
+    let mut child = spawn_child(&h, "w-term");
+
+    let model = h.put_model(support::ring(100_000)).await;
+    let job = h.submit(&model, Channel::Website, None).await;
+    wake.notify_one();
+    wait_started_by(&h, job.id, "w-term").await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the worker exits cleanly after draining: {status:?}"
+    );
+
+    // Finished by the worker that was told to stop, on its first attempt.
+    let done = h
+        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+        .await;
+    assert_eq!(done.worker_id.as_deref(), Some("w-term"));
+    assert_eq!(done.attempts, 1);
+    assert_eq!(drain_quiet(&mut mes).await.len(), 1);
+    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
+    assert_eq!(h.broker.ready_count(&lane).await.unwrap(), 0);
+    stop.cancel();
     relay.await.unwrap();
 }
