@@ -13,18 +13,27 @@ use pricing_core::{AnalyzeOptions, Limits};
 fn ring_file(triangles: usize, format: fixtures::Format) -> Vec<u8> {
     let (ring, _) = fixtures::big_ring(triangles);
     let mut bytes = Vec::new();
-    format.write(&ring.to_f32(), &mut bytes).expect("writing to memory cannot fail");
+    format
+        .write(&ring.to_f32(), &mut bytes)
+        .expect("writing to memory cannot fail");
     bytes
 }
 
 fn full_analysis(c: &mut Criterion) {
     let mut group = c.benchmark_group("analyze");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     let stl = ring_file(3_000_000, fixtures::Format::Stl);
     group.throughput(Throughput::Bytes(stl.len() as u64));
     group.bench_function("stl-binary-3M", |b| {
         b.iter(|| {
-            let loaded = pricing_core::load_stream(&mut &stl[..], stl.len() as u64, &AnalyzeOptions::default()).unwrap();
+            let loaded = pricing_core::load_stream(
+                &mut &stl[..],
+                stl.len() as u64,
+                &AnalyzeOptions::default(),
+            )
+            .unwrap();
             black_box(pricing_core::measure(&loaded))
         })
     });
@@ -37,7 +46,12 @@ fn full_analysis(c: &mut Criterion) {
 fn formats(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
     group.sample_size(10);
-    for format in [fixtures::Format::Stl, fixtures::Format::AsciiStl, fixtures::Format::Obj, fixtures::Format::Glb] {
+    for format in [
+        fixtures::Format::Stl,
+        fixtures::Format::AsciiStl,
+        fixtures::Format::Obj,
+        fixtures::Format::Glb,
+    ] {
         let bytes = ring_file(200_000, format);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(format!("{format:?}-200k"), |b| {

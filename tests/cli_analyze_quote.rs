@@ -9,22 +9,45 @@ fn models() -> PathBuf {
 }
 
 fn pricing(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricing")).args(args).output().expect("pricing runs")
+    Command::new(env!("CARGO_BIN_EXE_pricing"))
+        .args(args)
+        .output()
+        .expect("pricing runs")
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 #[test]
 fn analyze_json_has_the_documented_keys() {
     let file = models().join("box_with_cavity.obj");
     let out = pricing(&["analyze", file.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     for key in [
-        "format", "triangles", "vertices", "units", "volume_mm3", "area_mm2", "bbox_mm", "watertight", "shells",
-        "boundary_edges", "non_manifold_edges", "volume_reliable", "warnings",
+        "format",
+        "triangles",
+        "vertices",
+        "units",
+        "volume_mm3",
+        "area_mm2",
+        "bbox_mm",
+        "watertight",
+        "shells",
+        "boundary_edges",
+        "non_manifold_edges",
+        "volume_reliable",
+        "warnings",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -39,7 +62,15 @@ fn analyze_json_has_the_documented_keys() {
 fn analyze_honours_format_and_units_overrides() {
     let file = models().join("box.stl");
     let mm = json(&pricing(&["analyze", file.to_str().unwrap(), "--json"]));
-    let cm = json(&pricing(&["analyze", file.to_str().unwrap(), "--json", "--units", "cm", "--format", "stl"]));
+    let cm = json(&pricing(&[
+        "analyze",
+        file.to_str().unwrap(),
+        "--json",
+        "--units",
+        "cm",
+        "--format",
+        "stl",
+    ]));
     assert_eq!(cm["units"], "cm");
     let ratio = cm["volume_mm3"].as_f64().unwrap() / mm["volume_mm3"].as_f64().unwrap();
     assert!((ratio - 1000.0).abs() < 1e-9);
@@ -66,8 +97,21 @@ fn malformed_input_exits_2_with_one_line() {
 #[test]
 fn quote_prices_a_ring_and_reports_its_thin_bezel() {
     let file = models().join("ring_with_seat.stl");
-    let out = pricing(&["quote", file.to_str().unwrap(), "--alloy", "au750", "--alloy", "ag925", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pricing(&[
+        "quote",
+        file.to_str().unwrap(),
+        "--alloy",
+        "au750",
+        "--alloy",
+        "ag925",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     assert!(v["rules_version"].is_string());
     assert!(v["measurements"]["volume_mm3"].as_f64().unwrap() > 0.0);
@@ -77,7 +121,9 @@ fn quote_prices_a_ring_and_reports_its_thin_bezel() {
     let alloys = v["alloys"].as_array().unwrap();
     assert_eq!(alloys.len(), 2);
     for a in alloys {
-        for key in ["alloy", "weight_g", "lines", "total", "currency", "status", "reasons"] {
+        for key in [
+            "alloy", "weight_g", "lines", "total", "currency", "status", "reasons",
+        ] {
             assert!(a.get(key).is_some(), "alloys[].{key}");
         }
     }
@@ -92,14 +138,25 @@ fn quote_exit_codes_follow_the_outcome() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(json(&out)["alloys"][0]["status"], "rejected");
 
-    let unknown = pricing(&["quote", models().join("box.stl").to_str().unwrap(), "--alloy", "unobtainium", "--json"]);
+    let unknown = pricing(&[
+        "quote",
+        models().join("box.stl").to_str().unwrap(),
+        "--alloy",
+        "unobtainium",
+        "--json",
+    ]);
     assert_eq!(unknown.status.code(), Some(2));
     assert_eq!(json(&unknown)["error"]["code"], "unknown_alloy");
 
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.toml");
     std::fs::write(&rules, "version = \n").unwrap();
-    let bad_rules = pricing(&["quote", models().join("box.stl").to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    let bad_rules = pricing(&[
+        "quote",
+        models().join("box.stl").to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
     assert_eq!(bad_rules.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad_rules.stderr).contains("line 1"));
 }

@@ -6,7 +6,9 @@ use thiserror::Error;
 
 use crate::analysis::{self, Analysis, AnalyzeOptions, Loaded};
 use crate::error::ParseError;
-use crate::pricing::{self, AlloyQuote, Channel, PricingFacts, QuoteError, Rules, ThicknessSummary};
+use crate::pricing::{
+    self, AlloyQuote, Channel, PricingFacts, QuoteError, Rules, ThicknessSummary,
+};
 use crate::thickness::{self, Progress, ThicknessError, ThicknessOptions, ThinRegion};
 use crate::units::UnitsSource;
 
@@ -61,7 +63,11 @@ pub struct ModelQuote {
 
 impl ModelQuote {
     pub fn worst_status(&self) -> pricing::Status {
-        self.alloys.iter().map(|a| a.status).max().unwrap_or(pricing::Status::Priced)
+        self.alloys
+            .iter()
+            .map(|a| a.status)
+            .max()
+            .unwrap_or(pricing::Status::Priced)
     }
 }
 
@@ -76,7 +82,8 @@ pub fn quote_loaded(
     progress: Option<Progress<'_>>,
 ) -> Result<ModelQuote, PipelineError> {
     let analysis = analysis::measure(loaded);
-    let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &req.thickness, progress)?;
+    let report =
+        thickness::analyze_thickness_with_progress(&loaded.mesh, &req.thickness, progress)?;
     let facts = PricingFacts {
         volume_mm3: analysis.volume_mm3,
         area_mm2: analysis.area_mm2,
@@ -92,7 +99,9 @@ pub fn quote_loaded(
     };
     let quote = pricing::quote(rules, &facts, &req.alloys, req.channel)?;
     let mut thin_regions = match &quote.thickness {
-        Some(t) if t.thin_threshold_mm > 0.0 => report.thin_regions(&loaded.mesh, t.thin_threshold_mm),
+        Some(t) if t.thin_threshold_mm > 0.0 => {
+            report.thin_regions(&loaded.mesh, t.thin_threshold_mm)
+        }
         _ => Vec::new(),
     };
     thin_regions.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
@@ -111,7 +120,11 @@ pub fn quote_loaded(
 }
 
 /// Parse, measure, analyse wall thickness and price, from the bytes of an upload.
-pub fn quote_model(bytes: &[u8], rules: &Rules, req: &QuoteRequest) -> Result<ModelQuote, PipelineError> {
+pub fn quote_model(
+    bytes: &[u8],
+    rules: &Rules,
+    req: &QuoteRequest,
+) -> Result<ModelQuote, PipelineError> {
     let loaded = analysis::load(bytes, &req.analyze)?;
     quote_loaded(&loaded, rules, req, None)
 }

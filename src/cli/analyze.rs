@@ -54,7 +54,11 @@ fn render(name: &str, a: &Analysis) -> String {
         a.degenerate_dropped,
         a.vertices,
         a.volume_mm3,
-        if a.volume_reliable { "" } else { "  (NOT reliable)" },
+        if a.volume_reliable {
+            ""
+        } else {
+            "  (NOT reliable)"
+        },
         a.area_mm2,
         a.shells,
         a.cavities,

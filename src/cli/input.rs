@@ -23,26 +23,43 @@ pub struct ModelArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Parse(#[from] ParseError),
 }
 
 impl ModelArgs {
     pub fn options(&self) -> AnalyzeOptions {
-        AnalyzeOptions { format: self.format, units: self.units, ..AnalyzeOptions::default() }
+        AnalyzeOptions {
+            format: self.format,
+            units: self.units,
+            ..AnalyzeOptions::default()
+        }
     }
 
     /// Load the model; binary STL is decoded while it is read, so memory never holds the whole file.
     pub fn load(&self) -> Result<Loaded, InputError> {
-        let io = |source| InputError::Io { path: self.file.display().to_string(), source };
+        let io = |source| InputError::Io {
+            path: self.file.display().to_string(),
+            source,
+        };
         let file = File::open(&self.file).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        Ok(pricing_core::load_stream(&mut reader, len, &self.options())?)
+        Ok(pricing_core::load_stream(
+            &mut reader,
+            len,
+            &self.options(),
+        )?)
     }
 
     pub fn name(&self) -> String {
-        Path::new(&self.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        Path::new(&self.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }

@@ -19,7 +19,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_NOT_MANUFACTURABLE: u8 = 3;
 
 #[derive(Debug, Parser)]
-#[command(name = "pricing", version, about = "Alexandrite 3D-model pricing: analyze, quote, and run the cluster roles")]
+#[command(
+    name = "pricing",
+    version,
+    about = "Alexandrite 3D-model pricing: analyze, quote, and run the cluster roles"
+)]
 pub struct Args {
     #[command(subcommand)]
     command: Command,

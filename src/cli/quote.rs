@@ -32,19 +32,23 @@ pub struct QuoteArgs {
 
 pub fn run(args: QuoteArgs) -> anyhow::Result<ExitCode> {
     let rules = worker::load_rules(args.rules.as_deref())?;
-    let outcome = args.model.load().map_err(QuoteFailure::Input).and_then(|loaded| {
-        let request = QuoteRequest {
-            alloys: args.alloys.clone(),
-            channel: args.channel,
-            analyze: args.model.options(),
-            thickness: Default::default(),
-        };
-        let bar = Progress::new();
-        let report = |done: u64, total: u64| bar.update(done, total);
-        let quote = pricing_core::quote_loaded(&loaded, &rules, &request, Some(&report));
-        bar.finish();
-        quote.map_err(QuoteFailure::Pipeline)
-    });
+    let outcome = args
+        .model
+        .load()
+        .map_err(QuoteFailure::Input)
+        .and_then(|loaded| {
+            let request = QuoteRequest {
+                alloys: args.alloys.clone(),
+                channel: args.channel,
+                analyze: args.model.options(),
+                thickness: Default::default(),
+            };
+            let bar = Progress::new();
+            let report = |done: u64, total: u64| bar.update(done, total);
+            let quote = pricing_core::quote_loaded(&loaded, &rules, &request, Some(&report));
+            bar.finish();
+            quote.map_err(QuoteFailure::Pipeline)
+        });
     match outcome {
         Ok(quote) => {
             if args.json {
@@ -59,7 +63,8 @@ pub fn run(args: QuoteArgs) -> anyhow::Result<ExitCode> {
         }
         Err(failure) => {
             if args.json {
-                let error = json!({ "error": { "code": failure.code(), "message": failure.to_string() } });
+                let error =
+                    json!({ "error": { "code": failure.code(), "message": failure.to_string() } });
                 println!("{}", serde_json::to_string_pretty(&error)?);
             }
             eprintln!("error: {failure}");
@@ -100,7 +105,10 @@ impl Progress {
             ProgressStyle::with_template("wall thickness {bar:40} {pos}/{len} faces ({eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        Progress { bar, started: Instant::now() }
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
     }
 
     fn update(&self, done: u64, total: u64) {
@@ -140,12 +148,26 @@ fn render(name: &str, q: &ModelQuote) -> String {
             r.area_mm2, r.min_thickness_mm, r.min[0], r.min[1], r.min[2], r.max[0], r.max[1], r.max[2]
         ));
     }
-    out.push_str(&format!("rules {} ({}), channel {:?}\n\n", q.rules_version, &q.rules_sha256[..12.min(q.rules_sha256.len())], q.channel));
+    out.push_str(&format!(
+        "rules {} ({}), channel {:?}\n\n",
+        q.rules_version,
+        &q.rules_sha256[..12.min(q.rules_sha256.len())],
+        q.channel
+    ));
     for a in &q.alloys {
         let weight = a.weight_g.map_or("—".to_owned(), |w| format!("{w} g"));
-        out.push_str(&format!("{} ({}) — {weight} — {:?}\n", a.alloy, a.name, a.status));
+        out.push_str(&format!(
+            "{} ({}) — {weight} — {:?}\n",
+            a.alloy, a.name, a.status
+        ));
         for line in &a.lines {
-            out.push_str(&format!("  {:<16} {:>12} {}   {}\n", format!("{:?}", line.kind), line.amount, a.currency, line.detail));
+            out.push_str(&format!(
+                "  {:<16} {:>12} {}   {}\n",
+                format!("{:?}", line.kind),
+                line.amount,
+                a.currency,
+                line.detail
+            ));
         }
         if let Some(total) = a.total {
             out.push_str(&format!("  {:<16} {:>12} {}\n", "TOTAL", total, a.currency));
