@@ -1,5 +1,5 @@
 //! The `pricing analyze` and `pricing quote` commands as a user runs them: output shape and exit codes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
