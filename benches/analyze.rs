@@ -3,6 +3,7 @@
 //! and per-format parse throughput (criterion reports MB/s).
 //!
 //! `cargo bench --bench analyze`; `benches/compare.sh` runs the external anchors in the same run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::time::Duration;

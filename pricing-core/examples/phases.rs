@@ -1,4 +1,5 @@
 //! Times each phase of the analysis on one file: `cargo run --release -p pricing-core --example phases -- FILE`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::time::Instant;
 
 /// CPU seconds used by this process so far (user + system), so figures hold on a busy machine.

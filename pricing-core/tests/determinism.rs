@@ -1,4 +1,5 @@
 //! Same bytes, same bits, whatever the thread count.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common_fixture;
 

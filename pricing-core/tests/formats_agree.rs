@@ -1,4 +1,5 @@
 //! The same mesh in every upload format measures the same.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common_fixture;
 

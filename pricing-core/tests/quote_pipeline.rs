@@ -1,5 +1,6 @@
 //! The whole path (parse, measure, wall thickness, price) on fixture files: snapshots of the quote
 //! document, identical on one and two threads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pricing_core::pricing::{Channel, Rules, Status};
 use pricing_core::{QuoteRequest, quote_model};
