@@ -1,7 +1,6 @@
 //! Shared helpers for pricing-core's integration tests (included with `mod common_fixture;`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use pricing_core::analysis::{AnalyzeOptions, Loaded};
 use pricing_core::units::{Units, UnitsSource};
 use pricing_core::weld::WeldStats;

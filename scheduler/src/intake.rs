@@ -216,7 +216,8 @@ mod tests {
         let stl = binary_stl(3);
         let too_many = binary_stl(101);
         let obj = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n".to_vec();
-        let cases: Vec<(&[u8], Result<Option<u64>, &str>)> = vec![
+        type Case<'a> = (&'a [u8], Result<Option<u64>, &'a str>);
+        let cases: Vec<Case<'_>> = vec![
             (&stl, Ok(Some(3))),
             (&too_many, Err("too_many_triangles")),
             (&obj, Ok(None)),
