@@ -66,7 +66,6 @@ async fn worker_process(spec: &str) {
         .await
         .unwrap();
     let topology = Topology::new(prefix);
-    let wake = Arc::new(Notify::new());
     let stop = CancellationToken::new();
     let on_eof = stop.clone();
     std::thread::spawn(move || {
@@ -74,25 +73,23 @@ async fn worker_process(spec: &str) {
         let _ = std::io::stdin().read_to_end(&mut sink);
         on_eof.cancel();
     });
-    let relay = tokio::spawn(worker::run_relay_with(
-        store.clone(),
-        broker.clone(),
-        topology.clone(),
-        RelayConfig::default().with_wake(wake.clone()),
-        stop.clone(),
-    ));
     let ctx = WorkerContext::new(
         store,
         blobs,
         broker,
         topology,
         Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
-    )
-    .with_outbox_notify(wake);
-    worker::run_worker(ctx, WorkerConfig::new(worker_id), stop)
+    );
+    let mut config = WorkerConfig::new(worker_id);
+    if let Some(slots) = std::env::var("BENCH_SLOTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.with_slots(slots);
+    }
+    worker::run_worker_and_relay(ctx, config, RelayConfig::default(), stop)
         .await
         .unwrap();
-    relay.await.unwrap().unwrap();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,10 +147,13 @@ async fn driver() {
         .unwrap_or(20.0);
     let workers = env_list("BENCH_WORKERS", "1,2", |s| s.parse::<usize>().ok());
     let mixes = env_list("BENCH_MIX", "torus,ring50k,mixed", Mix::parse);
+    let slots = std::env::var("BENCH_SLOTS")
+        .ok()
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or_else(worker::available_slots);
     println!(
-        "throughput: {rate} jobs/s offered for {seconds} s per scenario; {} CPUs; slots per worker process = {}",
+        "throughput: {rate} jobs/s offered for {seconds} s per scenario; {} CPUs; slots per worker process = {slots}",
         worker::available_slots(),
-        worker::available_slots()
     );
     let mut rows = Vec::new();
     for &mix in &mixes {
@@ -291,7 +291,20 @@ fn spawn_worker(h: &Harness, id: &str) -> Child {
         .unwrap()
 }
 
+/// The 1-minute load average, to read the figures against (other work on the machine).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 async fn scenario(mix: Mix, workers: usize, rate: f64, seconds: f64) -> Report {
+    println!(
+        "\n-- {} x{workers}: load average before {}",
+        mix.name(),
+        load_average()
+    );
     let h = Harness::new(Backend::Cluster).await;
     let models = [support::torus(), support::ring(50_000)];
     let mut stored = Vec::new();
@@ -433,6 +446,7 @@ async fn scenario(mix: Mix, workers: usize, rate: f64, seconds: f64) -> Report {
         }
     }
     report.throughput = report.completed as f64 / last.duration_since(first).as_secs_f64();
+    println!("   load average after {}", load_average());
     if !complete {
         println!(
             "   (!) {} of {} jobs had no answer within the wait",

@@ -40,7 +40,7 @@ pub struct InboundConfig {
 impl Default for InboundConfig {
     fn default() -> Self {
         InboundConfig {
-            prefetch: 8,
+            prefetch: 2,
             limits: Limits::default(),
             retry_after: Duration::from_millis(500),
         }

@@ -41,4 +41,4 @@ pub use inbound::{InboundConfig, run_mes_inbound, run_mes_inbound_with};
 pub use relay::{BrokerPublisher, RelayConfig, relay_once, run_relay, run_relay_with};
 pub use rules::{LoadRulesError, load_rules};
 pub use signals::shutdown_on_signals;
-pub use worker::run_worker;
+pub use worker::{run_worker, run_worker_and_relay};

@@ -68,16 +68,20 @@ impl BrokerPublisher {
 
     /// What the row's message needs from its job. `None` when the job is gone.
     async fn facts(&self, row: &OutboxMessage) -> Result<Option<JobFacts>, StoreError> {
-        let job = match self.store.get_job(row.job_id).await {
+        // Two independent reads: issued together, they cost one round trip of waiting.
+        let attempt = async {
+            match row.destination {
+                Destination::Run => self.queued_count(row).await,
+                Destination::Mes | Destination::Crm => Ok(1),
+            }
+        };
+        let (job, attempt) = tokio::join!(self.store.get_job(row.job_id), attempt);
+        let job = match job {
             Ok(view) => view.job,
             Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let attempt = match row.destination {
-            Destination::Run => self.queued_count(row).await?,
-            Destination::Mes | Destination::Crm => 1,
-        };
-        Ok(Some(JobFacts::of(&job, attempt)))
+        Ok(Some(JobFacts::of(&job, attempt?)))
     }
 
     /// How many times the job had been queued when this run row was written: deterministic for

@@ -125,3 +125,30 @@ async fn drain(tasks: &mut JoinSet<job::Settled>, cfg: &WorkerConfig) {
         report(done);
     }
 }
+
+/// What `pricing worker` runs: the worker plus an outbox relay woken by its completions, so
+/// its results leave at once (the relay also publishes rows other processes left behind).
+/// Stops when `shutdown` is cancelled, after the worker drained and the relay's last pass.
+pub async fn run_worker_and_relay(
+    ctx: WorkerContext,
+    cfg: WorkerConfig,
+    relay: crate::RelayConfig,
+    shutdown: CancellationToken,
+) -> Result<(), WorkerError> {
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(crate::relay::run_relay_with(
+        ctx.store.clone(),
+        ctx.broker.clone(),
+        ctx.topology.clone(),
+        relay.with_wake(ctx.outbox_written.clone()),
+        relay_stop.clone(),
+    ));
+    let worked = run_worker(ctx, cfg, shutdown).await;
+    // The relay outlives the drain so the last completions are published before exiting.
+    relay_stop.cancel();
+    match relay.await {
+        Ok(relayed) => relayed?,
+        Err(error) => tracing::error!(%error, "relay task failed"),
+    }
+    worked
+}
