@@ -3,6 +3,8 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::job::Channel;
+
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -55,13 +57,24 @@ fn write_canonical(v: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// Quote-cache key part for alloys and options. Alloys are sorted and de-duplicated: a quote
-/// covers the set of alloys asked for, not their order.
+/// Fingerprint of a request's alloys and options (`jobs.options_hash`): what an idempotency key
+/// must be reused with. Alloys are sorted and de-duplicated: a quote covers the set of alloys
+/// asked for, not their order.
 pub fn options_hash(alloys: &[String], options: &serde_json::Value) -> String {
     let mut a: Vec<&str> = alloys.iter().map(String::as_str).collect();
     a.sort_unstable();
     a.dedup();
     let doc = serde_json::json!({ "alloys": a, "options": options });
+    sha256_hex(canonical_json(&doc).as_bytes())
+}
+
+/// Quote-cache key part (`quote_cache.options_hash`): the options fingerprint scoped to the
+/// sales channel. A quote carries the channel's margins, so a retail quote must never answer a
+/// partner's request. Idempotency keeps comparing [`options_hash`] alone, so its semantics (and
+/// jobs stored before the channel was part of this key) are unchanged; cache rows written
+/// before simply stop matching.
+pub fn quote_key(channel: Channel, options_hash: &str) -> String {
+    let doc = serde_json::json!({ "channel": channel.as_str(), "options_hash": options_hash });
     sha256_hex(canonical_json(&doc).as_bytes())
 }
 
@@ -93,6 +106,22 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(is_sha256_hex(&a));
+    }
+
+    #[test]
+    fn quote_key_depends_on_the_channel() {
+        let h = options_hash(&["au750".into()], &json!({"finish": "polished"}));
+        let keys: Vec<String> = Channel::ALL.iter().map(|&c| quote_key(c, &h)).collect();
+        for (i, a) in keys.iter().enumerate() {
+            assert!(is_sha256_hex(a));
+            assert_ne!(a, &h, "the key is not the bare options hash");
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(quote_key(Channel::Partner, &h), keys[1]);
+        let other = options_hash(&["ag925".into()], &json!({}));
+        assert_ne!(quote_key(Channel::Partner, &other), keys[1]);
     }
 
     #[test]

@@ -188,6 +188,15 @@ async fn idempotent_resubmission(fx: Fixture) {
         s.submit(other).await,
         Err(StoreError::IdempotencyKeyReused { .. })
     ));
+    // The key names the request: resubmitted on another channel it still answers with the
+    // first job (the quote cache is per channel, idempotency is not).
+    let other_channel = NewJob {
+        channel: Channel::Website,
+        ..new_job("acme", "same", 1000)
+    };
+    let again = s.submit(other_channel).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.job.job.id, first.job.job.id);
     // Keys are per tenant.
     let other_tenant = s.submit(new_job("globex", "same", 1000)).await.unwrap();
     assert!(other_tenant.created);
@@ -432,10 +441,21 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     assert_eq!(out[1].payload["quote"]["total"], json!("123.45"));
 
     let hash = options_hash(&nj.alloys, &nj.options);
-    let cached = s.cached_quote(&nj.model_sha256, &hash, "r1").await.unwrap();
+    let cached = s
+        .cached_quote(&nj.model_sha256, nj.channel, &hash, "r1")
+        .await
+        .unwrap();
     assert_eq!(cached, done.result);
     assert_eq!(
-        s.cached_quote(&nj.model_sha256, &hash, "r2").await.unwrap(),
+        s.cached_quote(&nj.model_sha256, nj.channel, &hash, "r2")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.cached_quote(&nj.model_sha256, Channel::Website, &hash, "r1")
+            .await
+            .unwrap(),
         None
     );
 
@@ -500,6 +520,103 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     let out = outbox_for(s, r.id).await;
     assert_eq!(out[1].routing_key, "mes.job.rejected");
     assert_eq!(out[1].payload["reason"], json!(reason));
+}
+
+/// A quote carries the channel's margins: the cache answers the same model, options and rules
+/// on the same channel only.
+async fn quote_cache_is_per_channel(fx: Fixture) {
+    let s = &fx.store;
+    let retail = NewJob {
+        channel: Channel::Website,
+        rules_version: Some("r1".into()),
+        ..new_job("acme", "retail-1", 60_000)
+    };
+    let j = s.submit(retail.clone()).await.unwrap().job.job;
+    start(s, j.id).await;
+    let retail_quote = json!({"total": "150.00", "currency": "EUR", "channel": "retail"});
+    let done = complete(
+        s,
+        j.id,
+        Outcome::Priced {
+            quote: retail_quote.clone(),
+            rules_version: "r1".into(),
+        },
+        0.1,
+    )
+    .await;
+    assert!(matches!(done, CompletionOutcome::Applied(_)));
+
+    // Same model, options and rules from a partner: computed separately, not the retail quote.
+    let partner = NewJob {
+        channel: Channel::Partner,
+        idempotency_key: "partner-1".into(),
+        ..retail.clone()
+    };
+    let sub = s.submit(partner.clone()).await.unwrap();
+    assert!(sub.created && !sub.from_cache);
+    let p = sub.job.job;
+    assert_eq!((p.status, p.result.clone()), (JobStatus::Queued, None));
+    assert_eq!(
+        outbox_for(s, p.id)
+            .await
+            .iter()
+            .map(|m| m.destination)
+            .collect::<Vec<_>>(),
+        vec![Destination::Run]
+    );
+    // The request fingerprint is the same; only the cache key differs.
+    assert_eq!(p.options_hash, j.options_hash);
+    let hash = options_hash(&retail.alloys, &retail.options);
+    assert_eq!(
+        s.cached_quote(&retail.model_sha256, Channel::Partner, &hash, "r1")
+            .await
+            .unwrap(),
+        None
+    );
+    start(s, p.id).await;
+    let partner_quote = json!({"total": "120.00", "currency": "EUR", "channel": "partner"});
+    complete(
+        s,
+        p.id,
+        Outcome::Priced {
+            quote: partner_quote.clone(),
+            rules_version: "r1".into(),
+        },
+        0.1,
+    )
+    .await;
+
+    // Same channel again: served from the cache, each channel its own quote.
+    for (channel, key, want) in [
+        (Channel::Website, "retail-2", &retail_quote),
+        (Channel::Partner, "partner-2", &partner_quote),
+    ] {
+        let again = NewJob {
+            channel,
+            idempotency_key: key.into(),
+            ..retail.clone()
+        };
+        let sub = s.submit(again).await.unwrap();
+        assert!(sub.created && sub.from_cache, "{channel}");
+        assert_eq!(sub.job.job.status, JobStatus::PriceCalculated);
+        assert_eq!(sub.job.job.result.as_ref(), Some(want), "{channel}");
+        assert_eq!(
+            s.cached_quote(&retail.model_sha256, channel, &hash, "r1")
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(want)
+        );
+    }
+    // MES has no quote yet.
+    let mes = NewJob {
+        channel: Channel::Mes,
+        idempotency_key: "mes-1".into(),
+        ..retail
+    };
+    let sub = s.submit(mes).await.unwrap();
+    assert!(!sub.from_cache);
+    assert_eq!(sub.job.job.status, JobStatus::Queued);
 }
 
 async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
@@ -949,6 +1066,7 @@ store_tests!(
     concurrent_updates_one_wins,
     claim_race_has_one_winner,
     worker_flow_results_cache_and_dedup,
+    quote_cache_is_per_channel,
     retries_dead_letters_and_operator_retry,
     keyset_pagination_matches_offset,
     counts_and_oldest_per_status,

@@ -565,7 +565,7 @@ macro_rules! impl_job_store {
                     Some(rv) => {
                         sqlx::query_scalar(sql::SELECT_QUOTE)
                             .bind(&submitted.model_sha256)
-                            .bind(&options_hash)
+                            .bind($crate::hashing::quote_key(new.channel, &options_hash))
                             .bind(rv)
                             .fetch_optional(&mut *tx)
                             .await?
@@ -979,7 +979,7 @@ macro_rules! impl_job_store {
                 if let Outcome::Priced { quote, rules_version } = &c.outcome {
                     sqlx::query(sql::INSERT_QUOTE)
                         .bind(&job.model_sha256)
-                        .bind(&job.options_hash)
+                        .bind($crate::hashing::quote_key(job.channel, &job.options_hash))
                         .bind(rules_version)
                         .bind(sqlx::types::Json(quote))
                         .bind(job.id)
@@ -1013,12 +1013,13 @@ macro_rules! impl_job_store {
             async fn cached_quote(
                 &self,
                 model_sha256: &str,
+                channel: $crate::job::Channel,
                 options_hash: &str,
                 rules_version: &str,
             ) -> Result<Option<serde_json::Value>, $crate::error::StoreError> {
                 let q: Option<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(sql::SELECT_QUOTE)
                     .bind(model_sha256)
-                    .bind(options_hash)
+                    .bind($crate::hashing::quote_key(channel, options_hash))
                     .bind(rules_version)
                     .fetch_optional(self.read_pool())
                     .await?;

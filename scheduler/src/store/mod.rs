@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::config::StoreConfig;
 use crate::cost::CostModel;
 use crate::error::StoreError;
-use crate::job::{Job, JobView, NewJob, Submission, Transition};
+use crate::job::{Channel, Job, JobView, NewJob, Submission, Transition};
 use crate::outbox::{OutboxMessage, OutboxPublisher, RelayReport};
 use crate::query::{JobPage, JobQuery, OldestInStatus};
 use crate::status::JobStatus;
@@ -103,10 +103,12 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// events (MES and CRM), the quote cache and the duration observation.
     async fn complete_job(&self, completion: Completion) -> Result<CompletionOutcome, StoreError>;
 
-    /// A cached quote for the same model, alloys+options hash and rules version.
+    /// A cached quote for the same model, sales channel, alloys+options hash
+    /// ([`crate::hashing::options_hash`]) and rules version.
     async fn cached_quote(
         &self,
         model_sha256: &str,
+        channel: Channel,
         options_hash: &str,
         rules_version: &str,
     ) -> Result<Option<serde_json::Value>, StoreError>;

@@ -103,6 +103,8 @@ pub(crate) const RUNNING_IN_LANE: &str = "SELECT predicted_seconds, started_at F
 pub(crate) const INSERT_PROCESSED: &str = "INSERT INTO processed_messages \
      (message_id, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING";
 
+// `quote_cache.options_hash` holds `hashing::quote_key(channel, options_hash)`: the channel is
+// part of the key because a quote carries the channel's margins.
 pub(crate) const SELECT_QUOTE: &str = "SELECT quote FROM quote_cache \
      WHERE model_sha256 = $1 AND options_hash = $2 AND rules_version = $3";
 
