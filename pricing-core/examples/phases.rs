@@ -1,4 +1,5 @@
-//! Times each phase of the analysis on one file: `cargo run --release -p pricing-core --example phases -- FILE`.
+//! Times each phase of the analysis on one file, with peak memory:
+//! `cargo run --release -p pricing-core --example phases -- FILE [--stream]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::time::Instant;
 
@@ -20,17 +21,38 @@ fn cpu() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Peak resident memory so far, in MiB (what `/usr/bin/time %M` reports at exit).
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: phases FILE");
-    let t = Instant::now();
-    let bytes = std::fs::read(&path).expect("read");
-    println!("read      {:>8.3} s", t.elapsed().as_secs_f64());
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: phases FILE [--stream]");
+    let stream = std::env::args().any(|a| a == "--stream");
     let (t, c) = (Instant::now(), cpu());
-    let loaded = pricing_core::load(&bytes, &Default::default()).expect("load");
+    let loaded = if stream {
+        // The CLI's path: binary STL is decoded as it is read and never held whole.
+        let mut file = std::fs::File::open(&path).expect("open");
+        let len = file.metadata().expect("metadata").len();
+        pricing_core::load_stream(&mut file, len, &Default::default()).expect("load")
+    } else {
+        let bytes = std::fs::read(&path).expect("read");
+        println!("read      {:>8.3} s", t.elapsed().as_secs_f64());
+        pricing_core::load(&bytes, &Default::default()).expect("load")
+    };
     println!(
-        "load+weld {:>8.3} s wall {:>8.3} s cpu",
+        "load+weld {:>8.3} s wall {:>8.3} s cpu  peak {:>6.1} MiB",
         t.elapsed().as_secs_f64(),
-        cpu() - c
+        cpu() - c,
+        peak_mib()
     );
     let mesh = &loaded.mesh;
     let t = Instant::now();
@@ -44,16 +66,19 @@ fn main() {
     let (t, c) = (Instant::now(), cpu());
     let topo = pricing_core::topology::analyze(mesh);
     println!(
-        "topology  {:>8.3} s wall {:>8.3} s cpu ({} edges)",
+        "topology  {:>8.3} s wall {:>8.3} s cpu ({} edges)  peak {:>6.1} MiB",
         t.elapsed().as_secs_f64(),
         cpu() - c,
-        topo.edges
+        topo.edges,
+        peak_mib()
     );
+    drop(topo);
     let t = Instant::now();
     let a = pricing_core::measure(&loaded);
     println!(
-        "measure   {:>8.3} s  ({} shells)",
+        "measure   {:>8.3} s  ({} shells)  peak {:>6.1} MiB",
         t.elapsed().as_secs_f64(),
-        a.shells
+        a.shells,
+        peak_mib()
     );
 }

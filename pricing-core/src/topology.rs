@@ -6,6 +6,8 @@
 //! per lower vertex in a compressed adjacency list rather than a hash map: less memory, and integer counts
 //! that are the same whatever the order of work.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::mesh::Mesh;
 
 /// Edge and shell facts about a mesh.
@@ -45,74 +47,136 @@ impl Topology {
 /// Limits keep vertex counts far below 2^31.
 const DIR_BIT: u32 = 1;
 
+/// Vertex ranges whose edges are classified separately: both cores get work, and the half-edge lists held
+/// at once are a fraction of the mesh (memory must stay within the size of the uploaded file).
+const EDGE_BLOCKS: usize = 4;
+
 pub fn analyze(mesh: &Mesh) -> Topology {
+    use rayon::prelude::*;
     let (vertex_shell, triangle_shell, shell_count) = shells(mesh);
+    // Shared per-shell defect counters: integer sums are the same in any order, so blocks may add
+    // concurrently and the result does not depend on the thread count.
+    let defects: Vec<[AtomicU64; 3]> = (0..shell_count).map(|_| Default::default()).collect();
+    let n = mesh.positions.len();
+    let block = n.div_ceil(EDGE_BLOCKS).max(1);
+    let counts = (0..n.div_ceil(block))
+        .into_par_iter()
+        .map(|b| {
+            classify_block(
+                mesh,
+                b * block..((b + 1) * block).min(n),
+                &vertex_shell,
+                &defects,
+            )
+        })
+        .reduce(EdgeCounts::default, EdgeCounts::add);
+
     let mut shells = vec![ShellTopology::default(); shell_count];
     for &s in &triangle_shell {
         shells[s as usize].triangles += 1;
     }
+    for (shell, d) in shells.iter_mut().zip(&defects) {
+        shell.boundary_edges = d[BOUNDARY].load(Ordering::Relaxed);
+        shell.non_manifold_edges = d[NON_MANIFOLD].load(Ordering::Relaxed);
+        shell.inconsistent_edges = d[INCONSISTENT].load(Ordering::Relaxed);
+    }
+    Topology {
+        edges: counts.edges,
+        boundary_edges: counts.defects[BOUNDARY],
+        non_manifold_edges: counts.defects[NON_MANIFOLD],
+        inconsistent_edges: counts.defects[INCONSISTENT],
+        triangle_shell,
+        shells,
+    }
+}
 
-    // Half-edges stored at their lower vertex.
-    let n = mesh.positions.len();
-    let mut start = vec![0u32; n + 1];
-    for t in &mesh.triangles {
-        for (a, b) in half_edges(*t) {
-            start[a.min(b) as usize + 1] += 1;
+const BOUNDARY: usize = 0;
+const NON_MANIFOLD: usize = 1;
+const INCONSISTENT: usize = 2;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct EdgeCounts {
+    edges: u64,
+    defects: [u64; 3],
+}
+
+impl EdgeCounts {
+    fn add(self, o: EdgeCounts) -> EdgeCounts {
+        EdgeCounts {
+            edges: self.edges + o.edges,
+            defects: [0, 1, 2].map(|i| self.defects[i] + o.defects[i]),
         }
     }
-    for i in 0..n {
-        start[i + 1] += start[i];
+}
+
+/// Classifies every edge whose lower vertex is in `range`: its half-edges are gathered per lower vertex
+/// (a compressed adjacency list, one scan of the triangles to count and one to fill) and sorted.
+fn classify_block(
+    mesh: &Mesh,
+    range: std::ops::Range<usize>,
+    vertex_shell: &[u32],
+    defects: &[[AtomicU64; 3]],
+) -> EdgeCounts {
+    let (first, len) = (range.start, range.len());
+    let local = |v: u32| (v as usize).wrapping_sub(first);
+    // After the fill, end[i] is where vertex first+i's list ends (and so where the next one starts).
+    let mut end = vec![0u32; len];
+    for t in &mesh.triangles {
+        for (a, b) in half_edges(*t) {
+            let i = local(a.min(b));
+            if i < len {
+                end[i] += 1;
+            }
+        }
     }
-    let mut fill = start.clone();
-    let mut other = vec![0u32; mesh.triangles.len() * 3];
+    let mut total = 0u32;
+    for e in end.iter_mut() {
+        total += *e;
+        *e = total - *e;
+    }
+    let mut other = vec![0u32; total as usize];
     for t in &mesh.triangles {
         for (a, b) in half_edges(*t) {
             let (lo, hi, dir) = if a < b { (a, b, 0) } else { (b, a, DIR_BIT) };
-            let slot = &mut fill[lo as usize];
-            other[*slot as usize] = (hi << 1) | dir;
-            *slot += 1;
+            let i = local(lo);
+            if i < len {
+                other[end[i] as usize] = (hi << 1) | dir;
+                end[i] += 1;
+            }
         }
     }
-    drop(fill);
 
-    let mut topo = Topology::default();
-    for v in 0..n {
-        let list = &mut other[start[v] as usize..start[v + 1] as usize];
+    let mut counts = EdgeCounts::default();
+    let mut begin = 0usize;
+    for (i, &stop) in end.iter().enumerate() {
+        let list = &mut other[begin..stop as usize];
+        begin = stop as usize;
         list.sort_unstable();
-        let shell = &mut shells[vertex_shell[v] as usize];
-        let mut i = 0;
-        while i < list.len() {
-            let hi = list[i] >> 1;
+        let shell = &defects[vertex_shell[first + i] as usize];
+        let mut j = 0;
+        while j < list.len() {
+            let hi = list[j] >> 1;
             let (mut forward, mut backward) = (0u32, 0u32);
-            while i < list.len() && list[i] >> 1 == hi {
-                if list[i] & DIR_BIT == 0 {
+            while j < list.len() && list[j] >> 1 == hi {
+                if list[j] & DIR_BIT == 0 {
                     forward += 1;
                 } else {
                     backward += 1;
                 }
-                i += 1;
+                j += 1;
             }
-            topo.edges += 1;
-            match forward + backward {
-                1 => {
-                    topo.boundary_edges += 1;
-                    shell.boundary_edges += 1;
-                }
-                2 if forward == 1 => {}
-                2 => {
-                    topo.inconsistent_edges += 1;
-                    shell.inconsistent_edges += 1;
-                }
-                _ => {
-                    topo.non_manifold_edges += 1;
-                    shell.non_manifold_edges += 1;
-                }
-            }
+            counts.edges += 1;
+            let kind = match forward + backward {
+                1 => BOUNDARY,
+                2 if forward == 1 => continue,
+                2 => INCONSISTENT,
+                _ => NON_MANIFOLD,
+            };
+            counts.defects[kind] += 1;
+            shell[kind].fetch_add(1, Ordering::Relaxed);
         }
     }
-    topo.triangle_shell = triangle_shell;
-    topo.shells = shells;
-    topo
+    counts
 }
 
 fn half_edges([a, b, c]: [u32; 3]) -> [(u32, u32); 3] {

@@ -6,10 +6,28 @@
 //! of an O(1) lookup and is documented rather than hidden.
 //!
 //! Vertex numbering follows first appearance in the file, so the result is deterministic.
-
-use rustc_hash::FxHashMap;
+//!
+//! Why it is built this way: welding is most of the cost of analysing a binary STL, and one big hash
+//! table of every vertex is a cache miss per corner. Triangle soup from real exporters has locality (a
+//! vertex's six triangles are near each other in the file), so corners are welded in two steps:
+//! 1. *local*: a batch of triangles is cut into chunks of [`CHUNK`] triangles, and each chunk is welded
+//!    against its own small table, which stays in the core's cache. Chunks are independent, so rayon welds
+//!    them in parallel; each keeps its vertices in first-appearance order.
+//! 2. *global*: the chunks' distinct vertices (about a sixth of the corners) are looked up in the mesh's
+//!    table strictly in chunk order, so global numbering is still by first appearance, whatever the
+//!    thread count. The global merge of one batch runs while the next batch is welded locally.
+//!
+//! The global table stores only vertex ids (4 bytes a slot) and compares keys through the positions
+//! already in the mesh, which keeps the table at a fraction of the mesh's own size.
 
 use crate::mesh::Mesh;
+
+/// Triangles per local chunk: its table (two slots per corner, 4 bytes each) and keys stay within a
+/// core's L2 cache.
+const CHUNK: usize = 8 * 1024;
+/// Triangles buffered before a batch is welded; several chunks, so both cores get work.
+pub const BATCH: usize = 8 * CHUNK;
+const EMPTY: u32 = u32::MAX;
 
 /// How corners are merged into vertices.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -18,6 +36,16 @@ pub enum WeldMode {
     Exact,
     /// Snap to a grid of this many millimetres (in file units before scaling).
     Tolerance(f64),
+}
+
+impl WeldMode {
+    fn key(self, p: [f64; 3]) -> [u64; 3] {
+        match self {
+            // Adding 0.0 turns -0.0 into +0.0 so the two spellings of zero weld together.
+            WeldMode::Exact => p.map(|x| (x + 0.0).to_bits()),
+            WeldMode::Tolerance(tol) => p.map(|x| (x / tol).round() as i64 as u64),
+        }
+    }
 }
 
 /// What welding did, for the analysis report.
@@ -33,20 +61,145 @@ pub struct WeldStats {
 #[derive(Debug)]
 pub struct Welder {
     mode: WeldMode,
-    map: FxHashMap<[u64; 3], u32>,
+    global: Global,
+    /// Triangles given one at a time by [`Welder::corners`], not yet welded.
+    pending: Vec<[[f64; 3]; 3]>,
+    /// Locally welded chunks waiting for the global merge, in file order.
+    ready: Vec<Local>,
+}
+
+/// The mesh being built and its vertex table.
+#[derive(Debug)]
+struct Global {
+    mode: WeldMode,
+    /// Open addressing, linear probing; a slot holds a vertex id or [`EMPTY`].
+    slots: Vec<u32>,
     mesh: Mesh,
     stats: WeldStats,
+}
+
+/// One chunk welded on its own: distinct vertices in first-appearance order and triangles over them.
+#[derive(Debug, Default)]
+struct Local {
+    keys: Vec<[u64; 3]>,
+    positions: Vec<[f64; 3]>,
+    triangles: Vec<[u32; 3]>,
+}
+
+fn hash(k: [u64; 3]) -> u64 {
+    // Multiply-xor mixing: cheap, and the high bits (used for the slot) depend on every input bit.
+    let h = (k[0].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k[1]).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ k[2];
+    (h ^ (h >> 32)).wrapping_mul(0x1656_67B1_9E37_79F9)
+}
+
+fn slot_of(h: u64, bits: u32) -> usize {
+    (h >> (64 - bits)) as usize
 }
 
 impl Welder {
     /// `triangles_hint` sizes the buffers; it must already be capped by the caller's limits.
     pub fn new(mode: WeldMode, triangles_hint: usize) -> Self {
-        // A closed mesh has about half as many vertices as triangles; reserving for that avoids rehashing
-        // without ever sizing memory by more than the input justifies.
-        let vertices_hint = triangles_hint / 2 + 16;
         Welder {
             mode,
-            map: FxHashMap::with_capacity_and_hasher(vertices_hint, Default::default()),
+            global: Global::new(mode, triangles_hint),
+            pending: Vec::new(),
+            ready: Vec::new(),
+        }
+    }
+
+    /// The vertex index for a point, creating it on first sight. The point must be finite.
+    pub fn vertex(&mut self, p: [f64; 3]) -> u32 {
+        self.flush();
+        self.global.vertex(self.mode.key(p), p)
+    }
+
+    /// Add a triangle by welded vertex indices; a triangle that repeats a vertex is dropped and counted.
+    pub fn triangle(&mut self, t: [u32; 3]) {
+        self.flush();
+        self.global.triangle(t);
+    }
+
+    /// Add a triangle by its corner coordinates (which must be finite). Buffered and welded in batches.
+    pub fn corners(&mut self, c: [[f64; 3]; 3]) {
+        self.pending.push(c);
+        if self.pending.len() >= BATCH {
+            self.weld_pending();
+        }
+    }
+
+    /// Add `n` triangles, the i-th given by `corner(i)`, decoded and welded in parallel; the parsers of
+    /// fixed-size records use it. `corner` returns `None` for a triangle that must not be welded (a
+    /// non-finite coordinate): the batch is abandoned and the first such index is the error.
+    pub fn corner_batch<F>(&mut self, n: usize, corner: F) -> Result<(), usize>
+    where
+        F: Fn(usize) -> Option<[[f64; 3]; 3]> + Sync,
+    {
+        self.weld_pending();
+        self.weld_batch(n, &corner)
+    }
+
+    /// Position of an already-created vertex (ids come from [`Welder::vertex`], which welds at once).
+    pub fn position(&self, i: u32) -> [f64; 3] {
+        self.global.mesh.positions[i as usize]
+    }
+
+    pub fn finish(mut self) -> (Mesh, WeldStats) {
+        self.flush();
+        (self.global.mesh, self.global.stats)
+    }
+
+    fn weld_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        // The corners were checked by the parser, so this batch cannot fail.
+        let _ = self.weld_batch(pending.len(), &|i: usize| Some(pending[i]));
+        pending.clear();
+        self.pending = pending;
+    }
+
+    /// Welds a batch locally while the previous batch is merged globally.
+    fn weld_batch<F>(&mut self, n: usize, corner: &F) -> Result<(), usize>
+    where
+        F: Fn(usize) -> Option<[[f64; 3]; 3]> + Sync,
+    {
+        use rayon::prelude::*;
+        let mode = self.mode;
+        let previous = std::mem::take(&mut self.ready);
+        let global = &mut self.global;
+        let ((), locals) = rayon::join(
+            || previous.iter().for_each(|l| global.merge(l)),
+            || {
+                (0..n.div_ceil(CHUNK))
+                    .into_par_iter()
+                    .map(|c| Local::weld(mode, c * CHUNK..((c + 1) * CHUNK).min(n), corner))
+                    .collect::<Vec<_>>()
+            },
+        );
+        // The first bad triangle in file order, whichever chunk finished first.
+        self.ready = locals.into_iter().collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        self.weld_pending();
+        for l in std::mem::take(&mut self.ready) {
+            self.global.merge(&l);
+        }
+    }
+}
+
+impl Global {
+    fn new(mode: WeldMode, triangles_hint: usize) -> Self {
+        // A closed mesh has about half as many vertices as triangles; reserving for that avoids regrowing
+        // without ever sizing memory by more than the input justifies.
+        let vertices_hint = triangles_hint / 2 + 16;
+        let bits = (vertices_hint * 2).next_power_of_two().trailing_zeros();
+        Global {
+            mode,
+            slots: vec![EMPTY; 1 << bits],
             mesh: Mesh {
                 positions: Vec::with_capacity(vertices_hint),
                 triangles: Vec::with_capacity(triangles_hint),
@@ -55,19 +208,48 @@ impl Welder {
         }
     }
 
-    /// The vertex index for a point, creating it on first sight. The point must be finite.
-    pub fn vertex(&mut self, p: [f64; 3]) -> u32 {
-        let key = self.key(p);
-        let next = self.mesh.positions.len() as u32;
-        let positions = &mut self.mesh.positions;
-        *self.map.entry(key).or_insert_with(|| {
-            positions.push(p);
-            next
-        })
+    fn bits(&self) -> u32 {
+        self.slots.len().trailing_zeros()
     }
 
-    /// Add a triangle by welded vertex indices; a triangle that repeats a vertex is dropped and counted.
-    pub fn triangle(&mut self, t: [u32; 3]) {
+    fn vertex(&mut self, k: [u64; 3], p: [f64; 3]) -> u32 {
+        let (bits, mask) = (self.bits(), self.slots.len() - 1);
+        let mut s = slot_of(hash(k), bits);
+        loop {
+            let id = self.slots[s];
+            if id == EMPTY {
+                let id = self.mesh.positions.len() as u32;
+                self.slots[s] = id;
+                self.mesh.positions.push(p);
+                // Keep the load at most one half, so probe runs stay short.
+                if self.mesh.positions.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
+                return id;
+            }
+            // The key is recomputed from the stored position: the table need not hold keys at all.
+            if self.mode.key(self.mesh.positions[id as usize]) == k {
+                return id;
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let bits = self.bits() + 1;
+        let mask = (1usize << bits) - 1;
+        let mut slots = vec![EMPTY; 1 << bits];
+        for (id, &p) in self.mesh.positions.iter().enumerate() {
+            let mut s = slot_of(hash(self.mode.key(p)), bits);
+            while slots[s] != EMPTY {
+                s = (s + 1) & mask;
+            }
+            slots[s] = id as u32;
+        }
+        self.slots = slots;
+    }
+
+    fn triangle(&mut self, t: [u32; 3]) {
         self.stats.input_triangles += 1;
         if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
             self.stats.degenerate_dropped += 1;
@@ -76,31 +258,58 @@ impl Welder {
         }
     }
 
-    /// Add a triangle by its corner coordinates.
-    pub fn corners(&mut self, c: [[f64; 3]; 3]) {
-        let t = [self.vertex(c[0]), self.vertex(c[1]), self.vertex(c[2])];
-        self.triangle(t);
-    }
-
-    /// Position of an already-created vertex.
-    pub fn position(&self, i: u32) -> [f64; 3] {
-        self.mesh.positions[i as usize]
-    }
-
-    pub fn triangles_so_far(&self) -> u64 {
-        self.stats.input_triangles
-    }
-
-    pub fn finish(self) -> (Mesh, WeldStats) {
-        (self.mesh, self.stats)
-    }
-
-    fn key(&self, p: [f64; 3]) -> [u64; 3] {
-        match self.mode {
-            // Adding 0.0 turns -0.0 into +0.0 so the two spellings of zero weld together.
-            WeldMode::Exact => p.map(|x| (x + 0.0).to_bits()),
-            WeldMode::Tolerance(tol) => p.map(|x| (x / tol).round() as i64 as u64),
+    fn merge(&mut self, local: &Local) {
+        let remap: Vec<u32> = local
+            .keys
+            .iter()
+            .zip(&local.positions)
+            .map(|(&k, &p)| self.vertex(k, p))
+            .collect();
+        for t in &local.triangles {
+            self.triangle(t.map(|i| remap[i as usize]));
         }
+    }
+}
+
+impl Local {
+    fn weld<F>(mode: WeldMode, range: std::ops::Range<usize>, corner: &F) -> Result<Local, usize>
+    where
+        F: Fn(usize) -> Option<[[f64; 3]; 3]>,
+    {
+        let n = range.len();
+        // At most 3n distinct corners; twice as many slots keeps the load at most one half.
+        let bits = (n * 6).max(16).next_power_of_two().trailing_zeros();
+        let mask = (1usize << bits) - 1;
+        let mut slots = vec![EMPTY; 1 << bits];
+        let mut local = Local {
+            keys: Vec::with_capacity(n),
+            positions: Vec::with_capacity(n),
+            triangles: Vec::with_capacity(n),
+        };
+        for i in range {
+            let c = corner(i).ok_or(i)?;
+            let mut t = [0u32; 3];
+            for (j, p) in c.into_iter().enumerate() {
+                let k = mode.key(p);
+                let mut s = slot_of(hash(k), bits);
+                t[j] = loop {
+                    let id = slots[s];
+                    if id == EMPTY {
+                        let id = local.keys.len() as u32;
+                        slots[s] = id;
+                        local.keys.push(k);
+                        local.positions.push(p);
+                        break id;
+                    }
+                    if local.keys[id as usize] == k {
+                        break id;
+                    }
+                    s = (s + 1) & mask;
+                };
+            }
+            local.triangles.push(t);
+        }
+        Ok(local)
     }
 }
 
@@ -118,6 +327,52 @@ pub fn reweld(mesh: &Mesh, mode: WeldMode) -> (Mesh, WeldStats) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustc_hash::FxHashMap;
+
+    /// The obvious one-table weld, kept as the reference the batched one must match exactly.
+    fn reference(mode: WeldMode, tris: &[[[f64; 3]; 3]]) -> (Mesh, WeldStats) {
+        let mut map: FxHashMap<[u64; 3], u32> = FxHashMap::default();
+        let mut mesh = Mesh::default();
+        let mut stats = WeldStats::default();
+        for c in tris {
+            let t = c.map(|p| {
+                let next = mesh.positions.len() as u32;
+                *map.entry(mode.key(p)).or_insert_with(|| {
+                    mesh.positions.push(p);
+                    next
+                })
+            });
+            stats.input_triangles += 1;
+            if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
+                stats.degenerate_dropped += 1;
+            } else {
+                mesh.triangles.push(t);
+            }
+        }
+        (mesh, stats)
+    }
+
+    /// Triangles over a small grid of points, in a scrambled order, so vertices repeat across chunks and
+    /// batches, with some degenerate triangles and signed zeros.
+    fn soup(n: usize, seed: u64) -> Vec<[[f64; 3]; 3]> {
+        let mut x = seed;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|_| {
+                [(); 3].map(|_| {
+                    let r = next();
+                    let c = |s: u32| ((r >> s) % 40) as f64 * 0.25 - 5.0;
+                    let z = if r % 97 == 0 { -0.0 } else { c(16) };
+                    [c(0), c(8), z]
+                })
+            })
+            .collect()
+    }
 
     #[test]
     fn shared_corners_become_one_vertex_and_degenerates_are_dropped() {
@@ -143,5 +398,68 @@ mod tests {
         let a = w.vertex([1.0, 1.0, 1.0]);
         let b = w.vertex([1.001, 1.0, 0.999]);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn batched_weld_matches_the_one_table_reference_across_batches() {
+        // More than two batches, a hint far too small (the global table must grow), both modes.
+        let tris = soup(2 * BATCH + CHUNK + 17, 0x2545_F491_4F6C_DD1D);
+        for mode in [WeldMode::Exact, WeldMode::Tolerance(0.3)] {
+            let mut one = Welder::new(mode, 10);
+            tris.iter().for_each(|&c| one.corners(c));
+            let mut batched = Welder::new(mode, tris.len());
+            let half = tris.len() / 2;
+            batched
+                .corner_batch(half, |i| Some(tris[i]))
+                .expect("finite");
+            tris[half..].iter().for_each(|&c| batched.corners(c));
+            let expected = reference(mode, &tris);
+            assert_eq!(one.finish(), expected, "{mode:?}");
+            assert_eq!(batched.finish(), expected, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn corners_then_vertices_keep_file_order() {
+        let tris = soup(CHUNK + 5, 7);
+        let mut w = Welder::new(WeldMode::Exact, 0);
+        tris.iter().for_each(|&c| w.corners(c));
+        // A vertex asked for after buffered corners must see them first.
+        let first = w.vertex(tris[0][0]);
+        assert_eq!(first, 0);
+        let (mesh, _) = w.finish();
+        assert_eq!(mesh, reference(WeldMode::Exact, &tris).0);
+    }
+
+    #[test]
+    fn a_bad_triangle_is_reported_by_its_first_index() {
+        let tris = soup(3 * CHUNK, 11);
+        let mut w = Welder::new(WeldMode::Exact, tris.len());
+        let bad = |i: usize| {
+            if i == CHUNK + 3 || i == 2 * CHUNK + 1 {
+                None
+            } else {
+                Some(tris[i])
+            }
+        };
+        assert_eq!(w.corner_batch(tris.len(), bad), Err(CHUNK + 3));
+    }
+
+    #[test]
+    fn same_result_on_one_and_two_threads() {
+        let tris = soup(BATCH + 3 * CHUNK, 99);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| {
+                let mut w = Welder::new(WeldMode::Exact, tris.len());
+                w.corner_batch(tris.len(), |i| Some(tris[i]))
+                    .expect("finite");
+                w.finish()
+            })
+        };
+        assert_eq!(run(1), run(2));
     }
 }

@@ -8,8 +8,9 @@ use crate::limits::Limits;
 use crate::weld::Welder;
 
 const F: Format = Format::StlBinary;
-/// Records decoded per read, so a reader-based parse never holds more than this much of the file.
-const RECORDS_PER_CHUNK: usize = 4096;
+/// Records decoded per read (one welding batch, about 3 MiB), so a reader-based parse never holds more
+/// than this much of the file.
+const RECORDS_PER_CHUNK: usize = crate::weld::BATCH;
 
 /// The triangle count the header claims, checked against the real length. Constant time.
 pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> {
@@ -54,24 +55,28 @@ pub fn parse<R: Read>(
     let n = triangle_count(&header, total_len)?;
     limits.check_triangles(n)?;
 
-    let mut buf = vec![0u8; RECORDS_PER_CHUNK * STL_RECORD_LEN as usize];
+    let mut buf = vec![0u8; RECORDS_PER_CHUNK.min(n as usize) * STL_RECORD_LEN as usize];
     let mut remaining = n;
     let mut index = 0u64;
     while remaining > 0 {
         let take = remaining.min(RECORDS_PER_CHUNK as u64) as usize;
         let chunk = &mut buf[..take * STL_RECORD_LEN as usize];
         read_exact(reader, chunk)?;
-        for record in chunk.chunks_exact(STL_RECORD_LEN as usize) {
-            let corners = decode_record(record);
-            if corners.iter().flatten().any(|x| !x.is_finite()) {
-                return Err(ParseError::NonFinite {
-                    format: F,
-                    triangle: index,
-                });
-            }
-            welder.corners(corners);
-            index += 1;
-        }
+        let chunk = &*chunk;
+        welder
+            .corner_batch(take, |i| {
+                let corners = decode_record(&chunk[i * STL_RECORD_LEN as usize..]);
+                corners
+                    .iter()
+                    .flatten()
+                    .all(|x| x.is_finite())
+                    .then_some(corners)
+            })
+            .map_err(|i| ParseError::NonFinite {
+                format: F,
+                triangle: index + i as u64,
+            })?;
+        index += take as u64;
         remaining -= take as u64;
     }
     Ok(())
