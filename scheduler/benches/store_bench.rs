@@ -44,6 +44,8 @@ const LOAD_CHUNK: u64 = 100_000;
 
 /// Server-side generated jobs: 89% PRICE_CALCULATED, 5% REJECTED, 1% FAILED, 5% QUEUED and
 /// 16 CALCULATING (running jobs are bounded by the workers: one each); 50 tenants (blocks of 100 consecutive jobs, so each has every status); one job every 2.5 s going back from now (about a month for 1M).
+/// Binary STL up to 3M triangles, predicted and routed as the default cost model and lanes would
+/// (`scheduler::cost::FORMAT_DEFAULTS`, `LaneThresholds::default()`).
 const LOAD_SQL: &str = "INSERT INTO jobs (id, tenant, channel, idempotency_key, partner_ref, \
     model_sha256, format, triangles, alloys, options, options_hash, rules_version, lane, status, \
     version, predicted_seconds, fair_tag, priority, submitted_eta_at, attempts, result, reason, \
@@ -51,10 +53,10 @@ const LOAD_SQL: &str = "INSERT INTO jobs (id, tenant, channel, idempotency_key, 
     finished_at) \
   SELECT gen_random_uuid(), 'tenant-' || ((g / 100) % 50), \
     CASE WHEN g % 10 < 7 THEN 'partner' WHEN g % 10 < 9 THEN 'website' ELSE 'mes' END, \
-    'bulk-' || g, NULL, md5(g::text) || md5((g + 1)::text), 'stl', t, '[\"au750\"]', '{}', \
+    'bulk-' || g, NULL, md5(g::text) || md5((g + 1)::text), 'stl-binary', t, '[\"au750\"]', '{}', \
     md5('o' || (g % 7)) || md5('p' || (g % 7)), 'r1', \
-    CASE WHEN t <= 792000 THEN 'small' WHEN t <= 11992000 THEN 'medium' ELSE 'large' END, \
-    s, 4, 0.02 + 2.5e-6 * t, 0, 9, c + interval '1 minute', 1, NULL, NULL, NULL, NULL, NULL, \
+    CASE WHEN t <= 1845000 THEN 'small' WHEN t <= 9225000 THEN 'medium' ELSE 'large' END, \
+    s, 4, 1.084e-6 * t, 0, 9, c + interval '1 minute', 1, NULL, NULL, NULL, NULL, NULL, \
     c, c + interval '1 second', c + interval '1 second', NULL, NULL \
   FROM (SELECT g, (g * 7919) % 3000000 AS t, \
           CASE WHEN g % 100 < 88 THEN 'PRICE_CALCULATED' WHEN g % 100 < 93 THEN 'REJECTED' \

@@ -7,7 +7,8 @@
 //! - [`job`]: what a client submits ([`NewJob`]), what is stored ([`Job`]), a read with a fresh
 //!   ETA ([`JobView`]), history rows ([`Transition`]).
 //! - [`cost`]: the cost model (`fixed + per_triangle * triangles` per format), its default
-//!   coefficients and the least-squares fit used for online calibration.
+//!   coefficients per format (measured by `cargo bench -p scheduler --bench cost_model`) and the
+//!   least-squares fit used for online calibration.
 //! - [`routing`]: size lanes (small / medium / large by predicted seconds) — a pure function.
 //! - [`fairness`]: start-time fair queueing between tenants within a lane and the message
 //!   priority that enforces it on the broker; what it does and does not guarantee.
@@ -47,7 +48,7 @@ pub mod work;
 
 pub use blob::{BlobConfig, BlobStore, StoredBlob};
 pub use config::StoreConfig;
-pub use cost::{CostModel, DEFAULT_COEFFICIENTS};
+pub use cost::{CostModel, DEFAULT_COEFFICIENTS, FORMAT_DEFAULTS};
 pub use error::{BlobError, StoreError};
 pub use eta::Eta;
 pub use job::{Channel, Job, JobView, NewJob, Submission, Transition};

@@ -67,11 +67,21 @@ pub struct LaneThresholds {
 }
 
 impl Default for LaneThresholds {
+    /// Small: answered within a couple of seconds of pricing. With the measured default
+    /// coefficients (`cost::FORMAT_DEFAULTS`, one slot) that is up to ~1.8 M triangles of binary
+    /// STL or GLB and ~1.3–1.4 M of ASCII STL or OBJ: nearly every jewellery model.
+    ///
+    /// Medium: up to 10 s, i.e. ~9 M triangles of binary STL or GLB, ~7 M of OBJ. A default
+    /// 256 MiB upload holds at most ~5.4 M binary STL or OBJ triangles (~6–8 s), so those are
+    /// never large; large is for glTF/GLB above ~9.6 M triangles (a 256 MiB GLB holds ~15 M,
+    /// ~15 s) and whatever raised limits admit. The bound was 30 s when the placeholder
+    /// coefficients predicted 2.5 s per million triangles; with the measured 1.0–1.5 s per million
+    /// no model under the default limits reached it, so the large lane (and the API's per-tenant
+    /// cap on large jobs) never applied and the medium lane mixed 2 s and 20 s jobs.
     fn default() -> Self {
-        // With the default coefficients: small up to ~0.8 M triangles, medium up to ~12 M.
         Self {
             small_max_seconds: 2.0,
-            medium_max_seconds: 30.0,
+            medium_max_seconds: 10.0,
         }
     }
 }
@@ -117,8 +127,8 @@ mod tests {
             (0.02, Lane::Small),
             (2.0, Lane::Small),
             (2.000_001, Lane::Medium),
-            (30.0, Lane::Medium),
-            (30.1, Lane::Large),
+            (10.0, Lane::Medium),
+            (10.1, Lane::Large),
             (1e9, Lane::Large),
             (f64::NAN, Lane::Large),
             (f64::INFINITY, Lane::Large),
@@ -144,26 +154,45 @@ mod tests {
             },
         );
         let t = LaneThresholds::default();
-        // (triangles, format, lane): default model is 0.02 + 2.5e-6 * n.
+        // (triangles, format, lane). Defaults, no fixed term: binary STL 1.084e-6 s per
+        // triangle (small up to 2 / 1.084e-6 = 1,845,018, medium up to 9,225,092), ASCII STL
+        // 1.539e-6 (small up to 1,299,545), GLB 1.025e-6 (medium up to 9,756,097); any other
+        // name the fallback, 1.539e-6. The calibrated OBJ: 0.1 + 1e-5 · n (small up to 190,000,
+        // medium up to 990,000; the bounds themselves are left out, 1e-5 · n is not exact).
         let cases = [
-            (1_000, "stl", Lane::Small),
-            (791_000, "stl", Lane::Small),
-            (793_000, "stl", Lane::Medium),
-            (11_990_000, "stl", Lane::Medium),
-            (12_000_000, "stl", Lane::Large),
-            (150_000, "obj", Lane::Small),
-            (200_000, "obj", Lane::Medium),
+            (1_000, "stl-binary", Lane::Small),
+            (1_845_000, "stl-binary", Lane::Small),
+            (1_846_000, "stl-binary", Lane::Medium),
+            (9_225_000, "STL-BINARY", Lane::Medium),
+            (9_226_000, "stl-binary", Lane::Large),
+            (1_299_000, "stl-ascii", Lane::Small),
+            (1_300_000, "stl-ascii", Lane::Medium),
+            (1_845_000, "stl", Lane::Medium),
+            (9_756_000, "glb", Lane::Medium),
+            (9_757_000, "glb", Lane::Large),
+            (189_000, "obj", Lane::Small),
+            (191_000, "obj", Lane::Medium),
             (200_000, "OBJ", Lane::Medium),
             (3_000_000, "obj", Lane::Large),
             (200_000, "gltf", Lane::Small),
+            (20_000_000, "gltf", Lane::Large),
         ];
         for (tri, fmt, lane) in cases {
             assert_eq!(route(tri, fmt, &model, &t).lane, lane, "{tri} {fmt}");
         }
+        let r = route(1_000_000, "stl-ascii", &model, &t);
+        assert!((r.predicted_seconds - 1.539).abs() < 1e-9, "{r:?}");
         let custom = LaneThresholds {
             small_max_seconds: 0.5,
             medium_max_seconds: 1.0,
         };
-        assert_eq!(route(500_000, "stl", &model, &custom).lane, Lane::Large);
+        assert_eq!(
+            route(1_000_000, "stl-binary", &model, &custom).lane,
+            Lane::Large
+        );
+        assert_eq!(
+            route(500_000, "stl-binary", &model, &custom).lane,
+            Lane::Medium
+        );
     }
 }

@@ -128,7 +128,9 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
     assert_eq!(job.status, JobStatus::Queued);
     assert_eq!(job.version, 2);
     assert_eq!(job.lane, Lane::Small);
-    assert!((job.predicted_seconds - (0.02 + 2.5e-6 * 10_000.0)).abs() < 1e-9);
+    // "stl" is not a probed format name: the fallback coefficients apply.
+    let want = scheduler::DEFAULT_COEFFICIENTS.predict(10_000);
+    assert!((job.predicted_seconds - want).abs() < 1e-9, "{job:?}");
     assert!(job.submitted_eta_at.is_some());
     let eta = sub.job.eta.expect("queued job has an ETA");
     assert!(eta.capacity_assumed && eta.capacity == 1);
@@ -888,16 +890,20 @@ async fn heartbeats_set_capacity(fx: Fixture) {
 
 async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     let s = &fx.store;
-    // 392,000 triangles = 1.0 s predicted with the default coefficients.
+    // Jobs predicted at about 1.0 s with the fallback coefficients ('stl'); p is the exact figure.
+    let c = scheduler::DEFAULT_COEFFICIENTS;
+    let n = ((1.0 - c.fixed_seconds) / c.per_triangle_seconds).round() as u64;
+    let p = c.predict(n);
+    assert!((p - 1.0).abs() < 1e-3, "{n} triangles predict {p} s");
     let mut flood = Vec::new();
     for i in 0..20 {
         flood.push(
-            s.submit(new_job("partner-x", &format!("f{i}"), 392_000))
+            s.submit(new_job("partner-x", &format!("f{i}"), n))
                 .await
                 .unwrap(),
         );
     }
-    let mut web = new_job("website", "web1", 392_000);
+    let mut web = new_job("website", "web1", n);
     web.channel = Channel::Website;
     let web = s.submit(web).await.unwrap();
     let last = flood.last().unwrap();
@@ -909,10 +915,10 @@ async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     );
     let web_eta = web.job.eta.unwrap();
     let tail_eta = s.get_job(last.job.job.id).await.unwrap().eta.unwrap();
-    assert!(web_eta.work_ahead_seconds <= 1.0 + 1e-6, "{web_eta:?}");
+    assert!(web_eta.work_ahead_seconds <= p + 1e-6, "{web_eta:?}");
     // The partner's 19 earlier jobs and the website's job, whose tag is earlier.
     assert!(
-        (tail_eta.work_ahead_seconds - 20.0).abs() < 1e-3,
+        (tail_eta.work_ahead_seconds - 20.0 * p).abs() < 1e-3,
         "{tail_eta:?}"
     );
     assert!(web_eta.at < tail_eta.at);
@@ -922,7 +928,7 @@ async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     // Now ahead of the flood's second job: the website's job and what is left of the first.
     let second = s.get_job(flood[1].job.job.id).await.unwrap().eta.unwrap();
     assert!(
-        second.work_ahead_seconds <= 2.0 + 1e-6 && second.work_ahead_seconds > 1.8,
+        second.work_ahead_seconds <= 2.0 * p + 1e-6 && second.work_ahead_seconds > 1.8 * p,
         "{second:?}"
     );
 }
@@ -970,8 +976,17 @@ async fn calibration_refits_and_persists(fx: Fixture) {
     let j = submit(&other, "acme", "after", 100_000).await;
     assert!((j.predicted_seconds - 1.5).abs() < 1e-6);
     assert_eq!(j.lane, Lane::Small);
-    // Formats without observations keep the defaults.
-    assert!((other.cost_model().predict("obj", 0) - 0.02).abs() < 1e-12);
+    // Formats without observations keep the measured defaults.
+    let obj = &other.cost_model().formats["obj"];
+    assert_eq!(obj.source, scheduler::cost::CoefficientSource::Default);
+    assert_eq!(
+        obj.coefficients,
+        scheduler::cost::default_coefficients("obj")
+    );
+    assert!(
+        (other.cost_model().predict("obj", 1_000_000) - 1.406).abs() < 1e-9,
+        "obj: 0 + 1.406e-6 s per triangle"
+    );
 }
 
 async fn automatic_recalibration_after_every_n(fx: Fixture) {

@@ -90,7 +90,8 @@ impl TimeLimit {
 }
 
 impl Default for TimeLimit {
-    /// The default cost model predicts 2.5 s per million triangles; this allows over ten times that.
+    /// The measured default cost model predicts 1.0–1.5 s per million triangles on one slot
+    /// (`scheduler::cost::FORMAT_DEFAULTS`); this allows 20 times that, plus 30 s.
     fn default() -> Self {
         TimeLimit {
             base: Duration::from_secs(30),
