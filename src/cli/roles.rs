@@ -258,6 +258,8 @@ pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
         let mut tasks = JoinSet::new();
         let (st, b, t, sd) = (s.store.clone(), s.broker, s.topology, shutdown.clone());
         tasks.spawn(async move { Ok(worker::run_relay(st, b, t, sd).await?) });
+        let (c, sd) = (ctx.clone(), shutdown.clone());
+        tasks.spawn(async move { Ok(worker::run_dead_letter_watcher(c, sd).await?) });
         let sd = shutdown.clone();
         tasks.spawn(async move { Ok(worker::run_mes_inbound(ctx, sd).await?) });
         let (st, sd) = (s.store, shutdown.clone());
@@ -265,7 +267,9 @@ pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
             run_recalibration(st, sd).await;
             Ok(())
         });
-        eprintln!("pricing: scheduler running (outbox relay, MES inbound, recalibration)");
+        eprintln!(
+            "pricing: scheduler running (outbox relay, MES inbound, dead-letter watcher, recalibration)"
+        );
         join_all(tasks, shutdown).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -74,6 +74,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tasks.spawn(async move { Ok(worker::run_relay_with(st, b, t, relay, sd).await?) });
         let (c, cfg, sd) = (ctx.clone(), args.worker.config(), shutdown.clone());
         tasks.spawn(async move { Ok(worker::run_worker(c, cfg, sd).await?) });
+        let (c, sd) = (ctx.clone(), shutdown.clone());
+        tasks.spawn(async move { Ok(worker::run_dead_letter_watcher(c, sd).await?) });
         let sd = shutdown.clone();
         tasks.spawn(async move { Ok(worker::run_mes_inbound(ctx, sd).await?) });
         let (st, sd) = (s.store, shutdown.clone());

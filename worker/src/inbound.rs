@@ -62,7 +62,12 @@ fn refusal(code: &str, message: impl Into<String>) -> Refusal {
 }
 
 /// The intake request for a `SubmitJob` naming a stored model, and that model's hash.
-pub fn intake_request(submit: &SubmitJob) -> Result<(IntakeRequest, String), Refusal> {
+/// `rules_version` is the version of the rules this process prices with: recorded on the job and
+/// used for the quote cache, as an HTTP submission does.
+pub fn intake_request(
+    submit: &SubmitJob,
+    rules_version: &str,
+) -> Result<(IntakeRequest, String), Refusal> {
     let sha256 = match &submit.model {
         ModelRef::Stored { sha256 } => sha256.clone(),
         ModelRef::Url { .. } => {
@@ -92,8 +97,8 @@ pub fn intake_request(submit: &SubmitJob) -> Result<(IntakeRequest, String), Ref
         alloys: submit.options.alloys.clone(),
         units: submit.options.units.clone(),
         format_hint,
-        // No quote cache: a cached quote is keyed by model, alloys and options, not by channel.
-        rules_version: None,
+        // The quote cache is keyed by channel too, so a cached MES quote is a MES quote.
+        rules_version: Some(rules_version.to_owned()),
     };
     intake::validate(&request).map_err(|e| refusal("invalid_request", e.to_string()))?;
     Ok((request, sha256))
@@ -250,7 +255,8 @@ async fn submit_stored(
     config: &InboundConfig,
     submit: &SubmitJob,
 ) -> Result<(), Failure> {
-    let (request, sha256) = intake_request(submit).map_err(Failure::Refused)?;
+    let (request, sha256) =
+        intake_request(submit, ctx.rules.version()).map_err(Failure::Refused)?;
     let classify_err = |e: IntakeError| match classify(e) {
         Ok(r) => Failure::Refused(r),
         Err(e) => Failure::Transient(e),
@@ -349,14 +355,15 @@ mod tests {
 
     #[test]
     fn requests_become_intake_requests() {
-        let (req, sha) = intake_request(&submit(stored(), None, None)).unwrap();
+        let (req, sha) = intake_request(&submit(stored(), None, None), "2025-01").unwrap();
         assert_eq!(sha, "ab".repeat(32));
         assert_eq!(req.channel, Channel::Mes);
         assert_eq!(req.idempotency_key, "REQ-1");
         assert_eq!(req.partner_ref.as_deref(), Some("WO-77"));
         assert_eq!(req.units.as_deref(), Some("mm"));
-        assert_eq!(req.rules_version, None);
-        let (req, _) = intake_request(&submit(stored(), Some("partner"), Some("stl"))).unwrap();
+        assert_eq!(req.rules_version.as_deref(), Some("2025-01"));
+        let (req, _) =
+            intake_request(&submit(stored(), Some("partner"), Some("stl")), "2025-01").unwrap();
         assert_eq!(req.channel, Channel::Partner);
         assert_eq!(req.format_hint, Some(FormatHint::Stl));
 
@@ -372,7 +379,7 @@ mod tests {
             (empty_alloys, "invalid_request"),
         ];
         for (s, code) in cases {
-            assert_eq!(intake_request(&s).unwrap_err().code, code);
+            assert_eq!(intake_request(&s, "2025-01").unwrap_err().code, code);
         }
     }
 

@@ -6,7 +6,9 @@
 //!   outcome with its outbound events exactly once per message;
 //! - [`run_relay`]: publishes the job store's outbox to the broker (at least once, confirmed,
 //!   deterministic message ids);
-//! - [`run_mes_inbound`]: turns MES `SubmitJob` messages into jobs.
+//! - [`run_mes_inbound`]: turns MES `SubmitJob` messages into jobs;
+//! - [`run_dead_letter_watcher`]: records as FAILED the jobs whose run message the broker
+//!   dead-lettered (delivery limit hit) before any worker could record an outcome.
 //!
 //! Layout:
 //! - [`config`]: [`WorkerContext`] (store, blobs, broker, topology, rules) and [`WorkerConfig`].
@@ -14,13 +16,15 @@
 //!   settlement; [`activity`]: in-flight jobs and heartbeats.
 //! - [`price`]: pricing-core on the blocking pool with a time limit and a panic net;
 //!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
-//! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests.
+//! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests;
+//!   [`dead_letters`]: the lanes' dead-letter queues → FAILED jobs.
 //! - [`vocabulary`]: scheduler ↔ messaging ↔ pricing-core lanes and channels, in one place;
 //!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force;
 //!   [`signals`]: SIGTERM / Ctrl-C as a cancellation token.
 
 pub mod activity;
 pub mod config;
+pub mod dead_letters;
 pub mod decide;
 pub mod error;
 pub mod ids;
@@ -36,6 +40,7 @@ pub mod vocabulary;
 pub mod worker;
 
 pub use config::{TimeLimit, WorkerConfig, WorkerContext, available_slots, default_worker_id};
+pub use dead_letters::{DeadLetterConfig, run_dead_letter_watcher, run_dead_letter_watcher_with};
 pub use error::WorkerError;
 pub use inbound::{InboundConfig, run_mes_inbound, run_mes_inbound_with};
 pub use relay::{BrokerPublisher, RelayConfig, relay_once, run_relay, run_relay_with};

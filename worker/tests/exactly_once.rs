@@ -392,6 +392,40 @@ async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(page.jobs.len(), 1, "the retried request made no second job");
+    // Submitted under the rules this process prices with.
+    assert_eq!(
+        page.jobs[0].rules_version.as_deref(),
+        Some(h.rules.version())
+    );
+
+    // The same model and options again under another request id: answered from the quote
+    // cache (MES jobs carry the rules version), not priced again.
+    let request = submit_job("REQ-44", &torus);
+    h.broker
+        .publish(&Publish::contract(h.topology.inbound_route(), &request).unwrap())
+        .await
+        .unwrap();
+    let d = recv(&mut mes).await;
+    let e = PriceCalculated::from_json(d.payload()).unwrap();
+    d.ack().await.unwrap();
+    assert_eq!(e.correlation_id.as_deref(), Some("REQ-44"));
+    let cached = h
+        .store
+        .find_by_idempotency_key("mes-plant", "REQ-44")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cached.id, e.job_id);
+    assert_eq!(
+        (cached.status, cached.attempts),
+        (JobStatus::PriceCalculated, 0)
+    );
+    assert_eq!(cached.rules_version.as_deref(), Some(h.rules.version()));
+    let history = h.store.history(cached.id).await.unwrap();
+    assert_eq!(
+        history.last().and_then(|t| t.note.as_deref()),
+        Some("served from the quote cache")
+    );
 
     stop.cancel();
     w.await.unwrap().unwrap();
