@@ -47,12 +47,25 @@ pub use state::{AppState, Backends};
 /// How often the collector looks for finished jobs.
 pub const COLLECT_EVERY: Duration = Duration::from_secs(2);
 
-/// Follows finished jobs into the histograms until `shutdown` resolves.
+/// How often the collector reloads the persisted cost model. The scheduler role (or a worker's
+/// store) refits it; an API process only reads it, and would otherwise predict with the
+/// coefficients it loaded at start-up.
+pub const COST_MODEL_RELOAD_EVERY: Duration = Duration::from_secs(30);
+
+/// Follows finished jobs into the histograms, and reloads the calibrated cost model, until
+/// `shutdown` resolves.
 pub async fn run_collector(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let mut model_loaded = tokio::time::Instant::now();
     loop {
         if let Err(e) = state.collector.collect(&state.db, &state.metrics).await {
             tracing::warn!(error = %e, "metrics collector pass failed");
+        }
+        if model_loaded.elapsed() >= COST_MODEL_RELOAD_EVERY {
+            model_loaded = tokio::time::Instant::now();
+            if let Err(e) = state.store.reload_cost_model().await {
+                tracing::warn!(error = %e, "cost model reload failed; keeping the previous one");
+            }
         }
         tokio::select! {
             () = &mut shutdown => return,

@@ -1,6 +1,7 @@
 //! Prometheus metrics. Request metrics (RED per route and role) are recorded by the
 //! [`crate::auth::middleware`]; job histograms by the [`crate::stats`] collector; gauges (jobs by
-//! status, queue depth, oldest age, workers alive) are refreshed from the store at each scrape.
+//! status, queue depth, oldest age, workers alive, the cost model's coefficients) are refreshed
+//! from the store at each scrape.
 
 use prometheus::{
     Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -28,6 +29,11 @@ pub struct Metrics {
     pub job_duration: HistogramVec,
     pub queue_wait: HistogramVec,
     pub workers_alive: IntGauge,
+    /// The coefficients this process predicts with, per format and source (default | calibrated).
+    pub cost_fixed: GaugeVec,
+    pub cost_per_triangle: GaugeVec,
+    /// Observations behind a calibrated pair (0 for a default).
+    pub cost_samples: IntGaugeVec,
 }
 
 impl Metrics {
@@ -80,6 +86,27 @@ impl Metrics {
             &["lane"],
         )?;
         let workers_alive = IntGauge::new("pricing_workers_alive", "Workers seen recently")?;
+        let cost_fixed = GaugeVec::new(
+            Opts::new(
+                "pricing_cost_model_fixed_seconds",
+                "Cost model: predicted seconds per job whatever its size, per format",
+            ),
+            &["format", "source"],
+        )?;
+        let cost_per_triangle = GaugeVec::new(
+            Opts::new(
+                "pricing_cost_model_per_triangle_seconds",
+                "Cost model: predicted seconds per triangle, per format",
+            ),
+            &["format", "source"],
+        )?;
+        let cost_samples = IntGaugeVec::new(
+            Opts::new(
+                "pricing_cost_model_samples",
+                "Cost model: observed durations behind each format's fit (0: measured default)",
+            ),
+            &["format"],
+        )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(jobs_by_status.clone()))?;
@@ -88,6 +115,9 @@ impl Metrics {
         registry.register(Box::new(job_duration.clone()))?;
         registry.register(Box::new(queue_wait.clone()))?;
         registry.register(Box::new(workers_alive.clone()))?;
+        registry.register(Box::new(cost_fixed.clone()))?;
+        registry.register(Box::new(cost_per_triangle.clone()))?;
+        registry.register(Box::new(cost_samples.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -98,7 +128,34 @@ impl Metrics {
             job_duration,
             queue_wait,
             workers_alive,
+            cost_fixed,
+            cost_per_triangle,
+            cost_samples,
         })
+    }
+
+    /// Sets the cost-model gauges to `model`. The series are rebuilt, so a format whose source
+    /// changed from default to calibrated does not keep its old series.
+    pub fn set_cost_model(&self, model: &scheduler::CostModel) {
+        self.cost_fixed.reset();
+        self.cost_per_triangle.reset();
+        self.cost_samples.reset();
+        let formats = model
+            .formats
+            .iter()
+            .map(|(name, m)| (name.as_str(), m.coefficients, source(m.source), m.samples))
+            .chain([("other", model.default, "default", 0)]);
+        for (format, c, source, samples) in formats {
+            self.cost_fixed
+                .with_label_values(&[format, source])
+                .set(c.fixed_seconds);
+            self.cost_per_triangle
+                .with_label_values(&[format, source])
+                .set(c.per_triangle_seconds);
+            self.cost_samples
+                .with_label_values(&[format])
+                .set(i64::try_from(samples).unwrap_or(i64::MAX));
+        }
     }
 
     /// One request's outcome.
@@ -116,5 +173,59 @@ impl Metrics {
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
         String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+fn source(s: scheduler::cost::CoefficientSource) -> &'static str {
+    match s {
+        scheduler::cost::CoefficientSource::Default => "default",
+        scheduler::cost::CoefficientSource::Calibrated => "calibrated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scheduler::cost::{CoefficientSource, Coefficients, FormatModel};
+
+    #[test]
+    fn cost_model_gauges_follow_the_model() {
+        let m = Metrics::new().unwrap();
+        let mut model = scheduler::CostModel::default();
+        m.set_cost_model(&model);
+        let text = m.render().unwrap();
+        assert!(
+            text.contains(r#"pricing_cost_model_samples{format="obj"} 0"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"pricing_cost_model_fixed_seconds{format="obj",source="default"} 0"#)
+        );
+        model.formats.insert(
+            "obj".into(),
+            FormatModel {
+                coefficients: Coefficients {
+                    fixed_seconds: 0.25,
+                    per_triangle_seconds: 2e-6,
+                },
+                source: CoefficientSource::Calibrated,
+                samples: 42,
+                updated_at: None,
+            },
+        );
+        m.set_cost_model(&model);
+        let text = m.render().unwrap();
+        for needle in [
+            r#"pricing_cost_model_fixed_seconds{format="obj",source="calibrated"} 0.25"#,
+            r#"pricing_cost_model_per_triangle_seconds{format="obj",source="calibrated"} 0.000002"#,
+            r#"pricing_cost_model_samples{format="obj"} 42"#,
+        ] {
+            assert!(text.contains(needle), "missing {needle}\n{text}");
+        }
+        // The default series of a calibrated format is gone.
+        assert!(
+            !text.contains(r#"{format="obj",source="default"}"#),
+            "{text}"
+        );
     }
 }

@@ -76,6 +76,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
 /// Gauges are read from the store at scrape time, so every replica reports the same truth.
 async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
     let m = &state.metrics;
+    m.set_cost_model(&state.store.cost_model());
     let counts = state.store.status_counts().await?;
     for status in JobStatus::ALL {
         let n = counts.get(&status).copied().unwrap_or(0);

@@ -60,8 +60,18 @@ async fn probes_metrics_and_fallbacks(b: Backend) {
         r#"pricing_job_duration_seconds_bucket{lane="small",le="3600"} 1"#,
         r#"pricing_job_queue_wait_seconds_count{lane="small"} 1"#,
         "pricing_workers_alive 0",
+        // The cost model in force: measured defaults until calibrated.
+        r#"pricing_cost_model_samples{format="stl-binary"} 0"#,
+        r#"pricing_cost_model_fixed_seconds{format="other",source="default"} 0"#,
     ] {
         assert!(text.contains(needle), "missing {needle}\n{text}");
+    }
+    for (format, c) in scheduler::FORMAT_DEFAULTS {
+        let needle = format!(
+            "pricing_cost_model_per_triangle_seconds{{format=\"{format}\",source=\"default\"}} {}",
+            c.per_triangle_seconds
+        );
+        assert!(text.contains(&needle), "missing {needle}\n{text}");
     }
 
     // Unknown routes and methods answer in the error shape; every answer has a request id.
