@@ -1,9 +1,11 @@
 //! Cost model: predicted seconds of pricing work from the probe's format and triangle count.
 //!
 //! `seconds = fixed_seconds + per_triangle_seconds * triangles`, one pair of coefficients per
-//! format, starting from the measured [`FORMAT_DEFAULTS`] and refitted by least squares over a sliding
-//! window of observed durations ([`fit`]). The store persists the fitted coefficients so every
-//! API instance predicts with the same numbers, and exposes them through `JobStore::cost_model`.
+//! format, starting from the measured [`FORMAT_DEFAULTS`] and refitted by least squares over a
+//! sliding window of observed durations ([`fit`]). The store persists the fitted coefficients so
+//! every API instance predicts with the same numbers (API processes reload them periodically),
+//! and exposes them through `JobStore::cost_model`; the API's `/metrics` shows them
+//! (`pricing_cost_model_*`).
 
 use std::collections::BTreeMap;
 
@@ -42,15 +44,16 @@ pub const DEFAULT_COEFFICIENTS: Coefficients = Coefficients {
 /// format have been observed.
 ///
 /// Fitted by `cargo bench -p scheduler --bench cost_model` on 2026-11-25 on the project's 2-core
-/// machine (AMD EPYC, 2.45 GHz): the wall time of what one worker slot does for a job
+/// machine (AMD EPYC, 2 vCPUs, 24 GiB): the wall time of what one worker slot does for a job
 /// (`pricing_core::quote_model`: parse, weld, measure, wall thickness, pricing in two alloys) on a
 /// one-thread rayon pool (a worker prices one job per slot), median of 5 runs, on
 /// `fixtures::big_ring` rings of 10k, 50k, 200k, 500k and 1M triangles written in each format,
 /// fitted with [`fit`] itself. Other sessions were compiling on the machine (load average 4–5);
-/// the bench ran in its own session with autogroup nice −20 (`setsid`, `echo -20 > /proc/self/autogroup`), pricing-core at a51f182 (chunked
-/// parallel welding). Median seconds at 10k / 200k / 1M triangles: binary STL 0.0081 / 0.190 /
-/// 1.094, ASCII STL 0.0129 / 0.293 / 1.538, OBJ 0.0112 / 0.252 / 1.416, glTF 0.0078 / 0.185 /
-/// 1.047, GLB 0.0077 / 0.181 / 1.036 (a second run agreed within 7%).
+/// the bench ran in its own session with autogroup nice −20 (`setsid`, then
+/// `echo -20 > /proc/self/autogroup`), pricing-core at a51f182 (chunked parallel welding).
+/// Median seconds at 10k / 200k / 1M triangles: binary STL 0.0081 / 0.190 / 1.094, ASCII STL
+/// 0.0129 / 0.293 / 1.538, OBJ 0.0112 / 0.252 / 1.416, glTF 0.0078 / 0.185 / 1.047, GLB 0.0077 /
+/// 0.181 / 1.036 (an earlier run the same day agreed within 7%).
 ///
 /// The fixed term is zero for every format: the pipeline's own set-up is well under a
 /// millisecond, and the cost per triangle grows with size (BVH n·log n, caches: see
