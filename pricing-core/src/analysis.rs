@@ -82,7 +82,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
             let n = formats::stl_binary::triangle_count(bytes, len)?;
             opts.limits.check_triangles(n)?;
             let mut w = Welder::new(opts.weld, n as usize);
-            formats::stl_binary::parse(&mut &bytes[..], len, &opts.limits, &mut w)?;
+            formats::stl_binary::parse_bytes(bytes, &opts.limits, &mut w)?;
             (format, w)
         }
         Format::StlAscii => {
@@ -109,7 +109,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
 
 /// Like [`load`], but binary STL is decoded as it is read, so memory holds the mesh and never the file.
 /// Other formats are read into memory first (bounded by `limits.max_bytes`).
-pub fn load_stream<R: Read>(
+pub fn load_stream<R: Read + Send>(
     reader: &mut R,
     len: u64,
     opts: &AnalyzeOptions,

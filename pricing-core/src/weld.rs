@@ -17,8 +17,8 @@
 //!    table strictly in chunk order, so global numbering is still by first appearance, whatever the
 //!    thread count. The global merge of one batch runs while the next batch is welded locally.
 //!
-//! The global table stores only vertex ids (4 bytes a slot) and compares keys through the positions
-//! already in the mesh, which keeps the table at a fraction of the mesh's own size.
+//! The global table stores vertex ids and a hash tag (8 bytes a slot) and compares keys through the
+//! positions already in the mesh, which keeps the table at a fraction of the mesh's own size.
 
 use crate::mesh::Mesh;
 
@@ -28,6 +28,11 @@ const CHUNK: usize = 8 * 1024;
 /// Triangles buffered before a batch is welded; several chunks, so both cores get work.
 pub const BATCH: usize = 8 * CHUNK;
 const EMPTY: u32 = u32::MAX;
+/// No vertex id is `u32::MAX`, so no entry is all ones.
+const EMPTY_SLOT: u64 = u64::MAX;
+/// Keys whose table lines are loaded together before they are looked up; enough to keep a core's
+/// outstanding misses busy.
+const WINDOW: usize = 32;
 
 /// How corners are merged into vertices.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -39,6 +44,7 @@ pub enum WeldMode {
 }
 
 impl WeldMode {
+    #[inline]
     fn key(self, p: [f64; 3]) -> [u64; 3] {
         match self {
             // Adding 0.0 turns -0.0 into +0.0 so the two spellings of zero weld together.
@@ -66,14 +72,18 @@ pub struct Welder {
     pending: Vec<[[f64; 3]; 3]>,
     /// Locally welded chunks waiting for the global merge, in file order.
     ready: Vec<Local>,
+    /// Merged chunks whose buffers the next batch reuses: fresh memory costs a page fault per 4 KiB,
+    /// which was a third of the analysis time before reuse.
+    spare: Vec<Local>,
 }
 
 /// The mesh being built and its vertex table.
 #[derive(Debug)]
 struct Global {
     mode: WeldMode,
-    /// Open addressing, linear probing; a slot holds a vertex id or [`EMPTY`].
-    slots: Vec<u32>,
+    /// Open addressing, linear probing; a slot holds [`EMPTY_SLOT`] or `tag << 32 | vertex id`, where the tag
+    /// is the key's low hash bits, so a probe passes other keys without reading their positions.
+    slots: Vec<u64>,
     mesh: Mesh,
     stats: WeldStats,
 }
@@ -83,14 +93,24 @@ struct Global {
 struct Local {
     keys: Vec<[u64; 3]>,
     positions: Vec<[f64; 3]>,
+    /// Non-degenerate triangles only: two corners share a local id exactly when they share a key, which
+    /// is exactly when they would share a global id, so degenerates are dropped here already.
     triangles: Vec<[u32; 3]>,
+    degenerate: u64,
+    /// Global id of each local vertex, filled by the merge.
+    remap: Vec<u32>,
 }
 
+#[inline]
 fn hash(k: [u64; 3]) -> u64 {
     // Multiply-xor mixing: cheap, and the high bits (used for the slot) depend on every input bit.
     let h = (k[0].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k[1]).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
         ^ k[2];
     (h ^ (h >> 32)).wrapping_mul(0x1656_67B1_9E37_79F9)
+}
+
+fn entry(tag: u32, id: u32) -> u64 {
+    (u64::from(tag) << 32) | u64::from(id)
 }
 
 fn slot_of(h: u64, bits: u32) -> usize {
@@ -105,6 +125,7 @@ impl Welder {
             global: Global::new(mode, triangles_hint),
             pending: Vec::new(),
             ready: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -167,17 +188,22 @@ impl Welder {
     {
         use rayon::prelude::*;
         let mode = self.mode;
-        let previous = std::mem::take(&mut self.ready);
+        let mut previous = std::mem::take(&mut self.ready);
+        let spare: Vec<Local> = (0..n.div_ceil(CHUNK))
+            .map(|_| self.spare.pop().unwrap_or_default())
+            .collect();
         let global = &mut self.global;
         let ((), locals) = rayon::join(
-            || previous.iter().for_each(|l| global.merge(l)),
+            || global.merge(&mut previous),
             || {
-                (0..n.div_ceil(CHUNK))
+                spare
                     .into_par_iter()
-                    .map(|c| Local::weld(mode, c * CHUNK..((c + 1) * CHUNK).min(n), corner))
+                    .enumerate()
+                    .map(|(c, l)| l.weld(mode, c * CHUNK..((c + 1) * CHUNK).min(n), corner))
                     .collect::<Vec<_>>()
             },
         );
+        self.spare.append(&mut previous);
         // The first bad triangle in file order, whichever chunk finished first.
         self.ready = locals.into_iter().collect::<Result<_, _>>()?;
         Ok(())
@@ -185,9 +211,9 @@ impl Welder {
 
     fn flush(&mut self) {
         self.weld_pending();
-        for l in std::mem::take(&mut self.ready) {
-            self.global.merge(&l);
-        }
+        let mut ready = std::mem::take(&mut self.ready);
+        self.global.merge(&mut ready);
+        self.spare.append(&mut ready);
     }
 }
 
@@ -199,7 +225,7 @@ impl Global {
         let bits = (vertices_hint * 2).next_power_of_two().trailing_zeros();
         Global {
             mode,
-            slots: vec![EMPTY; 1 << bits],
+            slots: vec![EMPTY_SLOT; 1 << bits],
             mesh: Mesh {
                 positions: Vec::with_capacity(vertices_hint),
                 triangles: Vec::with_capacity(triangles_hint),
@@ -214,12 +240,14 @@ impl Global {
 
     fn vertex(&mut self, k: [u64; 3], p: [f64; 3]) -> u32 {
         let (bits, mask) = (self.bits(), self.slots.len() - 1);
-        let mut s = slot_of(hash(k), bits);
+        let h = hash(k);
+        let tag = h as u32;
+        let mut s = slot_of(h, bits);
         loop {
-            let id = self.slots[s];
-            if id == EMPTY {
+            let slot = self.slots[s];
+            if slot == EMPTY_SLOT {
                 let id = self.mesh.positions.len() as u32;
-                self.slots[s] = id;
+                self.slots[s] = entry(tag, id);
                 self.mesh.positions.push(p);
                 // Keep the load at most one half, so probe runs stay short.
                 if self.mesh.positions.len() * 2 > self.slots.len() {
@@ -228,7 +256,8 @@ impl Global {
                 return id;
             }
             // The key is recomputed from the stored position: the table need not hold keys at all.
-            if self.mode.key(self.mesh.positions[id as usize]) == k {
+            let id = slot as u32;
+            if (slot >> 32) as u32 == tag && self.mode.key(self.mesh.positions[id as usize]) == k {
                 return id;
             }
             s = (s + 1) & mask;
@@ -238,15 +267,34 @@ impl Global {
     fn grow(&mut self) {
         let bits = self.bits() + 1;
         let mask = (1usize << bits) - 1;
-        let mut slots = vec![EMPTY; 1 << bits];
+        let mut slots = vec![EMPTY_SLOT; 1 << bits];
         for (id, &p) in self.mesh.positions.iter().enumerate() {
-            let mut s = slot_of(hash(self.mode.key(p)), bits);
-            while slots[s] != EMPTY {
+            let h = hash(self.mode.key(p));
+            let mut s = slot_of(h, bits);
+            while slots[s] != EMPTY_SLOT {
                 s = (s + 1) & mask;
             }
-            slots[s] = id as u32;
+            slots[s] = entry(h as u32, id as u32);
         }
         self.slots = slots;
+    }
+
+    /// Loads the first slot and position each key will probe, all at once. The loads are independent, so
+    /// the core overlaps their cache misses instead of waiting for each in turn inside [`Global::vertex`],
+    /// whose inserts make it serial. (A prefetch without `unsafe` intrinsics.)
+    fn touch(&self, keys: &[[u64; 3]]) {
+        let bits = self.bits();
+        let mut sink = 0u64;
+        for &k in keys {
+            let h = hash(k);
+            let slot = self.slots[slot_of(h, bits)];
+            if (slot >> 32) as u32 == h as u32
+                && let Some(p) = self.mesh.positions.get(slot as u32 as usize)
+            {
+                sink ^= p[0].to_bits();
+            }
+        }
+        std::hint::black_box(sink);
     }
 
     fn triangle(&mut self, t: [u32; 3]) {
@@ -258,21 +306,56 @@ impl Global {
         }
     }
 
-    fn merge(&mut self, local: &Local) {
-        let remap: Vec<u32> = local
-            .keys
-            .iter()
-            .zip(&local.positions)
-            .map(|(&k, &p)| self.vertex(k, p))
-            .collect();
-        for t in &local.triangles {
-            self.triangle(t.map(|i| remap[i as usize]));
+    /// Merges chunks in file order: their vertices one by one (the only serial step, since numbering is
+    /// by first appearance), then their triangles in parallel into the space they will occupy.
+    fn merge(&mut self, locals: &mut [Local]) {
+        use rayon::prelude::*;
+        for local in locals.iter_mut() {
+            let mut remap = std::mem::take(&mut local.remap);
+            remap.clear();
+            for (keys, positions) in local
+                .keys
+                .chunks(WINDOW)
+                .zip(local.positions.chunks(WINDOW))
+            {
+                self.touch(keys);
+                remap.extend(keys.iter().zip(positions).map(|(&k, &p)| self.vertex(k, p)));
+            }
+            local.remap = remap;
+            self.stats.input_triangles += local.triangles.len() as u64 + local.degenerate;
+            self.stats.degenerate_dropped += local.degenerate;
         }
+        let start = self.mesh.triangles.len();
+        let added: usize = locals.iter().map(|l| l.triangles.len()).sum();
+        self.mesh.triangles.resize(start + added, [0; 3]);
+        let mut rest = &mut self.mesh.triangles[start..];
+        let mut parts = Vec::with_capacity(locals.len());
+        for local in locals.iter() {
+            let (part, tail) = rest.split_at_mut(local.triangles.len());
+            parts.push((part, local));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(part, local)| {
+            for (dst, t) in part.iter_mut().zip(&local.triangles) {
+                *dst = t.map(|i| local.remap[i as usize]);
+            }
+        });
     }
 }
 
+thread_local! {
+    /// Each rayon thread's local table, reused from chunk to chunk.
+    static LOCAL_SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Local {
-    fn weld<F>(mode: WeldMode, range: std::ops::Range<usize>, corner: &F) -> Result<Local, usize>
+    /// Welds `range` into this chunk's (reused) buffers.
+    fn weld<F>(
+        mut self,
+        mode: WeldMode,
+        range: std::ops::Range<usize>,
+        corner: &F,
+    ) -> Result<Local, usize>
     where
         F: Fn(usize) -> Option<[[f64; 3]; 3]>,
     {
@@ -280,12 +363,37 @@ impl Local {
         // At most 3n distinct corners; twice as many slots keeps the load at most one half.
         let bits = (n * 6).max(16).next_power_of_two().trailing_zeros();
         let mask = (1usize << bits) - 1;
-        let mut slots = vec![EMPTY; 1 << bits];
-        let mut local = Local {
-            keys: Vec::with_capacity(n),
-            positions: Vec::with_capacity(n),
-            triangles: Vec::with_capacity(n),
-        };
+        let mut slots = LOCAL_SLOTS.with(|s| s.take());
+        slots.clear();
+        slots.resize(1 << bits, EMPTY);
+        let mut local = self.take_cleared();
+        let result = local.fill(mode, range, corner, &mut slots, bits, mask);
+        LOCAL_SLOTS.with(|s| s.replace(slots));
+        result.map(|()| local)
+    }
+
+    fn take_cleared(&mut self) -> Local {
+        let mut l = std::mem::take(self);
+        l.keys.clear();
+        l.positions.clear();
+        l.triangles.clear();
+        l.degenerate = 0;
+        l
+    }
+
+    fn fill<F>(
+        &mut self,
+        mode: WeldMode,
+        range: std::ops::Range<usize>,
+        corner: &F,
+        slots: &mut [u32],
+        bits: u32,
+        mask: usize,
+    ) -> Result<(), usize>
+    where
+        F: Fn(usize) -> Option<[[f64; 3]; 3]>,
+    {
+        let local = self;
         for i in range {
             let c = corner(i).ok_or(i)?;
             let mut t = [0u32; 3];
@@ -307,9 +415,13 @@ impl Local {
                     s = (s + 1) & mask;
                 };
             }
-            local.triangles.push(t);
+            if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
+                local.degenerate += 1;
+            } else {
+                local.triangles.push(t);
+            }
         }
-        Ok(local)
+        Ok(())
     }
 }
 

@@ -43,8 +43,8 @@ pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> 
 }
 
 /// Parse from any reader; `total_len` is the size of the whole input (needed to validate the count before
-/// anything is allocated for it).
-pub fn parse<R: Read>(
+/// anything is allocated for it). The next batch of records is read while the current one is welded.
+pub fn parse<R: Read + Send>(
     reader: &mut R,
     total_len: u64,
     limits: &Limits,
@@ -55,31 +55,58 @@ pub fn parse<R: Read>(
     let n = triangle_count(&header, total_len)?;
     limits.check_triangles(n)?;
 
-    let mut buf = vec![0u8; RECORDS_PER_CHUNK.min(n as usize) * STL_RECORD_LEN as usize];
-    let mut remaining = n;
-    let mut index = 0u64;
+    let record = STL_RECORD_LEN as usize;
+    let batch = |remaining: u64| remaining.min(RECORDS_PER_CHUNK as u64) as usize;
+    let mut current = vec![0u8; batch(n) * record];
+    let mut next = vec![0u8; batch(n.saturating_sub(batch(n) as u64)) * record];
+    read_exact(reader, &mut current)?;
+    let (mut remaining, mut index) = (n, 0u64);
     while remaining > 0 {
-        let take = remaining.min(RECORDS_PER_CHUNK as u64) as usize;
-        let chunk = &mut buf[..take * STL_RECORD_LEN as usize];
-        read_exact(reader, chunk)?;
-        let chunk = &*chunk;
-        welder
-            .corner_batch(take, |i| {
-                let corners = decode_record(&chunk[i * STL_RECORD_LEN as usize..]);
-                corners
-                    .iter()
-                    .flatten()
-                    .all(|x| x.is_finite())
-                    .then_some(corners)
-            })
-            .map_err(|i| ParseError::NonFinite {
-                format: F,
-                triangle: index + i as u64,
-            })?;
+        let take = batch(remaining);
+        let after = batch(remaining - take as u64);
+        let (read, welded) = rayon::join(
+            || read_exact(reader, &mut next[..after * record]),
+            || weld_records(welder, &current[..take * record], index),
+        );
+        // A bad record comes before anything later in the file, including a read error.
+        welded?;
+        read?;
+        std::mem::swap(&mut current, &mut next);
         index += take as u64;
         remaining -= take as u64;
     }
     Ok(())
+}
+
+/// Parse a file held in memory: records are decoded where they lie, never copied.
+pub fn parse_bytes(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), ParseError> {
+    let n = triangle_count(bytes, bytes.len() as u64)?;
+    limits.check_triangles(n)?;
+    let records = &bytes[STL_HEADER_LEN as usize..];
+    let mut index = 0u64;
+    for chunk in records.chunks(RECORDS_PER_CHUNK * STL_RECORD_LEN as usize) {
+        weld_records(welder, chunk, index)?;
+        index += (chunk.len() / STL_RECORD_LEN as usize) as u64;
+    }
+    Ok(())
+}
+
+/// Decodes and welds whole records; `first` is the index of the first one in the file.
+fn weld_records(welder: &mut Welder, records: &[u8], first: u64) -> Result<(), ParseError> {
+    let record = STL_RECORD_LEN as usize;
+    welder
+        .corner_batch(records.len() / record, |i| {
+            let corners = decode_record(&records[i * record..(i + 1) * record]);
+            corners
+                .iter()
+                .flatten()
+                .all(|x| x.is_finite())
+                .then_some(corners)
+        })
+        .map_err(|i| ParseError::NonFinite {
+            format: F,
+            triangle: first + i as u64,
+        })
 }
 
 fn decode_record(record: &[u8]) -> [[f64; 3]; 3] {
