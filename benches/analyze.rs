@@ -1,6 +1,7 @@
 //! Criterion benchmarks of pricing-core's hot paths on generated rings (nothing large is committed):
 //! the full analysis of a binary STL (3M triangles: the workload), the constant-time probe,
-//! and per-format parse throughput (criterion reports MB/s).
+//! per-format parse throughput (criterion reports MB/s), and the whole quote (analysis, wall thickness,
+//! pricing) of a 50k-triangle ring on 1 and 2 threads — the website's typical model, target 50 ms.
 //!
 //! `cargo bench --bench analyze`; `benches/compare.sh` runs the external anchors in the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -65,5 +66,32 @@ fn formats(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, full_analysis, formats);
+fn quote(c: &mut Criterion) {
+    let mut group = c.benchmark_group("quote");
+    group.sample_size(20);
+    let stl = ring_file(50_000, fixtures::Format::Stl);
+    let rules = pricing_core::pricing::Rules::default_shipped().unwrap();
+    let request = pricing_core::QuoteRequest {
+        alloys: vec!["au750y".into(), "ag925".into()],
+        channel: pricing_core::pricing::Channel::Retail,
+        analyze: AnalyzeOptions::default(),
+        thickness: Default::default(),
+    };
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        group.bench_function(format!("stl-binary-50k-{threads}-threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    black_box(pricing_core::quote_model(&stl, &rules, &request).unwrap())
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, full_analysis, formats, quote);
 criterion_main!(benches);
