@@ -7,10 +7,12 @@
 //!   `estimate`, `jobs` (status and Server-Sent Events), `ops` (operators), `health` (probes,
 //!   metrics, OpenAPI).
 //! - [`auth`]: roles and the permission table, API keys ([`auth::keys::KeyStore`], SHA-256 only),
+//!   their daily job quotas counted in the database ([`auth::quotas`], global across replicas),
 //!   and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
 //! - [`estimate`]: bounding box by sampling and the price range (pure).
-//! - [`limits`]: token buckets, daily quotas, the heavy-job gate (pure parts tested by tables).
+//! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
+//!   parts tested by tables).
 //! - [`stats`]: per-lane counts and the finished-job collector; [`metrics`]: the Prometheus
 //!   registry; [`db`]: the API's pool on the store's database; [`state`], [`config`].
 //! - [`dto`]: response types; [`error`]: [`AppError`] and the one error shape; [`openapi`].

@@ -1,16 +1,22 @@
-//! Per-key rate limits and daily quotas, and the per-tenant gate on concurrent heavy jobs.
+//! Per-key rate limits, the day of daily quotas, and the per-tenant gate on concurrent heavy jobs.
 //!
-//! Rate limits are token buckets held in this process's memory: with several API replicas behind a
-//! balancer, each enforces the limit on its own share of the traffic. Daily quotas count jobs this
-//! process accepted since UTC midnight (also per process). The heavy-job gate counts the tenant's
-//! unfinished large-lane jobs in the database, so it holds across replicas (up to the race of two
-//! replicas admitting the last slot at the same instant).
+//! Where each limit holds:
+//! - **Rate limits are per replica.** They are token buckets in this process's memory: with N API
+//!   replicas behind a balancer, each enforces the limit on its own share of the traffic (up to N×
+//!   the rate in total), and a restart refills the buckets. That is the usual trade for a limit
+//!   whose job is to smooth bursts, checked on every request without a database round trip.
+//! - **Daily quotas are global.** Jobs per key per UTC day are counted in the shared database
+//!   ([`crate::auth::quotas`]), so all replicas together, and restarted ones, enforce one quota;
+//!   here is only the pure part, [`quota_day`].
+//! - **The heavy-job gate** counts the tenant's unfinished large-lane jobs in the database, so it
+//!   holds across replicas (up to the race of two replicas admitting the last slot at the same
+//!   instant).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// A token bucket: `capacity` tokens, refilled at `per_minute / 60` tokens a second.
@@ -57,46 +63,21 @@ impl RateLimiter {
     }
 }
 
-/// Jobs accepted per key per UTC day.
-#[derive(Debug, Default)]
-pub struct Quotas {
-    used: Mutex<HashMap<Uuid, (NaiveDate, u32)>>,
-}
-
-impl Quotas {
-    /// Counts one job for `key` unless its `quota` for today is used up; `Err(seconds until UTC
-    /// midnight)` then.
-    pub fn take(&self, key: Uuid, quota: u32) -> Result<(), u64> {
-        let now = Utc::now();
-        let today = now.date_naive();
-        let Ok(mut used) = self.used.lock() else {
-            return Ok(());
-        };
-        let entry = used.entry(key).or_insert((today, 0));
-        if entry.0 != today {
-            *entry = (today, 0);
-        }
-        if entry.1 >= quota {
-            let midnight = today
-                .succ_opt()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc());
-            let wait = midnight.map_or(3600, |m| (m - now).num_seconds().max(1) as u64);
-            return Err(wait);
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-
-    /// Gives back a job counted by [`Quotas::take`] that was not created after all (an idempotent
-    /// replay, or a refusal further on).
-    pub fn give_back(&self, key: Uuid) {
-        if let Ok(mut used) = self.used.lock()
-            && let Some(entry) = used.get_mut(&key)
-        {
-            entry.1 = entry.1.saturating_sub(1);
-        }
-    }
+/// The UTC day a job accepted at `now` counts against, and the seconds until that day's quota
+/// resets (the next UTC midnight; at least 1): the `Retry-After` of `quota_exceeded`.
+pub fn quota_day(now: DateTime<Utc>) -> (NaiveDate, u64) {
+    let today = now.date_naive();
+    let midnight = today
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    // Rounded up, so a client that waits exactly this long is on the next day; `succ_opt` fails
+    // only on chrono's last representable day.
+    let wait = midnight.map_or(3600, |m| {
+        let ms = (m - now).num_milliseconds().max(1).unsigned_abs();
+        ms.div_ceil(1000)
+    });
+    (today, wait)
 }
 
 /// Whether a tenant with `active` heavy jobs may start another under `limit`.
@@ -133,20 +114,34 @@ mod tests {
     }
 
     #[test]
-    fn limiter_and_quota_per_key() {
+    fn limiter_per_key() {
         let limiter = RateLimiter::default();
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         assert!(limiter.check(a, 1).is_ok());
         assert!(limiter.check(a, 1).unwrap_err() >= 1);
         assert!(limiter.check(b, 1).is_ok());
+    }
 
-        let quotas = Quotas::default();
-        assert!(quotas.take(a, 2).is_ok());
-        assert!(quotas.take(a, 2).is_ok());
-        assert!(quotas.take(a, 2).is_err());
-        quotas.give_back(a);
-        assert!(quotas.take(a, 2).is_ok());
-        assert!(quotas.take(b, 2).is_ok());
+    #[test]
+    fn quota_resets_at_utc_midnight() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let cases = [
+            ("2025-03-04T00:00:00Z", "2025-03-04", 86_400),
+            ("2025-03-04T12:00:00Z", "2025-03-04", 43_200),
+            ("2025-03-04T23:59:30Z", "2025-03-04", 30),
+            // Never 0: a client told to retry after 0 s would be refused again.
+            ("2025-03-04T23:59:59.900Z", "2025-03-04", 1),
+            ("2025-03-04T23:59:58.500Z", "2025-03-04", 2),
+            // The end of a leap-year February and of a year.
+            ("2024-02-28T23:00:00Z", "2024-02-28", 3_600),
+            ("2025-12-31T23:59:00Z", "2025-12-31", 60),
+            // Another offset is the same instant in UTC.
+            ("2025-03-04T23:30:00-02:00", "2025-03-05", 81_000),
+        ];
+        for (now, today, wait) in cases {
+            assert_eq!(quota_day(at(now)), (day(today), wait), "{now}");
+        }
     }
 
     #[test]

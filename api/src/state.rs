@@ -8,9 +8,10 @@ use scheduler::{BlobStore, JobStore};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::auth::keys::KeyStore;
+use crate::auth::quotas::Quotas;
 use crate::config::ApiConfig;
 use crate::db::Db;
-use crate::limits::{Quotas, RateLimiter};
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::stats::Collector;
 
@@ -42,7 +43,9 @@ pub struct AppState {
     pub outbox_notify: Option<Arc<Notify>>,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
+    /// Request rate limits, per replica.
     pub limiter: Arc<RateLimiter>,
+    /// Daily job quotas, in the shared database (global across replicas).
     pub quotas: Arc<Quotas>,
     pub collector: Arc<Collector>,
     /// Bounds full-file probes (each holds a model in memory).
@@ -58,6 +61,7 @@ impl AppState {
         let default_alloys = default_alloys(&backends.rules);
         Ok(AppState {
             keys: Arc::new(KeyStore::new(backends.db.clone())),
+            quotas: Arc::new(Quotas::new(backends.db.clone())),
             store: backends.store,
             blobs: backends.blobs,
             db: backends.db,
@@ -69,7 +73,6 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()?),
             limiter: Arc::new(RateLimiter::default()),
-            quotas: Arc::new(Quotas::default()),
             collector: Arc::new(Collector::default()),
             heavy_gate: Arc::new(tokio::sync::Mutex::new(())),
             default_alloys: Arc::new(default_alloys),

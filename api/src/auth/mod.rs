@@ -2,10 +2,12 @@
 //!
 //! - [`keys`]: API keys (generated, stored as SHA-256, looked up, listed, revoked).
 //! - [`middleware`]: resolves `Authorization: Bearer KEY` into a [`Principal`] before routing.
+//! - [`quotas`]: each key's jobs per UTC day, counted in the shared database.
 //! - here: [`Role`], [`Principal`] and the pure permission and tenant-scope rules.
 
 pub mod keys;
 pub mod middleware;
+pub mod quotas;
 
 use std::fmt;
 use std::str::FromStr;

@@ -3,16 +3,17 @@
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use pricing_core::{FormatHint, Units};
 use scheduler::intake::{self, IntakeRequest, StoredModel};
-use scheduler::{Channel, Lane};
+use scheduler::{Channel, Lane, NewJob, Submission};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Action, Principal};
 use crate::dto::JobAccepted;
 use crate::error::{AppError, ErrorBody};
-use crate::limits::heavy_admitted;
+use crate::limits::{heavy_admitted, quota_day};
 use crate::state::AppState;
 use crate::upload::{self, Uploaded};
 
@@ -185,36 +186,26 @@ pub async fn submit(
     let key = idempotency_key(&headers)?;
     upload::check_declared_length(&headers, state.config.max_upload_bytes)?;
 
-    // A replay of an accepted job is not a new job: it does not count against the quota.
-    let replay = match headers.get("idempotency-key") {
-        Some(_) => state
-            .store
-            .find_by_idempotency_key(&principal.tenant, &key)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    let quota_key = match (principal.key_id, principal.daily_quota) {
-        (Some(id), Some(quota)) if !replay => {
-            state
-                .quotas
-                .take(id, quota)
-                .map_err(|wait| AppError::TooManyRequests {
-                    code: "quota_exceeded",
-                    message: format!("this key's daily quota of {quota} jobs is used up"),
-                    retry_after_seconds: wait,
-                })?;
-            Some(id)
+    // A key already at its daily quota is refused before its upload is read, unless this is a
+    // replay of an accepted job (not a new job, so answered whatever the quota). The unit itself
+    // is taken only when the job is about to be created (see `admit`).
+    if let (Some(id), Some(quota)) = (principal.key_id, principal.daily_quota) {
+        let (day, wait) = quota_day(Utc::now());
+        let used = state.quotas.used(id, day).await.map_err(quota_store)?;
+        if used >= u64::from(quota) {
+            let replay = headers.contains_key("idempotency-key")
+                && state
+                    .store
+                    .find_by_idempotency_key(&principal.tenant, &key)
+                    .await?
+                    .is_some();
+            if !replay {
+                return Err(quota_exceeded(quota, wait));
+            }
         }
-        _ => None,
-    };
-    let result = accept(&state, &principal, &mut options, key, &headers, request).await;
-    if let Some(id) = quota_key
-        && !matches!(&result, Ok((_, true)))
-    {
-        state.quotas.give_back(id);
     }
-    let (accepted, created) = result?;
+    let (accepted, created) =
+        accept(&state, &principal, &mut options, key, &headers, request).await?;
     let location = HeaderValue::from_str(&accepted.status_url).ok();
     let mut response = (StatusCode::ACCEPTED, axum::Json(accepted)).into_response();
     if !created {
@@ -305,32 +296,17 @@ async fn accept(
         &state.store.cost_model(),
         &state.store.config().lanes,
     );
-    let submission = if routing.lane == Lane::Large {
-        let _gate = state.heavy_gate.lock().await;
-        let existing = state
-            .store
-            .find_by_idempotency_key(&req.tenant, &req.idempotency_key)
-            .await?;
-        if existing.is_none() {
-            let active = crate::stats::active_heavy_jobs(&state.db, &req.tenant)
-                .await
-                .map_err(AppError::internal)?;
-            let limit = state.config.max_heavy_jobs_per_tenant;
-            if !heavy_admitted(active, limit) {
-                return Err(AppError::TooManyRequests {
-                    code: "too_many_heavy_jobs",
-                    message: format!(
-                        "tenant {} already has {active} large jobs in progress (limit {limit})",
-                        req.tenant
-                    ),
-                    retry_after_seconds: state.config.heavy_retry_after.as_secs().max(1),
-                });
-            }
-        }
-        state.store.submit(new_job).await?
-    } else {
-        state.store.submit(new_job).await?
-    };
+    let explicit_key = headers.contains_key("idempotency-key");
+    // In a task of its own, so that a client going away (or the upload deadline) cannot cut it
+    // between taking a quota unit and creating the job or giving the unit back.
+    let admission = tokio::spawn(admit(
+        state.clone(),
+        principal.clone(),
+        new_job,
+        routing.lane,
+        explicit_key,
+    ));
+    let submission = admission.await.map_err(AppError::internal)??;
     if submission.created {
         state.wake_relay();
     }
@@ -350,6 +326,77 @@ async fn accept(
         from_cache: submission.from_cache,
     };
     Ok((accepted, submission.created))
+}
+
+/// The last checks before a job exists, then its creation: the heavy-job gate (large lane), the
+/// key's daily quota, the store's submit. A job that is refused here, or that turns out to exist
+/// already (an idempotent replay), does not count against the quota.
+async fn admit(
+    state: AppState,
+    principal: Principal,
+    new_job: NewJob,
+    lane: Lane,
+    explicit_key: bool,
+) -> Result<Submission, AppError> {
+    let _gate = match lane {
+        Lane::Large => Some(state.heavy_gate.clone().lock_owned().await),
+        _ => None,
+    };
+    let existing = explicit_key
+        && state
+            .store
+            .find_by_idempotency_key(&new_job.tenant, &new_job.idempotency_key)
+            .await?
+            .is_some();
+    if lane == Lane::Large && !existing {
+        let active = crate::stats::active_heavy_jobs(&state.db, &new_job.tenant)
+            .await
+            .map_err(AppError::internal)?;
+        let limit = state.config.max_heavy_jobs_per_tenant;
+        if !heavy_admitted(active, limit) {
+            return Err(AppError::TooManyRequests {
+                code: "too_many_heavy_jobs",
+                message: format!(
+                    "tenant {} already has {active} large jobs in progress (limit {limit})",
+                    new_job.tenant
+                ),
+                retry_after_seconds: state.config.heavy_retry_after.as_secs().max(1),
+            });
+        }
+    }
+    let unit = match (principal.key_id, principal.daily_quota, existing) {
+        (Some(id), Some(quota), false) => {
+            let (day, wait) = quota_day(Utc::now());
+            let taken = state
+                .quotas
+                .take(id, day, quota)
+                .await
+                .map_err(quota_store)?;
+            Some(taken.ok_or_else(|| quota_exceeded(quota, wait))?)
+        }
+        _ => None,
+    };
+    let result = state.store.submit(new_job).await;
+    if let Some(unit) = unit
+        && !matches!(&result, Ok(s) if s.created)
+        && let Err(e) = state.quotas.give_back(unit).await
+    {
+        // The key is one job short today; it gets it back at midnight.
+        tracing::warn!(error = %e, key_id = %unit.key_id, "could not give back a quota unit");
+    }
+    Ok(result?)
+}
+
+fn quota_exceeded(quota: u32, retry_after_seconds: u64) -> AppError {
+    AppError::TooManyRequests {
+        code: "quota_exceeded",
+        message: format!("this key's daily quota of {quota} jobs is used up"),
+        retry_after_seconds,
+    }
+}
+
+fn quota_store(e: sqlx::Error) -> AppError {
+    AppError::Unavailable(format!("quota store: {e}"))
 }
 
 #[cfg(test)]

@@ -8,4 +8,5 @@ mod estimate;
 mod jobs;
 mod observability;
 mod ops;
+mod quotas;
 mod uploads;

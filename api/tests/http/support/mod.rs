@@ -36,6 +36,11 @@ pub struct TestApp {
     pub state: AppState,
     pub store: Arc<dyn JobStore>,
     pub dir: tempfile::TempDir,
+    /// The database's URL, for [`TestApp::replica`].
+    url: String,
+    /// Where the blobs are (in `dir`, or in the first replica's).
+    blob_dir: std::path::PathBuf,
+    /// Dropped with this fixture; `None` for SQLite and for replicas (the first one drops it).
     pg_database: Option<String>,
 }
 
@@ -85,9 +90,28 @@ pub async fn start_with(backend: Backend, config: ApiConfig, store_config: Store
             (with_database(&admin, &db), Some(db))
         }
     };
-    let (store, db) = api::db::connect(&url, store_config).await.unwrap();
+    let blob_dir = dir.path().join("blobs");
+    let (state, store) = open_state(&url, &blob_dir, config, store_config).await;
+    TestApp {
+        state,
+        store,
+        dir,
+        url,
+        blob_dir,
+        pg_database,
+    }
+}
+
+/// An API process's state on the database at `url` and the blobs in `blob_dir`.
+async fn open_state(
+    url: &str,
+    blob_dir: &std::path::Path,
+    config: ApiConfig,
+    store_config: StoreConfig,
+) -> (AppState, Arc<dyn JobStore>) {
+    let (store, db) = api::db::connect(url, store_config).await.unwrap();
     let blobs = BlobStore::from_config(&BlobConfig::Local {
-        dir: dir.path().join("blobs"),
+        dir: blob_dir.to_owned(),
     })
     .unwrap();
     let broker = Broker::memory();
@@ -103,12 +127,7 @@ pub async fn start_with(backend: Backend, config: ApiConfig, store_config: Store
         outbox_notify: None,
     };
     let state = AppState::new(backends, config).unwrap();
-    TestApp {
-        state,
-        store,
-        dir,
-        pg_database,
-    }
+    (state, store)
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -138,6 +157,27 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Another API process on the same database and blob store: a second replica behind the
+    /// balancer, or this one restarted. Nothing in memory is shared (rate-limit buckets, key
+    /// cache); the database is dropped with the first fixture, so keep that one alive.
+    pub async fn replica(&self) -> TestApp {
+        let (state, store) = open_state(
+            &self.url,
+            &self.blob_dir,
+            (*self.state.config).clone(),
+            self.store.config().clone(),
+        )
+        .await;
+        TestApp {
+            state,
+            store,
+            dir: tempfile::tempdir().unwrap(),
+            url: self.url.clone(),
+            blob_dir: self.blob_dir.clone(),
+            pg_database: None,
+        }
+    }
+
     pub async fn key(&self, role: Role, tenant: Option<&str>) -> String {
         self.key_with(NewKey {
             role: Some(role),
