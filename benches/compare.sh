@@ -32,7 +32,7 @@ best_of() {
   echo "$best"
 }
 
-file_mib=$(awk -v b="$(stat -c %s "$ring.stl")" 'BEGIN{printf "%.1f", b/1048576}')
+file_mib=$(awk -v b="$(stat -L -c %s "$ring.stl")" 'BEGIN{printf "%.1f", b/1048576}')
 echo "workload: full analysis of $ring.stl ($file_mib MiB, $triangles triangles), best of $runs"
 ours=$(best_of "$bin/pricing" analyze "$ring.stl" --json)
 printf '%-28s %8.2f s  %8.1f MiB peak\n' "pricing analyze" "${ours%% *}" "$(awk -v k="${ours##* }" 'BEGIN{print k/1024}')"
@@ -63,7 +63,7 @@ echo
 echo "throughput of pricing analyze by format (same ring):"
 for f in "$ring.stl" "$ring.ascii.stl" "$ring.obj" "$ring.glb"; do
   r=$(best_of "$bin/pricing" analyze "$f" --json)
-  mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{print b/1e6}')
+  mb=$(awk -v b="$(stat -L -c %s "$f")" 'BEGIN{print b/1e6}')
   printf '  %-34s %9.1f MB  %7.2f s  %7.1f MB/s  %8.1f MiB peak\n' "$(basename "$f")" "$mb" "${r%% *}" \
     "$(awk -v m="$mb" -v s="${r%% *}" 'BEGIN{ if (s > 0) print m/s; else print 0 }')" "$(awk -v k="${r##* }" 'BEGIN{print k/1024}')"
 done
