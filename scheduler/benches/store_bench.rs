@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use scheduler::{Channel, Cursor, JobQuery, JobStatus, JobStore, NewJob, PgStore, StoreConfig};
-use sqlx::Connection;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -22,21 +21,9 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The server to create the bench database on: `BENCH_DATABASE_URL`, else the tests' server.
 fn admin_url() -> String {
-    std::env::var("BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin, None), |(b, q)| (b, Some(q)));
-    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
-    match query {
-        Some(q) => format!("{root}/{db}?{q}"),
-        None => format!("{root}/{db}"),
-    }
+    std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| test_support::admin_url())
 }
 
 /// Rows in one INSERT ... SELECT FROM generate_series statement.
@@ -307,14 +294,14 @@ async fn main() -> Res<()> {
     let queries = env_u64("BENCH_QUERIES", 1000);
     let seconds = env_u64("BENCH_SUBMIT_SECONDS", 20);
     let concurrency = env_u64("BENCH_CONCURRENCY", 8);
-    let admin = admin_url();
-    let db = format!("bench_sched_{}", uuid::Uuid::new_v4().simple());
-    let mut admin_conn = sqlx::PgConnection::connect(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin_conn)
-        .await?;
+    let db = test_support::PgDatabase::create_on(
+        &admin_url(),
+        &test_support::unique_name("bench_sched"),
+    )
+    .await?;
     println!(
-        "database {db}; {} cores",
+        "database {}; {} cores",
+        db.name(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let result = async {
@@ -322,7 +309,7 @@ async fn main() -> Res<()> {
             max_connections: u32::try_from(concurrency + 2)?,
             ..StoreConfig::default()
         };
-        let store = Arc::new(PgStore::connect(&with_database(&admin, &db), config).await?);
+        let store = Arc::new(PgStore::connect(db.url(), config).await?);
         load(&store, jobs).await?;
         newest_50(&store, queries).await?;
         page_1000(&store).await?;
@@ -331,14 +318,9 @@ async fn main() -> Res<()> {
         Res::Ok(())
     }
     .await;
+    // Otherwise the guard drops the database.
     if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
-        println!("kept database {db}");
-    } else {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-        )))
-        .execute(&mut admin_conn)
-        .await?;
+        println!("kept database {}", db.keep());
     }
     result
 }
