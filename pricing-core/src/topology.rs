@@ -6,8 +6,6 @@
 //! per lower vertex in a compressed adjacency list rather than a hash map: less memory, and integer counts
 //! that are the same whatever the order of work.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use crate::mesh::Mesh;
 
 /// Edge and shell facts about a mesh.
@@ -53,38 +51,40 @@ const EDGE_BLOCKS: usize = 4;
 
 pub fn analyze(mesh: &Mesh) -> Topology {
     use rayon::prelude::*;
-    let (vertex_shell, triangle_shell, shell_count) = shells(mesh);
-    // Shared per-shell defect counters: integer sums are the same in any order, so blocks may add
-    // concurrently and the result does not depend on the thread count.
-    let defects: Vec<[AtomicU64; 3]> = (0..shell_count).map(|_| Default::default()).collect();
     let n = mesh.positions.len();
     let block = n.div_ceil(EDGE_BLOCKS).max(1);
-    let counts = (0..n.div_ceil(block))
-        .into_par_iter()
-        .map(|b| {
-            classify_block(
-                mesh,
-                b * block..((b + 1) * block).min(n),
-                &vertex_shell,
-                &defects,
-            )
-        })
-        .reduce(EdgeCounts::default, EdgeCounts::add);
+    // Shells (a serial union-find) and edge classification do not depend on each other: run them side
+    // by side, and attribute the (normally few) defective edges to shells afterwards.
+    let ((vertex_shell, triangle_shell, shell_count), edges) = rayon::join(
+        || shells(mesh),
+        || {
+            (0..n.div_ceil(block))
+                .into_par_iter()
+                .map(|b| classify_block(mesh, b * block..((b + 1) * block).min(n)))
+                .reduce(EdgeCounts::default, EdgeCounts::add)
+        },
+    );
 
     let mut shells = vec![ShellTopology::default(); shell_count];
     for &s in &triangle_shell {
         shells[s as usize].triangles += 1;
     }
-    for (shell, d) in shells.iter_mut().zip(&defects) {
-        shell.boundary_edges = d[BOUNDARY].load(Ordering::Relaxed);
-        shell.non_manifold_edges = d[NON_MANIFOLD].load(Ordering::Relaxed);
-        shell.inconsistent_edges = d[INCONSISTENT].load(Ordering::Relaxed);
+    // Integer counts: the same whatever order the blocks finished in.
+    for (kind, vertices) in edges.defective.iter().enumerate() {
+        for &v in vertices {
+            let shell = &mut shells[vertex_shell[v as usize] as usize];
+            match kind {
+                BOUNDARY => shell.boundary_edges += 1,
+                NON_MANIFOLD => shell.non_manifold_edges += 1,
+                _ => shell.inconsistent_edges += 1,
+            }
+        }
     }
     Topology {
-        edges: counts.edges,
-        boundary_edges: counts.defects[BOUNDARY],
-        non_manifold_edges: counts.defects[NON_MANIFOLD],
-        inconsistent_edges: counts.defects[INCONSISTENT],
+        edges: edges.edges,
+        boundary_edges: edges.defective[BOUNDARY].len() as u64,
+        non_manifold_edges: edges.defective[NON_MANIFOLD].len() as u64,
+        inconsistent_edges: edges.defective[INCONSISTENT].len() as u64,
         triangle_shell,
         shells,
     }
@@ -94,29 +94,26 @@ const BOUNDARY: usize = 0;
 const NON_MANIFOLD: usize = 1;
 const INCONSISTENT: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct EdgeCounts {
     edges: u64,
-    defects: [u64; 3],
+    /// Lower vertex of every boundary, non-manifold and inconsistent edge.
+    defective: [Vec<u32>; 3],
 }
 
 impl EdgeCounts {
-    fn add(self, o: EdgeCounts) -> EdgeCounts {
-        EdgeCounts {
-            edges: self.edges + o.edges,
-            defects: [0, 1, 2].map(|i| self.defects[i] + o.defects[i]),
+    fn add(mut self, mut o: EdgeCounts) -> EdgeCounts {
+        self.edges += o.edges;
+        for (mine, theirs) in self.defective.iter_mut().zip(&mut o.defective) {
+            mine.append(theirs);
         }
+        self
     }
 }
 
 /// Classifies every edge whose lower vertex is in `range`: its half-edges are gathered per lower vertex
 /// (a compressed adjacency list, one scan of the triangles to count and one to fill) and sorted.
-fn classify_block(
-    mesh: &Mesh,
-    range: std::ops::Range<usize>,
-    vertex_shell: &[u32],
-    defects: &[[AtomicU64; 3]],
-) -> EdgeCounts {
+fn classify_block(mesh: &Mesh, range: std::ops::Range<usize>) -> EdgeCounts {
     let (first, len) = (range.start, range.len());
     let local = |v: u32| (v as usize).wrapping_sub(first);
     // After the fill, end[i] is where vertex first+i's list ends (and so where the next one starts).
@@ -152,7 +149,6 @@ fn classify_block(
         let list = &mut other[begin..stop as usize];
         begin = stop as usize;
         list.sort_unstable();
-        let shell = &defects[vertex_shell[first + i] as usize];
         let mut j = 0;
         while j < list.len() {
             let hi = list[j] >> 1;
@@ -172,8 +168,7 @@ fn classify_block(
                 2 => INCONSISTENT,
                 _ => NON_MANIFOLD,
             };
-            counts.defects[kind] += 1;
-            shell[kind].fetch_add(1, Ordering::Relaxed);
+            counts.defective[kind].push((first + i) as u32);
         }
     }
     counts
