@@ -32,7 +32,7 @@ const EMPTY: u32 = u32::MAX;
 const EMPTY_SLOT: u64 = u64::MAX;
 /// Keys whose table lines are loaded together before they are looked up; enough to keep a core's
 /// outstanding misses busy.
-const WINDOW: usize = 32;
+pub(crate) const WINDOW: usize = 32;
 
 /// How corners are merged into vertices.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -133,6 +133,27 @@ impl Welder {
     pub fn vertex(&mut self, p: [f64; 3]) -> u32 {
         self.flush();
         self.global.vertex(self.mode.key(p), p)
+    }
+
+    /// The vertex index of each point, appended to `out`; the same as calling [`Welder::vertex`] for each,
+    /// but the table lines of a window of points are loaded together, so indexed formats (OBJ, glTF),
+    /// whose points are mostly new, do not wait on one cache miss at a time.
+    pub fn vertices(&mut self, points: &[[f64; 3]], out: &mut Vec<u32>) {
+        self.flush();
+        let mode = self.mode;
+        let mut keys = [[0u64; 3]; WINDOW];
+        for window in points.chunks(WINDOW) {
+            for (k, &p) in keys.iter_mut().zip(window) {
+                *k = mode.key(p);
+            }
+            let keys = &keys[..window.len()];
+            self.global.touch(keys);
+            out.extend(
+                keys.iter()
+                    .zip(window)
+                    .map(|(&k, &p)| self.global.vertex(k, p)),
+            );
+        }
     }
 
     /// Add a triangle by welded vertex indices; a triangle that repeats a vertex is dropped and counted.
@@ -529,6 +550,19 @@ mod tests {
             assert_eq!(one.finish(), expected, "{mode:?}");
             assert_eq!(batched.finish(), expected, "{mode:?}");
         }
+    }
+
+    #[test]
+    fn vertices_in_windows_match_one_at_a_time() {
+        let points: Vec<[f64; 3]> = soup(3 * WINDOW + 5, 5).into_iter().flatten().collect();
+        let mut one = Welder::new(WeldMode::Exact, 0);
+        let expected: Vec<u32> = points.iter().map(|&p| one.vertex(p)).collect();
+        let mut batched = Welder::new(WeldMode::Exact, 0);
+        let mut ids = Vec::new();
+        batched.vertices(&points[..7], &mut ids);
+        batched.vertices(&points[7..], &mut ids);
+        assert_eq!(ids, expected);
+        assert_eq!(batched.finish(), one.finish());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use gltf::mesh::Mode;
 use crate::error::ParseError;
 use crate::format::Format;
 use crate::limits::Limits;
-use crate::weld::Welder;
+use crate::weld::{WINDOW, Welder};
 
 /// Node instances visited at most: a hostile node graph (shared children) cannot explode the work.
 const MAX_NODE_INSTANCES: usize = 100_000;
@@ -286,6 +286,7 @@ fn read_primitive(
     }
     let pos = ElementReader::new(&positions, buffers)?;
     let mut welded = Vec::with_capacity(pos.count);
+    let mut window = Vec::with_capacity(WINDOW);
     for i in 0..pos.count {
         let b = pos.element(i);
         let f = |k: usize| {
@@ -298,8 +299,13 @@ fn read_primitive(
                 triangle: i as u64 / 3,
             });
         }
-        welded.push(welder.vertex(transform_point(world, local)));
+        window.push(transform_point(world, local));
+        if window.len() == WINDOW {
+            welder.vertices(&window, &mut welded);
+            window.clear();
+        }
     }
+    welder.vertices(&window, &mut welded);
 
     let indices: Vec<u32> = match p.indices() {
         None => (0..pos.count as u32).collect(),

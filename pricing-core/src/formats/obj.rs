@@ -10,7 +10,7 @@ use super::triangulate::triangulate;
 use crate::error::ParseError;
 use crate::format::Format;
 use crate::limits::Limits;
-use crate::weld::Welder;
+use crate::weld::{WINDOW, Welder};
 
 const F: Format = Format::Obj;
 
@@ -72,6 +72,7 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
         }
         let vertex_count = mesh.positions.len() / 3;
         let mut welded = Vec::with_capacity(vertex_count);
+        let mut window = Vec::with_capacity(WINDOW);
         for (i, p) in mesh.positions.chunks_exact(3).enumerate() {
             let p = [p[0] as f64, p[1] as f64, p[2] as f64];
             if p.iter().any(|x| !x.is_finite()) {
@@ -80,8 +81,13 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
                     triangle: i as u64,
                 });
             }
-            welded.push(welder.vertex(p));
+            window.push(p);
+            if window.len() == WINDOW {
+                welder.vertices(&window, &mut welded);
+                window.clear();
+            }
         }
+        welder.vertices(&window, &mut welded);
         let arities: Box<dyn Iterator<Item = usize>> = if mesh.face_arities.is_empty() {
             Box::new(std::iter::repeat_n(3, mesh.indices.len() / 3))
         } else {
