@@ -3,11 +3,16 @@
 //! stops it cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use support::poll_until_final;
+use test_support::fixture;
 
 const PRICING: &str = env!("CARGO_BIN_EXE_pricing");
 
@@ -80,36 +85,6 @@ fn keys(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/models")
-            .join(name),
-    )
-    .unwrap()
-}
-
-async fn poll_until_final(client: &reqwest::Client, url: &str, key: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let job: serde_json::Value = client
-            .get(url)
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let status = job["status"].as_str().unwrap().to_owned();
-        if ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&status.as_str()) {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "still {status} after 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_user_gets_a_price_within_seconds() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,6 +110,7 @@ async fn a_new_user_gets_a_price_within_seconds() {
         &client,
         &format!("{}{}", server.url, accepted["status_url"].as_str().unwrap()),
         &key,
+        Duration::from_secs(60),
     )
     .await;
     let elapsed = started.elapsed();
@@ -212,7 +188,7 @@ async fn keys_cli_shares_the_store_and_sigterm_stops_cleanly() {
         .await
         .unwrap();
     let job_url = format!("{}{}", server.url, accepted["status_url"].as_str().unwrap());
-    let job = poll_until_final(&client, &job_url, &acme).await;
+    let job = poll_until_final(&client, &job_url, &acme, Duration::from_secs(60)).await;
     assert_eq!(job["tenant"], "acme");
     let other = client
         .get(&job_url)

@@ -2,29 +2,22 @@
 //! — on the real RabbitMQ and a fresh PostgreSQL database, sharing a blob directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use sqlx::Connection;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::{get_json, poll_until_final};
+use test_support::{PgDatabase, fixture};
 
 const PRICING: &str = env!("CARGO_BIN_EXE_pricing");
-
-fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
-}
 
 /// A fresh database and topology prefix, removed on drop; child processes are stopped first.
 struct Cluster {
     children: Vec<Child>,
     env: Vec<(&'static str, String)>,
-    db: String,
+    _db: PgDatabase,
     prefix: String,
     dir: tempfile::TempDir,
 }
@@ -35,59 +28,38 @@ impl Drop for Cluster {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let (admin, db, prefix, amqp) = (
-            admin_url(),
-            self.db.clone(),
-            self.prefix.clone(),
-            amqp_url(),
-        );
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                }
-                if let Ok(b) = messaging::Broker::from_url(Some(&amqp)).await {
-                    let _ = b.delete(&messaging::Topology::new(prefix)).await;
-                }
-            });
-        })
-        .join();
+        // The database goes with the `_db` guard.
+        let prefix = self.prefix.clone();
+        test_support::on_own_runtime(move || async move {
+            if let Ok(b) = messaging::Broker::from_url(Some(&amqp_url())).await {
+                let _ = b.delete(&messaging::Topology::new(prefix)).await;
+            }
+        });
     }
+}
+
+/// The broker the roles share: `AMQP_URL`, else the local default.
+fn amqp_url() -> String {
+    messaging::RabbitConfig::from_env().url
 }
 
 impl Cluster {
     async fn new() -> Cluster {
-        let name = format!("test_roles_{}", uuid::Uuid::new_v4().simple());
-        let admin = admin_url();
-        let mut c = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        let root = admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(r, _)| r)
-            .to_owned();
+        let db = PgDatabase::create("test_roles").await;
+        let prefix = test_support::unique_name("test_roles");
         let dir = tempfile::tempdir().unwrap();
         let env = vec![
-            ("DATABASE_URL", format!("{root}/{name}")),
+            ("DATABASE_URL", db.url().to_owned()),
             ("AMQP_URL", amqp_url()),
-            ("TOPOLOGY_PREFIX", name.clone()),
+            ("TOPOLOGY_PREFIX", prefix.clone()),
             ("BLOB_DIR", dir.path().join("blobs").display().to_string()),
             ("RUST_LOG", "warn".to_owned()),
         ];
         Cluster {
             children: Vec::new(),
             env,
-            db: name.clone(),
-            prefix: name,
+            _db: db,
+            prefix,
             dir,
         }
     }
@@ -139,15 +111,6 @@ impl Cluster {
     }
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/models")
-            .join(name),
-    )
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_roles_price_over_rabbitmq_and_postgres() {
     let mut cluster = Cluster::new().await;
@@ -173,49 +136,22 @@ async fn separate_roles_price_over_rabbitmq_and_postgres() {
         let v: serde_json::Value = resp.json().await.unwrap();
         urls.push(format!("{url}{}", v["status_url"].as_str().unwrap()));
     }
-    let deadline = Instant::now() + Duration::from_secs(90);
     let mut totals = Vec::new();
     for job_url in &urls {
-        loop {
-            let v: serde_json::Value = client
-                .get(job_url)
-                .bearer_auth(&partner)
-                .send()
-                .await
+        let v = poll_until_final(&client, job_url, &partner, Duration::from_secs(90)).await;
+        assert_eq!(v["status"], "PRICE_CALCULATED", "{v}");
+        assert_eq!(v["channel"], "partner");
+        totals.push(
+            v["quote"]["alloys"][0]["total"]
+                .as_str()
                 .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if v["status"] == "PRICE_CALCULATED" {
-                assert_eq!(v["channel"], "partner");
-                totals.push(
-                    v["quote"]["alloys"][0]["total"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned(),
-                );
-                break;
-            }
-            assert!(
-                !["REJECTED", "FAILED"].contains(&v["status"].as_str().unwrap()),
-                "{v}"
-            );
-            assert!(Instant::now() < deadline, "not priced in 90 s: {v}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+                .to_owned(),
+        );
     }
     // The same ring in two formats has the same price.
     assert_eq!(totals[0], totals[1]);
 
-    let workers: serde_json::Value = client
-        .get(format!("{url}/v1/workers"))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let workers = get_json(&client, &format!("{url}/v1/workers"), &operator).await;
     assert!(
         workers["workers"]
             .as_array()
@@ -224,15 +160,7 @@ async fn separate_roles_price_over_rabbitmq_and_postgres() {
             .any(|w| w["worker_id"] == "roles-test-worker"),
         "{workers}"
     );
-    let queues: serde_json::Value = client
-        .get(format!("{url}/v1/queues"))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queues = get_json(&client, &format!("{url}/v1/queues"), &operator).await;
     // Depths come from RabbitMQ itself.
     assert_eq!(queues["lanes"][0]["depth"], 0, "{queues}");
     assert_eq!(queues["lanes"][0]["consumers"], 1, "{queues}");

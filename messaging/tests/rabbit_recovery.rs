@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::{Backend, Harness, recv, run_job, wait_ready};
-use lapin::options::QueueDeleteOptions;
-use lapin::{Connection, ConnectionProperties};
 use messaging::{Lane, Publish, RunJob};
+use test_support::rabbitmqctl;
 
 async fn publish(h: &Harness, lane: Lane) -> RunJob {
     let job = run_job(lane, 1);
@@ -23,31 +21,6 @@ async fn publish(h: &Harness, lane: Lane) -> RunJob {
     job
 }
 
-/// Erlang pids of the broker connections whose client properties mention `name`.
-fn connection_pids(name: &str) -> Vec<String> {
-    // The table output prints pids in the syntax close_connection accepts (JSON does not).
-    let out = Command::new("rabbitmqctl")
-        .args([
-            "list_connections",
-            "pid",
-            "client_properties",
-            "--quiet",
-            "--no-table-headers",
-        ])
-        .output()
-        .expect("rabbitmqctl must be installed next to the broker for this test");
-    assert!(
-        out.status.success(),
-        "rabbitmqctl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|line| line.contains(name))
-        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
-        .collect()
-}
-
 #[tokio::test]
 async fn consumer_resubscribes_after_the_broker_cancels_it() {
     let h = Harness::new(Backend::Rabbit).await;
@@ -55,17 +28,7 @@ async fn consumer_resubscribes_after_the_broker_cancels_it() {
     let mut consumer = h.broker.consume(&queue, 1).await.unwrap();
 
     // Deleting the queue makes RabbitMQ send basic.cancel to its consumers.
-    let admin = Connection::connect(
-        &common::rabbit_config().url,
-        ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let channel = admin.create_channel().await.unwrap();
-    channel
-        .queue_delete(queue.name.as_str().into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
+    test_support::delete_queue(&common::rabbit_config().url, &queue.name).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     h.broker.declare(&h.topology).await.unwrap();
 
@@ -85,26 +48,13 @@ async fn publisher_and_consumer_survive_a_closed_connection() {
     let in_progress = recv(&mut consumer).await;
     assert_eq!(in_progress.decode::<RunJob>().unwrap(), before);
 
-    let pids = connection_pids(h.topology.prefix());
+    let pids = rabbitmqctl::connection_pids(h.topology.prefix());
     assert_eq!(
         pids.len(),
         1,
         "expected exactly our connection, found {pids:?}"
     );
-    let closed = Command::new("rabbitmqctl")
-        .args([
-            "close_connection",
-            &pids[0],
-            "test: simulated broker restart",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        closed.status.success(),
-        "close_connection {}: {}",
-        pids[0],
-        String::from_utf8_lossy(&closed.stderr)
-    );
+    rabbitmqctl::close_connection(&pids[0]);
 
     // The delivery in progress died with its channel: settling it fails, RabbitMQ requeues it.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -123,18 +73,6 @@ async fn publisher_and_consumer_survive_a_closed_connection() {
     wait_ready(&h.broker, &queue.name, 0).await;
 }
 
-fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("rabbitmqctl");
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Restarts the broker application itself: durable quorum queues and persistent messages
 /// survive, the same broker handle and consumer carry on. Ignored by default because it takes
 /// the machine's shared RabbitMQ down for a few seconds.
@@ -147,7 +85,7 @@ async fn publisher_and_consumer_survive_a_broker_restart() {
     let before = publish(&h, Lane::Small).await;
     let in_progress = recv(&mut consumer).await;
 
-    rabbitmqctl(&["stop_app"]);
+    rabbitmqctl::run(&["stop_app"]);
     let while_down = run_job(Lane::Small, 1);
     let refused = h
         .broker
@@ -158,8 +96,8 @@ async fn publisher_and_consumer_survive_a_broker_restart() {
         "a publish while the broker is down must fail, not pretend"
     );
     assert!(in_progress.ack().await.is_err());
-    rabbitmqctl(&["start_app"]);
-    rabbitmqctl(&["await_startup"]);
+    rabbitmqctl::run(&["start_app"]);
+    rabbitmqctl::run(&["await_startup"]);
 
     let after = publish(&h, Lane::Small).await;
     let redelivered = recv(&mut consumer).await;

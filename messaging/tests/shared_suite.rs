@@ -126,7 +126,7 @@ pub async fn delivery_limit_dead_letters_with_reason(backend: Backend) {
     let limit = 2;
     let h = Harness::with_topology(
         backend,
-        Topology::new(common::unique_prefix()).with_delivery_limit(limit),
+        Topology::new(test_support::unique_name("test")).with_delivery_limit(limit),
     )
     .await;
     let queue = h.topology.lane_queue(Lane::Large);

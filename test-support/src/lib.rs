@@ -12,14 +12,18 @@
 )]
 
 mod cleanup;
+mod models;
 mod names;
 mod postgres;
+mod rabbit;
 pub mod rabbitmqctl;
 mod sqlite;
 mod wait;
 
 pub use cleanup::on_own_runtime;
+pub use models::fixture;
 pub use names::unique_name;
 pub use postgres::{PgDatabase, admin_url, with_database};
+pub use rabbit::delete_queue;
 pub use sqlite::sqlite_url;
 pub use wait::{poll, wait_until};

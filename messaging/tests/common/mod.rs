@@ -24,13 +24,9 @@ pub fn rabbit_config() -> RabbitConfig {
     RabbitConfig::from_env()
 }
 
-pub fn unique_prefix() -> String {
-    format!("test-{}", Uuid::new_v4().simple())
-}
-
 impl Harness {
     pub async fn new(backend: Backend) -> Harness {
-        Harness::with_topology(backend, Topology::new(unique_prefix())).await
+        Harness::with_topology(backend, Topology::new(test_support::unique_name("test"))).await
     }
 
     pub async fn with_topology(backend: Backend, topology: Topology) -> Harness {
@@ -61,24 +57,14 @@ impl Drop for Harness {
         if self.backend != Backend::Rabbit {
             return;
         }
-        // Drop cannot await and may run inside a runtime: clean up from a thread of our own.
         let topology = self.topology.clone();
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(broker) =
-                    Broker::rabbit(rabbit_config().with_connection_name("test-cleanup")).await
-                {
-                    let _ = broker.delete(&topology).await;
-                }
-            });
+        test_support::on_own_runtime(move || async move {
+            if let Ok(broker) =
+                Broker::rabbit(rabbit_config().with_connection_name("test-cleanup")).await
+            {
+                let _ = broker.delete(&topology).await;
+            }
         });
-        let _ = cleanup.join();
     }
 }
 
@@ -121,16 +107,13 @@ pub fn run_job(lane: Lane, attempt: u32) -> RunJob {
 
 /// Polls until `queue` has `expected` ready messages (the broker applies returns asynchronously).
 pub async fn wait_ready(broker: &Broker, queue: &str, expected: u32) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    test_support::poll(WAIT, Duration::from_millis(50), || async {
         let n = broker.ready_count(queue).await.expect("ready_count");
         if n == expected {
-            return;
+            Ok(())
+        } else {
+            Err(format!("queue {queue} has {n} ready, expected {expected}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "queue {queue} has {n} ready, expected {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 }

@@ -13,23 +13,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use messaging::{Broker, Topology};
 use scheduler::{BlobConfig, BlobStore, JobStore, StoreConfig};
-use sqlx::Connection;
+use test_support::PgDatabase;
+pub use test_support::fixture;
 use tower::ServiceExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(admin: &str, db: &str) -> String {
-    let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
-    format!("{root}/{db}")
 }
 
 pub struct TestApp {
@@ -41,29 +32,7 @@ pub struct TestApp {
     /// Where the blobs are (in `dir`, or in the first replica's).
     blob_dir: std::path::PathBuf,
     /// Dropped with this fixture; `None` for SQLite and for replicas (the first one drops it).
-    pg_database: Option<String>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let Some(db) = self.pg_database.take() else {
-            return;
-        };
-        let admin = admin_url();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                }
-            });
-        })
-        .join();
-    }
+    pg_database: Option<PgDatabase>,
 }
 
 pub async fn start(backend: Backend) -> TestApp {
@@ -73,21 +42,10 @@ pub async fn start(backend: Backend) -> TestApp {
 pub async fn start_with(backend: Backend, config: ApiConfig, store_config: StoreConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg_database) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display()),
-            None,
-        ),
+        Backend::Sqlite => (test_support::sqlite_url(dir.path()), None),
         Backend::Postgres => {
-            let admin = admin_url();
-            let db = format!("test_api_{}", uuid::Uuid::new_v4().simple());
-            let mut c = sqlx::PgConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                .execute(&mut c)
-                .await
-                .unwrap();
-            (with_database(&admin, &db), Some(db))
+            let db = PgDatabase::create("test_api").await;
+            (db.url().to_owned(), Some(db))
         }
     };
     let blob_dir = dir.path().join("blobs");
@@ -115,7 +73,7 @@ async fn open_state(
     })
     .unwrap();
     let broker = Broker::memory();
-    let topology = Topology::new(format!("t{}", uuid::Uuid::new_v4().simple()));
+    let topology = Topology::new(test_support::unique_name("t"));
     broker.declare(&topology).await.unwrap();
     let backends = Backends {
         store: store.clone(),
@@ -128,11 +86,6 @@ async fn open_state(
     };
     let state = AppState::new(backends, config).unwrap();
     (state, store)
-}
-
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../fixtures/models/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 pub struct Reply {
