@@ -9,41 +9,12 @@
 
 mod support;
 
-use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::options::QueueDeleteOptions;
-use lapin::{Connection, ConnectionProperties};
 use messaging::{Broker, Lane};
 use scheduler::{Channel, JobStatus};
-use support::{Backend, Harness, WAIT, drain_quiet, worker_config};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
-
-/// Erlang pids of the broker connections whose client properties mention `name`.
-fn connection_pids(name: &str) -> Vec<String> {
-    let out = Command::new("rabbitmqctl")
-        .args([
-            "list_connections",
-            "pid",
-            "client_properties",
-            "--quiet",
-            "--no-table-headers",
-        ])
-        .output()
-        .expect("rabbitmqctl must be installed next to the broker for this test");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|line| line.contains(name))
-        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
-        .collect()
-}
+use support::{Backend, Harness, WAIT, drain_quiet};
+use test_support::rabbitmqctl;
 
 /// MES listens on a connection of its own, so only the worker's connection is closed.
 async fn mes_listener(h: &Harness) -> messaging::Consumer {
@@ -58,52 +29,31 @@ async fn mes_listener(h: &Harness) -> messaging::Consumer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_survives_its_connection_being_closed_mid_job() {
-    support::init_tracing();
     let h = Harness::new(Backend::Cluster).await;
     let mut mes = mes_listener(&h).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let w = h.worker(worker_config("w-reconnect", 1), wake.clone(), &stop);
+    let run = h.start();
+    let w = h.start_worker(&run, "w-reconnect", 1);
 
     let model = h.put_model(support::ring(50_000)).await;
     let first = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
+    run.wake.notify_one();
     h.wait_status(first.id, JobStatus::Calculating, WAIT).await;
 
-    let pids = connection_pids(h.topology.prefix());
+    let pids = rabbitmqctl::connection_pids(h.topology.prefix());
     assert_eq!(
         pids.len(),
         1,
         "expected exactly the worker's connection: {pids:?}"
     );
-    let closed = Command::new("rabbitmqctl")
-        .args([
-            "close_connection",
-            &pids[0],
-            "test: simulated broker restart",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        closed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&closed.stderr)
-    );
+    rabbitmqctl::close_connection(&pids[0]);
 
     // The job in flight is recorded; its acknowledgement died with the connection, so the
     // message comes back and is recognised as done.
-    h.wait_status(first.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    h.wait_priced(first.id).await;
     let second = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
-    h.wait_status(second.id, JobStatus::PriceCalculated, WAIT)
-        .await;
-    let lane = h.topology.lane_queue(Lane::Small).name;
-    h.wait_until("the lane to be empty", WAIT, || async {
-        h.broker.ready_count(&lane).await.unwrap() == 0
-    })
-    .await;
+    run.wake.notify_one();
+    h.wait_priced(second.id).await;
+    h.wait_small_lane_empty().await;
 
     let events = drain_quiet(&mut mes).await;
     let mut ids: Vec<&str> = events.iter().map(|(id, _, _)| id.as_str()).collect();
@@ -111,60 +61,39 @@ async fn worker_survives_its_connection_being_closed_mid_job() {
     ids.dedup();
     assert_eq!(ids.len(), 2, "one event per job: {events:?}");
     for job in [&first, &second] {
-        let history = h.store.history(job.id).await.unwrap();
-        let priced = history
-            .iter()
-            .filter(|t| t.to_status == JobStatus::PriceCalculated)
-            .count();
-        assert_eq!(priced, 1);
+        assert_eq!(
+            h.transitions_to(job.id, JobStatus::PriceCalculated).await,
+            1
+        );
     }
     assert!(!w.is_finished(), "the worker carried on");
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_resubscribes_after_the_broker_cancels_its_consumer() {
-    support::init_tracing();
     let h = Harness::new(Backend::Cluster).await;
     let mut mes = mes_listener(&h).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let w = h.worker(worker_config("w-cancelled", 1), wake.clone(), &stop);
+    let run = h.start();
+    let w = h.start_worker(&run, "w-cancelled", 1);
     let model = h.put_model(support::torus()).await;
     let before = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
-    h.wait_status(before.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    run.wake.notify_one();
+    h.wait_priced(before.id).await;
 
     // Deleting the lane queue makes RabbitMQ cancel the worker's consumer.
-    let admin = Connection::connect(
+    test_support::delete_queue(
         &support::rabbit_config("admin").url,
-        ConnectionProperties::default(),
+        &h.topology.lane_queue(Lane::Small).name,
     )
-    .await
-    .unwrap();
-    let channel = admin.create_channel().await.unwrap();
-    channel
-        .queue_delete(
-            h.topology.lane_queue(Lane::Small).name.as_str().into(),
-            QueueDeleteOptions::default(),
-        )
-        .await
-        .unwrap();
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     h.broker.declare(&h.topology).await.unwrap();
 
     let after = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
-    let done = h
-        .wait_status(after.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    run.wake.notify_one();
+    let done = h.wait_priced(after.id).await;
     assert_eq!(done.worker_id.as_deref(), Some("w-cancelled"));
     assert_eq!(drain_quiet(&mut mes).await.len(), 2);
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
 }

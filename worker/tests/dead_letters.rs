@@ -7,13 +7,9 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use messaging::{Contract, PriceFailed, Publish, Route, RunJob, routing};
 use scheduler::{Channel, JobStatus, StartOutcome};
-use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv, worker_config};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv};
 
 /// Publishes `run` straight into the lane's dead-letter queue, as a copy of a dead letter.
 async fn dead_letter_copy(h: &Harness, run: &RunJob) {
@@ -30,40 +26,31 @@ async fn dead_letter_copy(h: &Harness, run: &RunJob) {
 
 async fn dead_letter_queue_drained(h: &Harness) {
     let dead = h.topology.lane_dead_queue(messaging::Lane::Small).name;
-    h.wait_until("the dead letter to be taken", WAIT, || async {
-        h.broker.ready_count(&dead).await.unwrap() == 0
-    })
-    .await;
+    h.wait_ready("the dead letter to be taken", &dead, 0).await;
     // Taken is not yet settled: give the watcher time to act on it.
     tokio::time::sleep(QUIET).await;
 }
 
 async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let watcher = tokio::spawn(worker::run_dead_letter_watcher(
-        h.context().with_outbox_notify(wake.clone()),
-        stop.clone(),
-    ));
+    let mut mes = h.mes().await;
+    let run = h.start();
+    let watcher = h.start_dead_letter_watcher(&run);
 
     let torus = h.put_model(support::torus()).await;
     let job = h.submit(&torus, Channel::Partner, Some("PO-dead")).await;
     assert_eq!(job.lane, scheduler::Lane::Small);
-    wake.notify_one();
+    run.wake.notify_one();
 
     // A worker that crashes on this message every time: it starts the job once, then never gets
     // as far as the store again. Each crash returns the message (a dropped delivery); the return
     // that takes it over the delivery limit makes the broker dead-letter it.
     let limit = h.topology.delivery_limit();
-    let run = {
+    let message = {
         let mut lane = h
             .consume(&h.topology.lane_queue(messaging::Lane::Small))
             .await;
-        let mut run = None;
+        let mut message = None;
         for n in 0..=limit {
             let d = recv(&mut lane).await;
             assert_eq!(d.delivery_count(), n);
@@ -73,12 +60,12 @@ async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
                 let started = h.store.start_job(job.id, "w-crashing").await.unwrap();
                 assert!(matches!(started, StartOutcome::Started(_)), "{started:?}");
             }
-            run = Some(r);
+            message = Some(r);
             drop(d);
         }
-        run.unwrap()
+        message.unwrap()
     };
-    assert_eq!(run.attempt, 1);
+    assert_eq!(message.attempt, 1);
 
     let failed = h.wait_status(job.id, JobStatus::Failed, WAIT).await;
     let reason = failed.reason.clone().unwrap();
@@ -110,7 +97,7 @@ async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
     assert_eq!(event.partner_ref.as_deref(), Some("PO-dead"));
 
     // Another copy of the same dead letter: the job is final, nothing changes.
-    dead_letter_copy(&h, &run).await;
+    dead_letter_copy(&h, &message).await;
     dead_letter_queue_drained(&h).await;
     let after = h.store.get_job(job.id).await.unwrap().job;
     assert_eq!(
@@ -123,51 +110,32 @@ async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
     // fail the new attempt.
     let retried = h.store.retry_failed(job.id, "op").await.unwrap().job;
     assert_eq!(retried.status, JobStatus::Queued);
-    dead_letter_copy(&h, &run).await;
+    dead_letter_copy(&h, &message).await;
     dead_letter_queue_drained(&h).await;
     assert_eq!(
         h.store.get_job(job.id).await.unwrap().job.status,
         JobStatus::Queued
     );
     // And a healthy worker prices it.
-    let w = h.worker(worker_config("w-healthy", 1), wake.clone(), &stop);
-    wake.notify_one();
-    let priced = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    let w = h.start_worker(&run, "w-healthy", 1);
+    run.wake.notify_one();
+    let priced = h.wait_priced(job.id).await;
     assert!(priced.reason.is_none());
     let events = drain_quiet(&mut mes).await;
     assert_eq!(events.len(), 1, "one price.calculated");
     assert!(events[0].0.starts_with(routing::PRICE_CALCULATED));
 
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    watcher.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w, watcher]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_broker_dead_letter_fails_the_job_once() {
-    broker_dead_letter_fails_the_job_once(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_broker_dead_letter_fails_the_job_once() {
-    broker_dead_letter_fails_the_job_once(Backend::Embedded).await;
-}
+on_both!(broker_dead_letter_fails_the_job_once);
 
 /// A job whose run message is rejected while it is still QUEUED (never started) is failed too,
 /// and the watcher's own dead letters of unknown jobs are dropped without stopping it.
 async fn rejected_while_queued_and_unknown_jobs(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let watcher = tokio::spawn(worker::run_dead_letter_watcher(
-        h.context().with_outbox_notify(wake.clone()),
-        stop.clone(),
-    ));
+    let run = h.start();
+    let watcher = h.start_dead_letter_watcher(&run);
     let torus = h.put_model(support::torus()).await;
 
     let mut unknown = {
@@ -175,7 +143,7 @@ async fn rejected_while_queued_and_unknown_jobs(backend: Backend) {
             .consume(&h.topology.lane_queue(messaging::Lane::Small))
             .await;
         let job = h.submit(&torus, Channel::Website, None).await;
-        wake.notify_one();
+        run.wake.notify_one();
         let d = recv(&mut lane).await;
         let run = RunJob::from_json(d.payload()).unwrap();
         assert_eq!(run.job_id, job.id);
@@ -195,17 +163,7 @@ async fn rejected_while_queued_and_unknown_jobs(backend: Backend) {
     dead_letter_queue_drained(&h).await;
     assert!(!watcher.is_finished());
 
-    stop.cancel();
-    watcher.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([watcher]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_rejected_while_queued_and_unknown_jobs() {
-    rejected_while_queued_and_unknown_jobs(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_rejected_while_queued_and_unknown_jobs() {
-    rejected_while_queued_and_unknown_jobs(Backend::Embedded).await;
-}
+on_both!(rejected_while_queued_and_unknown_jobs);

@@ -6,16 +6,14 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use messaging::{
     Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed, PriceRejected,
     Publish, SchemaVersion, SubmitJob, routing,
 };
-use scheduler::{Channel, JobStatus, OutboxPublisher, StoreConfig};
-use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv, worker_config};
-use tokio::sync::Notify;
+use scheduler::{Channel, JobStatus, OutboxPublisher};
+use support::{Backend, Harness, QUIET, WAIT, drain_quiet, receive, recv, worker_config};
 use tokio_util::sync::CancellationToken;
 use worker::{BrokerPublisher, TimeLimit};
 
@@ -27,14 +25,11 @@ fn price_events(events: &[(String, Vec<u8>, Option<String>)], prefix: &str) -> u
 }
 
 async fn priced_once_with_mes_and_crm_events(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut mes = h.mes().await;
     let mut crm = h.consume(&h.topology.crm_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let w = h.worker(worker_config("w-once", 2), wake.clone(), &stop);
+    let run = h.start();
+    let w = h.start_worker(&run, "w-once", 2);
 
     let torus = h.put_model(support::torus()).await;
     let open = h
@@ -45,29 +40,17 @@ async fn priced_once_with_mes_and_crm_events(backend: Backend) {
     let partner = h.submit(&torus, Channel::Partner, Some("PO-1")).await;
     let website = h.submit(&torus, Channel::Website, None).await;
     let rejected = h.submit(&open, Channel::Partner, Some("PO-2")).await;
-    wake.notify_one();
+    run.wake.notify_one();
 
     for job in [&partner, &website] {
-        let done = h
-            .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-            .await;
+        let done = h.wait_priced(job.id).await;
         assert_eq!(done.worker_id.as_deref(), Some("w-once"));
         assert_eq!(done.attempts, 1);
     }
     let done = h.wait_status(rejected.id, JobStatus::Rejected, WAIT).await;
     assert!(done.reason.unwrap().starts_with("not_watertight: "));
 
-    let mut events = Vec::new();
-    for _ in 0..3 {
-        let d = recv(&mut mes).await;
-        events.push((
-            d.message_id().unwrap().to_owned(),
-            d.payload().to_vec(),
-            d.correlation_id().map(str::to_owned),
-        ));
-        d.ack().await.unwrap();
-    }
-    events.extend(drain_quiet(&mut mes).await);
+    let events = receive(&mut mes, 3).await;
     assert_eq!(events.len(), 3, "one MES event per job");
     for (id, payload, correlation) in &events {
         if id.starts_with(routing::PRICE_CALCULATED) {
@@ -114,26 +97,15 @@ async fn priced_once_with_mes_and_crm_events(backend: Backend) {
         .unwrap();
     assert!(alive.iter().any(|w| w.worker_id == "w-once"), "{alive:?}");
 
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
     assert!(h.store.pending_outbox(10).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_priced_once_with_mes_and_crm_events() {
-    priced_once_with_mes_and_crm_events(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_priced_once_with_mes_and_crm_events() {
-    priced_once_with_mes_and_crm_events(Backend::Embedded).await;
-}
+on_both!(priced_once_with_mes_and_crm_events);
 
 async fn same_message_twice_one_effect(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut mes = h.mes().await;
     let mut crm = h.consume(&h.topology.crm_results_queue()).await;
     let torus = h.put_model(support::torus()).await;
     let job = h.submit(&torus, Channel::Partner, Some("PO-7")).await;
@@ -146,25 +118,18 @@ async fn same_message_twice_one_effect(backend: Backend) {
     publisher.publish(&rows[0]).await.unwrap();
     publisher.publish(&rows[0]).await.unwrap();
 
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let w = h.worker(worker_config("w-dup", 2), wake.clone(), &stop);
-    h.wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
-    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
-    h.wait_until("the copies to be consumed", WAIT, || async {
-        h.broker.ready_count(&lane).await.unwrap() == 0
-    })
-    .await;
+    let run = h.start();
+    let w = h.start_worker(&run, "w-dup", 2);
+    h.wait_priced(job.id).await;
+    h.wait_small_lane_empty().await;
     tokio::time::sleep(QUIET).await;
 
-    let history = h.store.history(job.id).await.unwrap();
-    let priced = history
-        .iter()
-        .filter(|t| t.to_status == JobStatus::PriceCalculated)
-        .count();
-    assert_eq!(priced, 1, "{history:?}");
+    assert_eq!(
+        h.transitions_to(job.id, JobStatus::PriceCalculated).await,
+        1,
+        "{:?}",
+        h.store.history(job.id).await.unwrap()
+    );
     let events = drain_quiet(&mut mes).await;
     assert_eq!(events.len(), 1, "one price.calculated");
     assert_eq!(drain_quiet(&mut crm).await.len(), 1, "one crm.order.ready");
@@ -173,35 +138,22 @@ async fn same_message_twice_one_effect(backend: Backend) {
     let sent = h.store.pending_outbox(10).await.unwrap();
     assert!(sent.is_empty());
 
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_same_message_twice_one_effect() {
-    same_message_twice_one_effect(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_same_message_twice_one_effect() {
-    same_message_twice_one_effect(Backend::Embedded).await;
-}
+on_both!(same_message_twice_one_effect);
 
 async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
+    let mut mes = h.mes().await;
     let mut dead = h
         .consume(&h.topology.lane_dead_queue(messaging::Lane::Small))
         .await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
+    let run = h.start();
     // A limit the torus meets easily (tens of ms) and the 300k-triangle ring never does.
     let cfg =
         worker_config("w-poison", 2).with_time_limit(TimeLimit::fixed(Duration::from_millis(1500)));
-    let w = h.worker(cfg, wake.clone(), &stop);
+    let w = h.worker(cfg, run.wake.clone(), &run.stop);
 
     let poison = h.put_model(support::ring(300_000)).await;
     let torus = h.put_model(support::torus()).await;
@@ -211,11 +163,10 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
     for _ in 0..6 {
         good.push(h.submit(&torus, Channel::Website, None).await);
     }
-    wake.notify_one();
+    run.wake.notify_one();
 
     for job in &good {
-        h.wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-            .await;
+        h.wait_priced(job.id).await;
     }
     let failed = h.wait_status(bad.id, JobStatus::Failed, WAIT).await;
     let reason = failed.reason.unwrap();
@@ -244,61 +195,35 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
     assert_eq!(failed_events[0].job_id, bad.id);
     assert_eq!(failed_events[0].reason, reason);
 
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_poison_model_is_dead_lettered_and_the_lane_flows() {
-    poison_model_is_dead_lettered_and_the_lane_flows(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_poison_model_is_dead_lettered_and_the_lane_flows() {
-    poison_model_is_dead_lettered_and_the_lane_flows(Backend::Embedded).await;
-}
+on_both!(poison_model_is_dead_lettered_and_the_lane_flows);
 
 async fn two_workers_share_a_lane(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let a = h.worker(worker_config("w-a", 1), wake.clone(), &stop);
-    let b = h.worker(worker_config("w-b", 1), wake.clone(), &stop);
+    let mut mes = h.mes().await;
+    let run = h.start();
+    let a = h.start_worker(&run, "w-a", 1);
+    let b = h.start_worker(&run, "w-b", 1);
     let model = h.put_model(support::ring(20_000)).await;
     let mut jobs = Vec::new();
     for _ in 0..8 {
         jobs.push(h.submit(&model, Channel::Website, None).await);
     }
-    wake.notify_one();
+    run.wake.notify_one();
     let mut by = std::collections::BTreeMap::<String, usize>::new();
     for job in &jobs {
-        let done = h
-            .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-            .await;
+        let done = h.wait_priced(job.id).await;
         *by.entry(done.worker_id.unwrap()).or_default() += 1;
         assert_eq!(done.attempts, 1);
     }
     assert_eq!(by.len(), 2, "both workers priced jobs: {by:?}");
     assert_eq!(drain_quiet(&mut mes).await.len(), 8);
-    stop.cancel();
-    a.await.unwrap().unwrap();
-    b.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([a, b]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_two_workers_share_a_lane() {
-    two_workers_share_a_lane(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_two_workers_share_a_lane() {
-    two_workers_share_a_lane(Backend::Embedded).await;
-}
+on_both!(two_workers_share_a_lane);
 
 fn submit_job(request_id: &str, sha256: &str) -> SubmitJob {
     SubmitJob {
@@ -319,17 +244,11 @@ fn submit_job(request_id: &str, sha256: &str) -> SubmitJob {
 }
 
 async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let w = h.worker(worker_config("w-mes", 2), wake.clone(), &stop);
-    let inbound = tokio::spawn(worker::run_mes_inbound(
-        h.context().with_outbox_notify(wake.clone()),
-        stop.clone(),
-    ));
+    let mut mes = h.mes().await;
+    let run = h.start();
+    let w = h.start_worker(&run, "w-mes", 2);
+    let inbound = h.start_mes_inbound(&run);
     let torus = h.put_model(support::torus()).await;
 
     // Sent twice (MES retried): one job, one answer.
@@ -350,17 +269,7 @@ async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
         .await
         .unwrap();
 
-    let mut answers = Vec::new();
-    for _ in 0..2 {
-        let d = recv(&mut mes).await;
-        answers.push((
-            d.message_id().unwrap().to_owned(),
-            d.payload().to_vec(),
-            d.correlation_id().map(str::to_owned),
-        ));
-        d.ack().await.unwrap();
-    }
-    answers.extend(drain_quiet(&mut mes).await);
+    let answers = receive(&mut mes, 2).await;
     assert_eq!(answers.len(), 2, "{answers:?}");
     for (id, payload, correlation) in answers {
         if id.starts_with(routing::PRICE_CALCULATED) {
@@ -427,116 +336,67 @@ async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
         Some("served from the quote cache")
     );
 
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    inbound.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w, inbound]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_mes_submission_is_answered_on_the_results_exchange() {
-    mes_submission_is_answered_on_the_results_exchange(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_mes_submission_is_answered_on_the_results_exchange() {
-    mes_submission_is_answered_on_the_results_exchange(Backend::Embedded).await;
-}
+on_both!(mes_submission_is_answered_on_the_results_exchange);
 
 async fn aborted_worker_task_job_completes_once(backend: Backend) {
-    support::init_tracing();
-    let h = Harness::with_config(backend, StoreConfig::default()).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
-    let first = h.worker(worker_config("w-doomed", 1), wake.clone(), &stop);
+    let h = Harness::new(backend).await;
+    let mut mes = h.mes().await;
+    let run = h.start();
+    let first = h.start_worker(&run, "w-doomed", 1);
     // Long enough (seconds in a debug build) to be caught mid-job.
     let model = h.put_model(support::ring(100_000)).await;
     let job = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
-    h.wait_until("the first worker to start the job", WAIT, || async {
-        let j = h.store.get_job(job.id).await.unwrap().job;
-        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some("w-doomed")
-    })
-    .await;
+    run.wake.notify_one();
+    h.wait_started_by(job.id, "w-doomed").await;
     first.abort();
     assert!(first.await.unwrap_err().is_cancelled());
 
-    let second = h.worker(worker_config("w-survivor", 1), wake.clone(), &stop);
-    let done = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    let second = h.start_worker(&run, "w-survivor", 1);
+    let done = h.wait_priced(job.id).await;
     assert_eq!(done.worker_id.as_deref(), Some("w-survivor"));
     assert_eq!(done.attempts, 2);
     assert_eq!(drain_quiet(&mut mes).await.len(), 1);
-    stop.cancel();
-    second.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([second]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_aborted_worker_task_job_completes_once() {
-    aborted_worker_task_job_completes_once(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_aborted_worker_task_job_completes_once() {
-    aborted_worker_task_job_completes_once(Backend::Embedded).await;
-}
+on_both!(aborted_worker_task_job_completes_once);
 
 async fn shutdown_drains_in_flight_work(backend: Backend) {
-    support::init_tracing();
     let h = Harness::new(backend).await;
     let stop_worker = CancellationToken::new();
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
+    let run = h.start();
     let model = h.put_model(support::ring(50_000)).await;
 
     // With time to finish: the job in flight completes, the worker stops cleanly.
-    let w = h.worker(worker_config("w-drain", 1), wake.clone(), &stop_worker);
+    let w = h.worker(worker_config("w-drain", 1), run.wake.clone(), &stop_worker);
     let job = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
+    run.wake.notify_one();
     h.wait_status(job.id, JobStatus::Calculating, WAIT).await;
     stop_worker.cancel();
     w.await.unwrap().unwrap();
-    let done = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    let done = h.wait_priced(job.id).await;
     assert_eq!(done.attempts, 1);
 
     // Without: the job goes back to its queue and the next worker prices it.
     let stop_impatient = CancellationToken::new();
     let mut cfg = worker_config("w-impatient", 1);
     cfg.drain_grace = Duration::ZERO;
-    let w = h.worker(cfg, wake.clone(), &stop_impatient);
+    let w = h.worker(cfg, run.wake.clone(), &stop_impatient);
     let job = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
+    run.wake.notify_one();
     h.wait_status(job.id, JobStatus::Calculating, WAIT).await;
     stop_impatient.cancel();
     w.await.unwrap().unwrap();
     let lane = h.topology.lane_queue(messaging::Lane::Small).name;
-    h.wait_until("the job to be back in its queue", WAIT, || async {
-        h.broker.ready_count(&lane).await.unwrap() == 1
-    })
-    .await;
-    let w = h.worker(worker_config("w-next", 1), wake.clone(), &stop);
-    let done = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
+    h.wait_ready("the job to be back in its queue", &lane, 1)
         .await;
+    let w = h.start_worker(&run, "w-next", 1);
+    let done = h.wait_priced(job.id).await;
     assert_eq!(done.worker_id.as_deref(), Some("w-next"));
-    stop.cancel();
-    w.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([w]).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_shutdown_drains_in_flight_work() {
-    shutdown_drains_in_flight_work(Backend::Cluster).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_shutdown_drains_in_flight_work() {
-    shutdown_drains_in_flight_work(Backend::Embedded).await;
-}
+on_both!(shutdown_drains_in_flight_work);

@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use messaging::{Broker, Topology};
 use scheduler::{BlobConfig, BlobStore, Channel, JobStatus, StoreConfig};
-use support::{Backend, Harness, WAIT, drain_quiet, worker_config};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use support::{Backend, Harness, drain_quiet, worker_config};
 
 const CHILD_ENV: &str = "WORKER_TEST_CHILD";
 
@@ -71,37 +69,24 @@ fn spawn_child(h: &Harness, worker_id: &str) -> Child {
         .unwrap()
 }
 
-async fn wait_started_by(h: &Harness, job: uuid::Uuid, worker_id: &str) {
-    h.wait_until("the child to start the job", WAIT, || async {
-        let j = h.store.get_job(job).await.unwrap().job;
-        j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some(worker_id)
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_process_killed_mid_job() {
-    support::init_tracing();
     let h = Harness::new(Backend::Cluster).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
+    let mut mes = h.mes().await;
+    let run = h.start();
 
     let mut child = spawn_child(&h, "w-child");
 
     // Seconds of work in a debug build: the kill lands mid-job.
     let model = h.put_model(support::ring(100_000)).await;
     let job = h.submit(&model, Channel::Partner, Some("PO-K")).await;
-    wake.notify_one();
-    wait_started_by(&h, job.id, "w-child").await;
+    run.wake.notify_one();
+    h.wait_started_by(job.id, "w-child").await;
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let survivor = h.worker(worker_config("w-survivor", 1), wake.clone(), &stop);
-    let done = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    let survivor = h.start_worker(&run, "w-survivor", 1);
+    let done = h.wait_priced(job.id).await;
     assert_eq!(done.worker_id.as_deref(), Some("w-survivor"));
     assert_eq!(done.attempts, 2);
     let history = h.store.history(job.id).await.unwrap();
@@ -114,25 +99,20 @@ async fn worker_process_killed_mid_job() {
     );
     assert_eq!(drain_quiet(&mut mes).await.len(), 1, "MES hears once");
 
-    stop.cancel();
-    survivor.await.unwrap().unwrap();
-    relay.await.unwrap();
+    run.shutdown([survivor]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_process_drains_on_sigterm() {
-    support::init_tracing();
     let h = Harness::new(Backend::Cluster).await;
-    let mut mes = h.consume(&h.topology.mes_results_queue()).await;
-    let stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay = h.relay(wake.clone(), &stop);
+    let mut mes = h.mes().await;
+    let run = h.start();
     let mut child = spawn_child(&h, "w-term");
 
     let model = h.put_model(support::ring(100_000)).await;
     let job = h.submit(&model, Channel::Website, None).await;
-    wake.notify_one();
-    wait_started_by(&h, job.id, "w-term").await;
+    run.wake.notify_one();
+    h.wait_started_by(job.id, "w-term").await;
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -145,14 +125,11 @@ async fn worker_process_drains_on_sigterm() {
     );
 
     // Finished by the worker that was told to stop, on its first attempt.
-    let done = h
-        .wait_status(job.id, JobStatus::PriceCalculated, WAIT)
-        .await;
+    let done = h.wait_priced(job.id).await;
     assert_eq!(done.worker_id.as_deref(), Some("w-term"));
     assert_eq!(done.attempts, 1);
     assert_eq!(drain_quiet(&mut mes).await.len(), 1);
     let lane = h.topology.lane_queue(messaging::Lane::Small).name;
     assert_eq!(h.broker.ready_count(&lane).await.unwrap(), 0);
-    stop.cancel();
-    relay.await.unwrap();
+    run.shutdown([]).await;
 }

@@ -6,14 +6,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use messaging::{Broker, Consumer, Delivery, RabbitConfig, Topology};
 use pricing_core::Limits;
 use pricing_core::pricing::Rules;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
 use scheduler::{BlobConfig, BlobStore, Channel, Job, JobStatus, JobStore, StoreConfig};
-use sqlx::Connection;
+use test_support::PgDatabase;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -25,22 +25,6 @@ pub enum Backend {
     Cluster,
     /// In-process broker + SQLite: `pricing serve` with no configuration.
     Embedded,
-}
-
-pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin, None), |(b, q)| (b, Some(q)));
-    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
-    match query {
-        Some(q) => format!("{root}/{db}?{q}"),
-        None => format!("{root}/{db}"),
-    }
 }
 
 pub fn rabbit_config(name: &str) -> RabbitConfig {
@@ -56,7 +40,8 @@ pub struct Harness {
     pub broker: Broker,
     pub topology: Topology,
     pub rules: Arc<Rules>,
-    pg_database: Option<String>,
+    /// Dropped with the harness, after the topology.
+    pg_database: Option<PgDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -66,25 +51,14 @@ impl Harness {
     }
 
     pub async fn with_config(backend: Backend, config: StoreConfig) -> Harness {
+        init_tracing();
         let dir = tempfile::tempdir().unwrap();
-        let suffix = Uuid::new_v4().simple().to_string();
         let (database_url, pg_database) = match backend {
             Backend::Cluster => {
-                let admin = admin_url();
-                let db = format!("test_worker_{suffix}");
-                let mut c = sqlx::PgConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required: {e}"));
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                (with_database(&admin, &db), Some(db))
+                let db = PgDatabase::create("test_worker").await;
+                (db.url().to_owned(), Some(db))
             }
-            Backend::Embedded => (
-                format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display()),
-                None,
-            ),
+            Backend::Embedded => (test_support::sqlite_url(dir.path()), None),
         };
         let store = scheduler::connect(&database_url, config).await.unwrap();
         let blob_dir = dir.path().join("blobs");
@@ -92,7 +66,7 @@ impl Harness {
             dir: blob_dir.clone(),
         })
         .unwrap();
-        let topology = Topology::new(format!("test-worker-{suffix}"));
+        let topology = Topology::new(test_support::unique_name("test_worker"));
         let broker = match backend {
             Backend::Cluster => Broker::rabbit(rabbit_config(topology.prefix()))
                 .await
@@ -166,32 +140,96 @@ impl Harness {
 
     /// Polls the store until `job` is in `status`.
     pub async fn wait_status(&self, job: Uuid, status: JobStatus, within: Duration) -> Job {
-        let deadline = Instant::now() + within;
-        loop {
+        test_support::poll(within, Duration::from_millis(20), || async {
             let j = self.store.get_job(job).await.unwrap().job;
             if j.status == status {
-                return j;
+                Ok(j)
+            } else {
+                Err(format!(
+                    "job {job} is {} (reason {:?}), expected {status}",
+                    j.status, j.reason
+                ))
             }
-            assert!(
-                Instant::now() < deadline,
-                "job {job} is {} (reason {:?}), expected {status}",
-                j.status,
-                j.reason
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
-    pub async fn wait_until<F, Fut>(&self, what: &str, within: Duration, mut check: F)
+    pub async fn wait_until<F, Fut>(&self, what: &str, within: Duration, check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = Instant::now() + within;
-        while !check().await {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        test_support::wait_until(what, within, check).await;
+    }
+
+    /// Starts the outbox relay with fresh stop and wake signals, for the tasks a scenario starts
+    /// next to share.
+    pub fn start(&self) -> Running {
+        let stop = CancellationToken::new();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let relay = self.relay(wake.clone(), &stop);
+        Running { stop, wake, relay }
+    }
+
+    /// Starts a worker on `run`'s signals.
+    pub fn start_worker(&self, run: &Running, id: &str, slots: u16) -> Task {
+        self.worker(worker_config(id, slots), run.wake.clone(), &run.stop)
+    }
+
+    /// Starts the dead-letter watcher on `run`'s signals.
+    pub fn start_dead_letter_watcher(&self, run: &Running) -> Task {
+        tokio::spawn(worker::run_dead_letter_watcher(
+            self.context().with_outbox_notify(run.wake.clone()),
+            run.stop.clone(),
+        ))
+    }
+
+    /// Starts the MES inbound consumer on `run`'s signals.
+    pub fn start_mes_inbound(&self, run: &Running) -> Task {
+        tokio::spawn(worker::run_mes_inbound(
+            self.context().with_outbox_notify(run.wake.clone()),
+            run.stop.clone(),
+        ))
+    }
+
+    /// A consumer on MES's results queue.
+    pub async fn mes(&self) -> Consumer {
+        self.consume(&self.topology.mes_results_queue()).await
+    }
+
+    /// Waits (up to [`WAIT`]) until `job` is priced.
+    pub async fn wait_priced(&self, job: Uuid) -> Job {
+        self.wait_status(job, JobStatus::PriceCalculated, WAIT)
+            .await
+    }
+
+    /// Waits (up to [`WAIT`]) until `queue` holds `ready` messages.
+    pub async fn wait_ready(&self, what: &str, queue: &str, ready: u32) {
+        self.wait_until(what, WAIT, || async {
+            self.broker.ready_count(queue).await.unwrap() == ready
+        })
+        .await;
+    }
+
+    /// Waits until the small lane's queue is empty.
+    pub async fn wait_small_lane_empty(&self) {
+        let lane = self.topology.lane_queue(messaging::Lane::Small).name;
+        self.wait_ready("the lane to be empty", &lane, 0).await;
+    }
+
+    /// Waits (up to [`WAIT`]) until `worker_id` is calculating `job`.
+    pub async fn wait_started_by(&self, job: Uuid, worker_id: &str) {
+        self.wait_until("the worker to start the job", WAIT, || async {
+            let j = self.store.get_job(job).await.unwrap().job;
+            j.status == JobStatus::Calculating && j.worker_id.as_deref() == Some(worker_id)
+        })
+        .await;
+    }
+
+    /// How many times `job` moved to `status`.
+    pub async fn transitions_to(&self, job: Uuid, status: JobStatus) -> usize {
+        let history = self.store.history(job).await.unwrap();
+        history.iter().filter(|t| t.to_status == status).count()
     }
 
     /// Starts the outbox relay, woken by `wake`.
@@ -231,6 +269,28 @@ impl Harness {
     }
 }
 
+/// A worker's or watcher's task.
+pub type Task = JoinHandle<Result<(), worker::WorkerError>>;
+
+/// What runs beside a scenario's workers: the outbox relay, and the stop and wake signals the
+/// tasks the scenario starts share.
+pub struct Running {
+    pub stop: CancellationToken,
+    pub wake: Arc<tokio::sync::Notify>,
+    relay: JoinHandle<()>,
+}
+
+impl Running {
+    /// Tells the relay and the tasks on `stop` to stop; each must end cleanly, the relay last.
+    pub async fn shutdown(self, tasks: impl IntoIterator<Item = Task>) {
+        self.stop.cancel();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        self.relay.await.unwrap();
+    }
+}
+
 pub fn worker_config(id: &str, slots: u16) -> WorkerConfig {
     WorkerConfig {
         heartbeat_every: Duration::from_millis(200),
@@ -244,29 +304,15 @@ pub fn worker_config(id: &str, slots: u16) -> WorkerConfig {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        let db = self.pg_database.take();
-        let topology = (self.backend == Backend::Cluster).then(|| self.topology.clone());
-        // Drop cannot await and runs inside the test's runtime: clean up from a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Some(topology) = topology
-                    && let Ok(broker) = Broker::rabbit(rabbit_config("test-cleanup")).await
-                {
-                    let _ = broker.delete(&topology).await;
-                }
-                if let Some(db) = db
-                    && let Ok(mut c) = sqlx::PgConnection::connect(&admin_url()).await
-                {
-                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                }
-            });
-        })
-        .join();
+        if self.backend != Backend::Cluster {
+            return;
+        }
+        let topology = self.topology.clone();
+        test_support::on_own_runtime(move || async move {
+            if let Ok(broker) = Broker::rabbit(rabbit_config("test-cleanup")).await {
+                let _ = broker.delete(&topology).await;
+            }
+        });
     }
 }
 
@@ -282,17 +328,37 @@ pub async fn recv(consumer: &mut Consumer) -> Delivery {
         .expect("consumer ended")
 }
 
+/// A delivery as the tests compare it: message id, payload, correlation id.
+pub type Event = (String, Vec<u8>, Option<String>);
+
+fn event(d: &Delivery) -> Event {
+    (
+        d.message_id().unwrap_or_default().to_owned(),
+        d.payload().to_vec(),
+        d.correlation_id().map(str::to_owned),
+    )
+}
+
 /// Everything that arrives until the queue stays quiet for [`QUIET`], acknowledged.
-pub async fn drain_quiet(consumer: &mut Consumer) -> Vec<(String, Vec<u8>, Option<String>)> {
+pub async fn drain_quiet(consumer: &mut Consumer) -> Vec<Event> {
     let mut out = Vec::new();
     while let Ok(Some(d)) = tokio::time::timeout(QUIET, consumer.next()).await {
-        out.push((
-            d.message_id().unwrap_or_default().to_owned(),
-            d.payload().to_vec(),
-            d.correlation_id().map(str::to_owned),
-        ));
+        out.push(event(&d));
         d.ack().await.unwrap();
     }
+    out
+}
+
+/// The `expected` deliveries (each within [`WAIT`]) and whatever follows until the queue stays
+/// quiet, acknowledged.
+pub async fn receive(consumer: &mut Consumer, expected: usize) -> Vec<Event> {
+    let mut out = Vec::new();
+    for _ in 0..expected {
+        let d = recv(consumer).await;
+        out.push(event(&d));
+        d.ack().await.unwrap();
+    }
+    out.extend(drain_quiet(consumer).await);
     out
 }
 
@@ -323,4 +389,23 @@ pub fn init_tracing() {
         )
         .with_test_writer()
         .try_init();
+}
+
+/// Runs the async scenario `$name(backend)` as two tests: `$name::cluster` (RabbitMQ +
+/// PostgreSQL) and `$name::embedded` (in-process broker + SQLite).
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cluster() {
+                super::$name($crate::support::Backend::Cluster).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$name($crate::support::Backend::Embedded).await;
+            }
+        }
+    };
 }
