@@ -1,23 +1,13 @@
-//! The same words in different crates: the scheduler's lanes and channels, the broker's lanes,
-//! pricing-core's sales channels.
+//! The same words in different crates: the scheduler's lanes and the broker's lanes. (A job's
+//! price list is `scheduler::Channel::sales_channel`.)
 
-use pricing_core::pricing::Channel as SalesChannel;
-use scheduler::{Channel, Lane};
+use scheduler::Lane;
 
 pub fn lane(lane: Lane) -> messaging::Lane {
     match lane {
         Lane::Small => messaging::Lane::Small,
         Lane::Medium => messaging::Lane::Medium,
         Lane::Large => messaging::Lane::Large,
-    }
-}
-
-/// Whose margin applies: the website sells retail.
-pub fn sales_channel(channel: Channel) -> SalesChannel {
-    match channel {
-        Channel::Website => SalesChannel::Retail,
-        Channel::Partner => SalesChannel::Partner,
-        Channel::Mes => SalesChannel::Mes,
     }
 }
 
@@ -29,14 +19,6 @@ mod tests {
     fn every_word_maps() {
         for l in Lane::ALL {
             assert_eq!(lane(l).as_str(), l.as_str());
-        }
-        let pairs = [
-            (Channel::Website, "retail"),
-            (Channel::Partner, "partner"),
-            (Channel::Mes, "mes"),
-        ];
-        for (c, want) in pairs {
-            assert_eq!(sales_channel(c).as_str(), want);
         }
     }
 }

@@ -30,6 +30,17 @@ impl Channel {
             Channel::Mes => "mes",
         }
     }
+
+    /// The price list a job from this channel is quoted on (whose margin applies): the website
+    /// sells retail. The two vocabularies stay apart on purpose: jobs, keys and the API say
+    /// `website`, the rules and the run message say `retail`.
+    pub const fn sales_channel(self) -> pricing_core::pricing::Channel {
+        match self {
+            Channel::Website => pricing_core::pricing::Channel::Retail,
+            Channel::Partner => pricing_core::pricing::Channel::Partner,
+            Channel::Mes => pricing_core::pricing::Channel::Mes,
+        }
+    }
 }
 
 impl fmt::Display for Channel {
@@ -155,4 +166,21 @@ pub struct Transition {
     /// Who caused it: "api", "worker:<id>", "operator:<name>", "store".
     pub actor: String,
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_channel_has_its_price_list() {
+        let cases = [
+            (Channel::Website, "retail"),
+            (Channel::Partner, "partner"),
+            (Channel::Mes, "mes"),
+        ];
+        for (channel, price_list) in cases {
+            assert_eq!(channel.sales_channel().as_str(), price_list, "{channel}");
+        }
+    }
 }

@@ -27,7 +27,7 @@ pub struct BadRequest {
 /// (else the content is sniffed again).
 pub fn quote_request(job: &RunJob) -> Result<QuoteRequest, BadRequest> {
     let channel = vocabulary::job_channel(&job.channel)
-        .map(vocabulary::price_channel)
+        .map(scheduler::Channel::sales_channel)
         .ok_or_else(|| BadRequest {
             code: "unknown_channel",
             message: format!("unknown sales channel {:?}", job.channel),

@@ -3,9 +3,9 @@
 //!
 //! The scheduler names its own lanes (routing key `jobs.<lane>` in its outbox) and its channels
 //! after where a job came from (`website`, `partner`, `mes`); the message contracts use the
-//! topology's lanes and pricing-core's channel names (`retail`, `partner`, `mes`).
+//! topology's lanes and pricing-core's channel names (`retail`, `partner`, `mes`); a job's price
+//! list is `scheduler::Channel::sales_channel`.
 
-use pricing_core::pricing::Channel as PriceChannel;
 use scheduler::Channel as JobChannel;
 
 /// The messaging lane of a scheduler lane.
@@ -23,15 +23,6 @@ pub fn to_scheduler_lane(lane: messaging::Lane) -> scheduler::Lane {
         messaging::Lane::Small => scheduler::Lane::Small,
         messaging::Lane::Medium => scheduler::Lane::Medium,
         messaging::Lane::Large => scheduler::Lane::Large,
-    }
-}
-
-/// The price list a job is quoted on: website orders pay retail.
-pub fn price_channel(channel: JobChannel) -> PriceChannel {
-    match channel {
-        JobChannel::Website => PriceChannel::Retail,
-        JobChannel::Partner => PriceChannel::Partner,
-        JobChannel::Mes => PriceChannel::Mes,
     }
 }
 
@@ -73,7 +64,7 @@ mod tests {
         for (name, job, price) in cases {
             assert_eq!(job_channel(name), job, "{name}");
             if let Some(job) = job {
-                assert_eq!(price_channel(job).as_str(), price, "{name}");
+                assert_eq!(job.sales_channel().as_str(), price, "{name}");
             }
         }
     }

@@ -71,7 +71,7 @@ pub async fn estimate(
         &state.store.config().lanes,
     );
     let eta = eta_for(&state, routing.lane, routing.predicted_seconds).await?;
-    let channel = crate::vocabulary::sales_channel(principal.channel(parsed.channel));
+    let channel = principal.channel(parsed.channel).sales_channel();
     let prices = match &bbox_mm {
         Some(b) => estimate::price_range(
             &state.rules,
