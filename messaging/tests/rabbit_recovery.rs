@@ -75,9 +75,9 @@ async fn publisher_and_consumer_survive_a_closed_connection() {
 
 /// Restarts the broker application itself: durable quorum queues and persistent messages
 /// survive, the same broker handle and consumer carry on. Ignored by default because it takes
-/// the machine's shared RabbitMQ down for a few seconds.
+/// the machine's shared RabbitMQ down for a few seconds; `scripts/test` (CI) runs it on its own at the end.
 #[tokio::test]
-#[ignore = "stops and starts the machine's RabbitMQ; run alone: cargo test -p messaging --test rabbit_recovery -- --ignored"]
+#[ignore = "stops and starts the machine's RabbitMQ; scripts/test runs it alone after the rest: cargo test -p messaging --test rabbit_recovery -- --ignored"]
 async fn publisher_and_consumer_survive_a_broker_restart() {
     let h = Harness::new(Backend::Rabbit).await;
     let queue = h.topology.lane_queue(Lane::Small);
