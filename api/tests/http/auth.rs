@@ -165,15 +165,7 @@ async fn rate_limits_and_quotas(b: Backend) {
 on_both!(rate_limits_and_quotas_, rate_limits_and_quotas);
 
 async fn heavy_jobs_per_tenant(b: Backend) {
-    let config = ApiConfig {
-        max_heavy_jobs_per_tenant: 1,
-        ..ApiConfig::default()
-    };
-    // Every job is "large" under these thresholds.
-    let mut store_config = scheduler::StoreConfig::default();
-    store_config.lanes.small_max_seconds = 0.0;
-    store_config.lanes.medium_max_seconds = 0.0;
-    let app = start_with(b, config, store_config).await;
+    let app = start_with_one_heavy_job_per_tenant(b).await;
     let acme = app.key(Role::Partner, Some("acme")).await;
     let other = app.key(Role::Partner, Some("other")).await;
     let first = app.upload(&acme, fixture("box.stl"), Some("one")).await;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::on_both;
 use crate::support::*;
 use api::limits::quota_day;
-use api::{ApiConfig, NewKey, Role};
+use api::{NewKey, Role};
 
 /// A partner key with `quota` jobs a day, and its id.
 async fn quota_key(app: &TestApp, tenant: &str, quota: u32) -> (String, Uuid) {
@@ -162,15 +162,7 @@ on_both!(
 );
 
 async fn a_job_refused_by_the_heavy_gate_does_not_count(b: Backend) {
-    let config = ApiConfig {
-        max_heavy_jobs_per_tenant: 1,
-        ..ApiConfig::default()
-    };
-    // Every job is "large" under these thresholds.
-    let mut store_config = scheduler::StoreConfig::default();
-    store_config.lanes.small_max_seconds = 0.0;
-    store_config.lanes.medium_max_seconds = 0.0;
-    let app = start_with(b, config, store_config).await;
+    let app = start_with_one_heavy_job_per_tenant(b).await;
     let (key, key_id) = quota_key(&app, "acme", 2).await;
     let first = app.upload(&key, fixture("box.stl"), Some("one")).await;
     assert_eq!(first.status, StatusCode::ACCEPTED);

@@ -39,6 +39,19 @@ pub async fn start(backend: Backend) -> TestApp {
     start_with(backend, ApiConfig::default(), StoreConfig::default()).await
 }
 
+/// An API where every job is routed to the large lane and a tenant may run one large job at a time,
+/// for the per-tenant gate on heavy jobs.
+pub async fn start_with_one_heavy_job_per_tenant(backend: Backend) -> TestApp {
+    let config = ApiConfig {
+        max_heavy_jobs_per_tenant: 1,
+        ..ApiConfig::default()
+    };
+    let mut store_config = StoreConfig::default();
+    store_config.lanes.small_max_seconds = 0.0;
+    store_config.lanes.medium_max_seconds = 0.0;
+    start_with(backend, config, store_config).await
+}
+
 pub async fn start_with(backend: Backend, config: ApiConfig, store_config: StoreConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg_database) = match backend {
