@@ -226,7 +226,8 @@ pub struct LaneStats {
     pub throughput_per_minute: f64,
     /// Seconds the longest-waiting queued job has waited.
     pub oldest_age_seconds: Option<f64>,
-    /// Messages in the lane's dead-letter queue.
+    /// Messages in the lane's dead-letter queue not yet handled: the dead-letter watcher fails their jobs
+    /// and acks them, so FAILED jobs (with their reason) are the record of what was dead-lettered.
     pub dead_letters: Option<u64>,
 }
 
