@@ -2,89 +2,26 @@
 //! window; plus the awkward inputs (open, inverted, degenerate, invalid) and determinism across thread counts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+mod thickness_support;
+
 use std::f64::consts::PI;
 
 use pricing_core::mesh::Mesh;
 use pricing_core::thickness::{
     ThicknessError, ThicknessOptions, ThicknessReport, analyze_thickness,
 };
+use thickness_support::{torus, unit_icosphere};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Meshes
 
 /// Icosphere with `levels` subdivisions (20·4^levels faces), outward CCW.
 fn icosphere(centre: [f64; 3], radius: f64, levels: u32) -> Mesh {
-    let t = (1.0 + 5f64.sqrt()) / 2.0;
-    let mut unit: Vec<[f64; 3]> = [
-        [-1.0, t, 0.0],
-        [1.0, t, 0.0],
-        [-1.0, -t, 0.0],
-        [1.0, -t, 0.0],
-        [0.0, -1.0, t],
-        [0.0, 1.0, t],
-        [0.0, -1.0, -t],
-        [0.0, 1.0, -t],
-        [t, 0.0, -1.0],
-        [t, 0.0, 1.0],
-        [-t, 0.0, -1.0],
-        [-t, 0.0, 1.0],
-    ]
-    .iter()
-    .map(|p| normalise(*p))
-    .collect();
-    let mut faces: Vec<[u32; 3]> = vec![
-        [0, 11, 5],
-        [0, 5, 1],
-        [0, 1, 7],
-        [0, 7, 10],
-        [0, 10, 11],
-        [1, 5, 9],
-        [5, 11, 4],
-        [11, 10, 2],
-        [10, 7, 6],
-        [7, 1, 8],
-        [3, 9, 4],
-        [3, 4, 2],
-        [3, 2, 6],
-        [3, 6, 8],
-        [3, 8, 9],
-        [4, 9, 5],
-        [2, 4, 11],
-        [6, 2, 10],
-        [8, 6, 7],
-        [9, 8, 1],
-    ];
-    for _ in 0..levels {
-        let mut mid: HashMap<(u32, u32), u32> = HashMap::new();
-        let mut midpoint = |a: u32, b: u32, unit: &mut Vec<[f64; 3]>| {
-            *mid.entry((a.min(b), a.max(b))).or_insert_with(|| {
-                let (p, q) = (unit[a as usize], unit[b as usize]);
-                unit.push(normalise([p[0] + q[0], p[1] + q[1], p[2] + q[2]]));
-                unit.len() as u32 - 1
-            })
-        };
-        let mut next = Vec::with_capacity(faces.len() * 4);
-        for [a, b, c] in faces {
-            let ab = midpoint(a, b, &mut unit);
-            let bc = midpoint(b, c, &mut unit);
-            let ca = midpoint(c, a, &mut unit);
-            next.extend([[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]);
-        }
-        faces = next;
+    let mut m = unit_icosphere(levels);
+    for p in &mut m.positions {
+        *p = [0, 1, 2].map(|k| centre[k] + radius * p[k]);
     }
-    Mesh {
-        positions: unit
-            .iter()
-            .map(|p| [0, 1, 2].map(|k| centre[k] + radius * p[k]))
-            .collect(),
-        triangles: faces,
-    }
-}
-
-fn normalise(p: [f64; 3]) -> [f64; 3] {
-    let l = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
-    p.map(|c| c / l)
+    m
 }
 
 fn reversed(mut m: Mesh) -> Mesh {
@@ -108,31 +45,6 @@ fn hollow_sphere(centre: [f64; 3], outer: f64, inner: f64, levels: u32) -> Mesh 
         icosphere(centre, outer, levels),
         &reversed(icosphere(centre, inner, levels)),
     )
-}
-
-/// Torus about z, major radius `big`, tube radius `a`, `nu × nv` quads, outward CCW.
-fn torus(big: f64, a: f64, nu: u32, nv: u32) -> Mesh {
-    let mut positions = Vec::new();
-    for i in 0..nu {
-        let u = 2.0 * PI * f64::from(i) / f64::from(nu);
-        for j in 0..nv {
-            let v = 2.0 * PI * f64::from(j) / f64::from(nv);
-            let r = big + a * v.cos();
-            positions.push([r * u.cos(), r * u.sin(), a * v.sin()]);
-        }
-    }
-    let id = |i: u32, j: u32| (i % nu) * nv + (j % nv);
-    let mut triangles = Vec::new();
-    for i in 0..nu {
-        for j in 0..nv {
-            let (p, q, r, s) = (id(i, j), id(i + 1, j), id(i + 1, j + 1), id(i, j + 1));
-            triangles.extend([[p, q, r], [p, r, s]]);
-        }
-    }
-    Mesh {
-        positions,
-        triangles,
-    }
 }
 
 /// A band ring: rectangle profile (radius `r_in`..`r_out(i)`, height ±`h`) revolved in `n` segments; vertex
