@@ -28,15 +28,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use messaging::{Broker, Contract, PriceCalculated, Topology, routing};
+use messaging::{Contract, PriceCalculated, routing};
 use pricing_core::Limits;
+use scheduler::Channel;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
-use scheduler::{BlobConfig, BlobStore, Channel, StoreConfig};
 use support::{Backend, Harness};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use worker::{RelayConfig, WorkerConfig, WorkerContext};
+use worker::{RelayConfig, WorkerConfig};
 
 const SPEC_ENV: &str = "BENCH_WORKER_SPEC";
 
@@ -53,19 +53,7 @@ fn main() {
 
 /// A worker process: worker + relay until its stdin closes.
 async fn worker_process(spec: &str) {
-    let [database_url, blob_dir, prefix, worker_id]: [&str; 4] =
-        spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
-    let store = scheduler::connect(database_url, StoreConfig::default())
-        .await
-        .unwrap();
-    let blobs = BlobStore::from_config(&BlobConfig::Local {
-        dir: blob_dir.into(),
-    })
-    .unwrap();
-    let broker = Broker::rabbit(support::rabbit_config(worker_id))
-        .await
-        .unwrap();
-    let topology = Topology::new(prefix);
+    let (worker_id, ctx) = support::child_context(spec).await;
     let stop = CancellationToken::new();
     let on_eof = stop.clone();
     std::thread::spawn(move || {
@@ -73,14 +61,7 @@ async fn worker_process(spec: &str) {
         let _ = std::io::stdin().read_to_end(&mut sink);
         on_eof.cancel();
     });
-    let ctx = WorkerContext::new(
-        store,
-        blobs,
-        broker,
-        topology,
-        Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
-    );
-    let mut config = WorkerConfig::new(worker_id);
+    let mut config = WorkerConfig::new(&worker_id);
     if let Some(slots) = std::env::var("BENCH_SLOTS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -278,12 +259,7 @@ struct Received {
 }
 
 fn spawn_worker(h: &Harness, id: &str) -> Child {
-    let spec = format!(
-        "{}\n{}\n{}\n{id}",
-        h.database_url,
-        h.blob_dir.display(),
-        h.topology.prefix()
-    );
+    let spec = h.child_spec(id);
     Command::new(std::env::current_exe().unwrap())
         .env(SPEC_ENV, spec)
         .stdin(Stdio::piped())

@@ -8,10 +8,8 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
-use messaging::{Broker, Topology};
-use scheduler::{BlobConfig, BlobStore, Channel, JobStatus, StoreConfig};
+use scheduler::{Channel, JobStatus};
 use support::{Backend, Harness, drain_quiet, worker_config};
 
 const CHILD_ENV: &str = "WORKER_TEST_CHILD";
@@ -21,28 +19,10 @@ const CHILD_ENV: &str = "WORKER_TEST_CHILD";
 #[ignore = "helper: started as a child process by the other tests of this file"]
 async fn child_worker_process() {
     let spec = std::env::var(CHILD_ENV).expect("run by the other tests of this file");
-    let [database_url, blob_dir, prefix, worker_id]: [&str; 4] =
-        spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
-    let store = scheduler::connect(database_url, StoreConfig::default())
-        .await
-        .unwrap();
-    let blobs = BlobStore::from_config(&BlobConfig::Local {
-        dir: blob_dir.into(),
-    })
-    .unwrap();
-    let broker = Broker::rabbit(support::rabbit_config("child-worker"))
-        .await
-        .unwrap();
-    let ctx = worker::WorkerContext::new(
-        store,
-        blobs,
-        broker,
-        Topology::new(prefix),
-        Arc::new(pricing_core::pricing::Rules::default_shipped().unwrap()),
-    );
+    let (worker_id, ctx) = support::child_context(&spec).await;
     worker::run_worker(
         ctx,
-        worker_config(worker_id, 1),
+        worker_config(&worker_id, 1),
         worker::shutdown_on_signals(),
     )
     .await
@@ -50,12 +30,7 @@ async fn child_worker_process() {
 }
 
 fn spawn_child(h: &Harness, worker_id: &str) -> Child {
-    let spec = format!(
-        "{}\n{}\n{}\n{worker_id}",
-        h.database_url,
-        h.blob_dir.display(),
-        h.topology.prefix()
-    );
+    let spec = h.child_spec(worker_id);
     Command::new(std::env::current_exe().unwrap())
         .args([
             "child_worker_process",

@@ -291,6 +291,42 @@ impl Running {
     }
 }
 
+impl Harness {
+    /// What a re-executed worker process (test child, benchmark worker) needs to join this harness:
+    /// database, blob directory, topology prefix and its worker id, one per line.
+    pub fn child_spec(&self, worker_id: &str) -> String {
+        format!(
+            "{}\n{}\n{}\n{worker_id}",
+            self.database_url,
+            self.blob_dir.display(),
+            self.topology.prefix()
+        )
+    }
+}
+
+/// The worker id and context a re-executed worker process builds from [`Harness::child_spec`]:
+/// its own store pool, blob store and RabbitMQ connection (named after the worker).
+pub async fn child_context(spec: &str) -> (String, WorkerContext) {
+    let [database_url, blob_dir, prefix, worker_id]: [&str; 4] =
+        spec.split('\n').collect::<Vec<_>>().try_into().unwrap();
+    let store = scheduler::connect(database_url, StoreConfig::default())
+        .await
+        .unwrap();
+    let blobs = BlobStore::from_config(&BlobConfig::Local {
+        dir: blob_dir.into(),
+    })
+    .unwrap();
+    let broker = Broker::rabbit(rabbit_config(worker_id)).await.unwrap();
+    let ctx = WorkerContext::new(
+        store,
+        blobs,
+        broker,
+        Topology::new(prefix),
+        Arc::new(Rules::default_shipped().unwrap()),
+    );
+    (worker_id.to_owned(), ctx)
+}
+
 pub fn worker_config(id: &str, slots: u16) -> WorkerConfig {
     WorkerConfig {
         heartbeat_every: Duration::from_millis(200),
