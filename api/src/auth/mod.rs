@@ -93,6 +93,17 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Submit,
+        Action::Estimate,
+        Action::ReadJob,
+        Action::ListJobs,
+        Action::ViewQueues,
+        Action::ViewWorkers,
+        Action::Claim,
+        Action::Retry,
+    ];
+
     /// For the 403 message: "this key's role may not ...".
     pub const fn describe(self) -> &'static str {
         match self {
@@ -186,17 +197,7 @@ mod tests {
 
     #[test]
     fn permission_table() {
-        use Action::*;
-        let actions = [
-            Submit,
-            Estimate,
-            ReadJob,
-            ListJobs,
-            ViewQueues,
-            ViewWorkers,
-            Claim,
-            Retry,
-        ];
+        let actions = Action::ALL;
         // Rows: website, partner, mes, operator, admin; columns: `actions` in order.
         let table: [(Role, [bool; 8]); 5] = [
             (
