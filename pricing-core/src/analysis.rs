@@ -202,10 +202,15 @@ fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loade
 /// Measure a loaded mesh.
 pub fn measure(loaded: &Loaded) -> Analysis {
     let mesh = &loaded.mesh;
-    let bbox = measure::bbox(mesh);
-    let origin = bbox.center();
-    let totals = measure::integrals(mesh, origin);
-    let topo = topology::analyze(mesh);
+    // Integrals and topology read the mesh independently; side by side they keep both cores busy.
+    let ((bbox, origin, totals), topo) = rayon::join(
+        || {
+            let bbox = measure::bbox(mesh);
+            let origin = bbox.center();
+            (bbox, origin, measure::integrals(mesh, origin))
+        },
+        || topology::analyze(mesh),
+    );
     let per_shell = if topo.shells.len() > 1 {
         measure::shell_integrals(mesh, origin, &topo.triangle_shell, topo.shells.len())
     } else {

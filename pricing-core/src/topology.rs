@@ -58,9 +58,10 @@ pub fn analyze(mesh: &Mesh) -> Topology {
     let ((vertex_shell, triangle_shell, shell_count), edges) = rayon::join(
         || shells(mesh),
         || {
+            let starts = lower_vertex_starts(mesh);
             (0..n.div_ceil(block))
                 .into_par_iter()
-                .map(|b| classify_block(mesh, b * block..((b + 1) * block).min(n)))
+                .map(|b| classify_block(mesh, &starts, b * block..((b + 1) * block).min(n)))
                 .reduce(EdgeCounts::default, EdgeCounts::add)
         },
     );
@@ -111,26 +112,35 @@ impl EdgeCounts {
     }
 }
 
-/// Classifies every edge whose lower vertex is in `range`: its half-edges are gathered per lower vertex
-/// (a compressed adjacency list, one scan of the triangles to count and one to fill) and sorted.
-fn classify_block(mesh: &Mesh, range: std::ops::Range<usize>) -> EdgeCounts {
-    let (first, len) = (range.start, range.len());
-    let local = |v: u32| (v as usize).wrapping_sub(first);
-    // After the fill, end[i] is where vertex first+i's list ends (and so where the next one starts).
-    let mut end = vec![0u32; len];
+/// Where each vertex's half-edges start in a list grouped by lower vertex (one scan of the triangles,
+/// shared by every block): `starts[v]..starts[v + 1]`, with `starts.len() == vertices + 1`.
+fn lower_vertex_starts(mesh: &Mesh) -> Vec<u32> {
+    let mut starts = vec![0u32; mesh.positions.len() + 1];
     for t in &mesh.triangles {
         for (a, b) in half_edges(*t) {
-            let i = local(a.min(b));
-            if i < len {
-                end[i] += 1;
-            }
+            starts[a.min(b) as usize + 1] += 1;
         }
     }
     let mut total = 0u32;
-    for e in end.iter_mut() {
-        total += *e;
-        *e = total - *e;
+    for s in starts.iter_mut() {
+        total += *s;
+        *s = total;
     }
+    starts
+}
+
+/// Classifies every edge whose lower vertex is in `range`: its half-edges are gathered per lower vertex
+/// (a compressed adjacency list, filled by one scan of the triangles) and sorted.
+fn classify_block(mesh: &Mesh, starts: &[u32], range: std::ops::Range<usize>) -> EdgeCounts {
+    let (first, len) = (range.start, range.len());
+    let local = |v: u32| (v as usize).wrapping_sub(first);
+    let base = starts[first];
+    // After the fill, end[i] is where vertex first+i's list ends (and so where the next one starts).
+    let mut end: Vec<u32> = starts[first..first + len]
+        .iter()
+        .map(|&s| s - base)
+        .collect();
+    let total = starts[first + len] - base;
     let mut other = vec![0u32; total as usize];
     for t in &mesh.triangles {
         for (a, b) in half_edges(*t) {
