@@ -58,10 +58,15 @@ pub fn analyze(mesh: &Mesh) -> Topology {
     let ((vertex_shell, triangle_shell, shell_count), edges) = rayon::join(
         || shells(mesh),
         || {
-            let starts = lower_vertex_starts(mesh);
-            (0..n.div_ceil(block))
+            let blocks: Vec<std::ops::Range<usize>> = (0..n)
+                .step_by(block)
+                .map(|f| f..(f + block).min(n))
+                .collect();
+            let (starts, skips) = lower_vertex_starts(mesh, &blocks);
+            blocks
                 .into_par_iter()
-                .map(|b| classify_block(mesh, &starts, b * block..((b + 1) * block).min(n)))
+                .zip(skips)
+                .map(|(range, skip)| classify_block(mesh, &starts, range, skip))
                 .reduce(EdgeCounts::default, EdgeCounts::add)
         },
     );
@@ -113,12 +118,21 @@ impl EdgeCounts {
 }
 
 /// Where each vertex's half-edges start in a list grouped by lower vertex (one scan of the triangles,
-/// shared by every block): `starts[v]..starts[v + 1]`, with `starts.len() == vertices + 1`.
-fn lower_vertex_starts(mesh: &Mesh) -> Vec<u32> {
+/// shared by every block): `starts[v]..starts[v + 1]`, with `starts.len() == vertices + 1`. Also, per
+/// block, how many leading triangles use only vertices below the block, so its fill can skip them
+/// (vertices are numbered by first appearance for most formats, so that is most of the mesh before it).
+fn lower_vertex_starts(mesh: &Mesh, blocks: &[std::ops::Range<usize>]) -> (Vec<u32>, Vec<usize>) {
     let mut starts = vec![0u32; mesh.positions.len() + 1];
-    for t in &mesh.triangles {
+    let mut skips = vec![mesh.triangles.len(); blocks.len()];
+    let (mut highest, mut next_block) = (0usize, 0usize);
+    for (index, t) in mesh.triangles.iter().enumerate() {
         for (a, b) in half_edges(*t) {
             starts[a.min(b) as usize + 1] += 1;
+        }
+        highest = highest.max(t[0].max(t[1]).max(t[2]) as usize);
+        while next_block < blocks.len() && highest >= blocks[next_block].start {
+            skips[next_block] = index;
+            next_block += 1;
         }
     }
     let mut total = 0u32;
@@ -126,12 +140,17 @@ fn lower_vertex_starts(mesh: &Mesh) -> Vec<u32> {
         total += *s;
         *s = total;
     }
-    starts
+    (starts, skips)
 }
 
 /// Classifies every edge whose lower vertex is in `range`: its half-edges are gathered per lower vertex
 /// (a compressed adjacency list, filled by one scan of the triangles) and sorted.
-fn classify_block(mesh: &Mesh, starts: &[u32], range: std::ops::Range<usize>) -> EdgeCounts {
+fn classify_block(
+    mesh: &Mesh,
+    starts: &[u32],
+    range: std::ops::Range<usize>,
+    skip: usize,
+) -> EdgeCounts {
     let (first, len) = (range.start, range.len());
     let local = |v: u32| (v as usize).wrapping_sub(first);
     let base = starts[first];
@@ -142,7 +161,7 @@ fn classify_block(mesh: &Mesh, starts: &[u32], range: std::ops::Range<usize>) ->
         .collect();
     let total = starts[first + len] - base;
     let mut other = vec![0u32; total as usize];
-    for t in &mesh.triangles {
+    for t in &mesh.triangles[skip..] {
         for (a, b) in half_edges(*t) {
             let (lo, hi, dir) = if a < b { (a, b, 0) } else { (b, a, DIR_BIT) };
             let i = local(lo);
@@ -158,7 +177,7 @@ fn classify_block(mesh: &Mesh, starts: &[u32], range: std::ops::Range<usize>) ->
     for (i, &stop) in end.iter().enumerate() {
         let list = &mut other[begin..stop as usize];
         begin = stop as usize;
-        list.sort_unstable();
+        sort_short(list);
         let mut j = 0;
         while j < list.len() {
             let hi = list[j] >> 1;
@@ -182,6 +201,24 @@ fn classify_block(mesh: &Mesh, starts: &[u32], range: std::ops::Range<usize>) ->
         }
     }
     counts
+}
+
+/// A vertex's list holds about three half-edges: insertion sort in place, without the general sort's
+/// per-call set-up, which was a large part of classifying 1.5M such lists.
+fn sort_short(list: &mut [u32]) {
+    if list.len() > 16 {
+        list.sort_unstable();
+        return;
+    }
+    for i in 1..list.len() {
+        let x = list[i];
+        let mut j = i;
+        while j > 0 && list[j - 1] > x {
+            list[j] = list[j - 1];
+            j -= 1;
+        }
+        list[j] = x;
+    }
 }
 
 fn half_edges([a, b, c]: [u32; 3]) -> [(u32, u32); 3] {

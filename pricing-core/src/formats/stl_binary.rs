@@ -95,7 +95,7 @@ pub fn parse_bytes(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result
 fn weld_records(welder: &mut Welder, records: &[u8], first: u64) -> Result<(), ParseError> {
     let record = STL_RECORD_LEN as usize;
     welder
-        .corner_batch(records.len() / record, |i| {
+        .corner_batch_f32(records.len() / record, |i| {
             let corners = decode_record(&records[i * record..(i + 1) * record]);
             corners
                 .iter()
@@ -109,11 +109,11 @@ fn weld_records(welder: &mut Welder, records: &[u8], first: u64) -> Result<(), P
         })
 }
 
-fn decode_record(record: &[u8]) -> [[f64; 3]; 3] {
+fn decode_record(record: &[u8]) -> [[f32; 3]; 3] {
     // Bytes 0..12 are the facet normal, which is ignored: it is often wrong, and the winding is the truth.
     let f = |i: usize| {
         let o = 12 + 4 * i;
-        f32::from_le_bytes([record[o], record[o + 1], record[o + 2], record[o + 3]]) as f64
+        f32::from_le_bytes([record[o], record[o + 1], record[o + 2], record[o + 3]])
     };
     [[f(0), f(1), f(2)], [f(3), f(4), f(5)], [f(6), f(7), f(8)]]
 }

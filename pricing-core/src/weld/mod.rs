@@ -30,6 +30,7 @@
 
 mod global;
 mod local;
+mod local32;
 
 use crate::mesh::Mesh;
 use global::Global;
@@ -159,7 +160,24 @@ impl Welder {
         F: Fn(usize) -> Option<[[f64; 3]; 3]> + Sync,
     {
         self.weld_pending();
-        self.weld_batch(n, &corner)
+        let mode = self.mode;
+        self.weld_batch(n, &|l: Local, r| l.weld(mode, r, &corner))
+    }
+
+    /// [`Welder::corner_batch`] for single-precision corners (binary STL): welded with the `f32` keys
+    /// inside the table's slots, with exactly the result the `f64` path gives the converted corners.
+    pub fn corner_batch_f32<F>(&mut self, n: usize, corner: F) -> Result<(), usize>
+    where
+        F: Fn(usize) -> Option<[[f32; 3]; 3]> + Sync,
+    {
+        self.weld_pending();
+        match self.mode {
+            WeldMode::Exact => self.weld_batch(n, &|l: Local, r| l.weld_f32(r, &corner)),
+            mode @ WeldMode::Tolerance(_) => {
+                let wide = |i: usize| corner(i).map(|c| c.map(|p| p.map(f64::from)));
+                self.weld_batch(n, &|l: Local, r| l.weld(mode, r, &wide))
+            }
+        }
     }
 
     /// Position of an already-created vertex (ids come from [`Welder::vertex`], which welds at once).
@@ -177,19 +195,21 @@ impl Welder {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
+        let mode = self.mode;
         // The corners were checked by the parser, so this batch cannot fail.
-        let _ = self.weld_batch(pending.len(), &|i: usize| Some(pending[i]));
+        let corner = |i: usize| Some(pending[i]);
+        let _ = self.weld_batch(pending.len(), &|l: Local, r| l.weld(mode, r, &corner));
         pending.clear();
         self.pending = pending;
     }
 
-    /// Welds a batch locally while the previous batch is merged globally.
-    fn weld_batch<F>(&mut self, n: usize, corner: &F) -> Result<(), usize>
+    /// Welds a batch of `n` triangles locally, a chunk at a time with `weld_chunk`, while the previous
+    /// batch is merged globally.
+    fn weld_batch<W>(&mut self, n: usize, weld_chunk: &W) -> Result<(), usize>
     where
-        F: Fn(usize) -> Option<[[f64; 3]; 3]> + Sync,
+        W: Fn(Local, std::ops::Range<usize>) -> Result<Local, usize> + Sync,
     {
         use rayon::prelude::*;
-        let mode = self.mode;
         let mut previous = std::mem::take(&mut self.ready);
         let spare: Vec<Local> = (0..n.div_ceil(CHUNK))
             .map(|_| self.spare.pop().unwrap_or_default())
@@ -201,7 +221,7 @@ impl Welder {
                 spare
                     .into_par_iter()
                     .enumerate()
-                    .map(|(c, l)| l.weld(mode, c * CHUNK..((c + 1) * CHUNK).min(n), corner))
+                    .map(|(c, l)| weld_chunk(l, c * CHUNK..((c + 1) * CHUNK).min(n)))
                     .collect::<Vec<_>>()
             },
         );
@@ -372,6 +392,55 @@ mod tests {
         });
         assert_eq!(ids, ids_expected);
         assert_eq!(mesh, expected.finish().0);
+    }
+
+    /// The soup in single precision, with some corners spelled -0.0 and a long run of distinct corners
+    /// (so a chunk's table must grow).
+    fn soup_f32(n: usize, seed: u64) -> Vec<[[f32; 3]; 3]> {
+        let mut tris: Vec<[[f32; 3]; 3]> = soup(n, seed)
+            .into_iter()
+            .map(|c| c.map(|p| p.map(|x| x as f32)))
+            .collect();
+        for (i, t) in tris.iter_mut().enumerate().skip(CHUNK / 2).take(CHUNK / 2) {
+            let x = i as f32;
+            *t = [[x, 0.5, -0.0], [x, 1.5, 0.0], [x + 0.25, 0.5, 2.0]];
+        }
+        tris
+    }
+
+    #[test]
+    fn f32_corners_weld_exactly_as_their_f64_conversions() {
+        let tris = soup_f32(2 * BATCH + CHUNK + 17, 0x9E37_79B9);
+        let wide: Vec<[[f64; 3]; 3]> = tris.iter().map(|c| c.map(|p| p.map(f64::from))).collect();
+        for mode in [WeldMode::Exact, WeldMode::Tolerance(0.3)] {
+            let mut w = Welder::new(mode, tris.len());
+            let half = tris.len() / 2;
+            w.corner_batch_f32(half, |i| Some(tris[i])).expect("finite");
+            w.corner_batch_f32(tris.len() - half, |i| Some(tris[half + i]))
+                .expect("finite");
+            assert_eq!(w.finish(), reference(mode, &wide), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn f32_weld_is_the_same_on_one_and_two_threads_and_reports_the_first_bad_triangle() {
+        let tris = soup_f32(BATCH + 3 * CHUNK, 5);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| {
+                let mut w = Welder::new(WeldMode::Exact, tris.len());
+                w.corner_batch_f32(tris.len(), |i| Some(tris[i]))
+                    .expect("finite");
+                w.finish()
+            })
+        };
+        assert_eq!(run(1), run(2));
+        let mut w = Welder::new(WeldMode::Exact, tris.len());
+        let bad = |i: usize| (i != CHUNK + 3 && i != 2 * CHUNK + 1).then(|| tris[i]);
+        assert_eq!(w.corner_batch_f32(tris.len(), bad), Err(CHUNK + 3));
     }
 
     #[test]
