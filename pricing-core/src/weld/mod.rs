@@ -26,7 +26,8 @@
 //! chunks' 2.7M keys are held until the end); merging each batch into the two halves of the table on two
 //! threads with provisional ids fixed up afterwards (0.15 s against 0.125 s: the copies, the second pass
 //! and the halves' unpredictable branches cost more than the overlap gains, since the other core is
-//! already busy welding the next batch).
+//! already busy welding the next batch); renumbering each batch's triangles beside the next batch's
+//! merge instead of inside it (0.141-0.169 s against 0.120-0.145 s).
 
 mod global;
 mod local;
