@@ -426,19 +426,13 @@ mod tests {
     #[test]
     fn f32_weld_is_the_same_on_one_and_two_threads_and_reports_the_first_bad_triangle() {
         let tris = soup_f32(BATCH + 3 * CHUNK, 5);
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
-            pool.install(|| {
-                let mut w = Welder::new(WeldMode::Exact, tris.len());
-                w.corner_batch_f32(tris.len(), |i| Some(tris[i]))
-                    .expect("finite");
-                w.finish()
-            })
+        let weld = || {
+            let mut w = Welder::new(WeldMode::Exact, tris.len());
+            w.corner_batch_f32(tris.len(), |i| Some(tris[i]))
+                .expect("finite");
+            w.finish()
         };
-        assert_eq!(run(1), run(2));
+        assert_eq!(on_threads(1, weld), on_threads(2, weld));
         let mut w = Welder::new(WeldMode::Exact, tris.len());
         let bad = |i: usize| (i != CHUNK + 3 && i != 2 * CHUNK + 1).then(|| tris[i]);
         assert_eq!(w.corner_batch_f32(tris.len(), bad), Err(CHUNK + 3));
@@ -474,18 +468,21 @@ mod tests {
     #[test]
     fn same_result_on_one_and_two_threads() {
         let tris = soup(BATCH + 3 * CHUNK, 99);
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
-            pool.install(|| {
-                let mut w = Welder::new(WeldMode::Exact, tris.len());
-                w.corner_batch(tris.len(), |i| Some(tris[i]))
-                    .expect("finite");
-                w.finish()
-            })
+        let weld = || {
+            let mut w = Welder::new(WeldMode::Exact, tris.len());
+            w.corner_batch(tris.len(), |i| Some(tris[i]))
+                .expect("finite");
+            w.finish()
         };
-        assert_eq!(run(1), run(2));
+        assert_eq!(on_threads(1, weld), on_threads(2, weld));
+    }
+
+    /// Runs `f` on a rayon pool of `threads` threads.
+    fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(f)
     }
 }
