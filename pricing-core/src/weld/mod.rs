@@ -424,21 +424,6 @@ mod tests {
     }
 
     #[test]
-    fn f32_weld_is_the_same_on_one_and_two_threads_and_reports_the_first_bad_triangle() {
-        let tris = soup_f32(BATCH + 3 * CHUNK, 5);
-        let weld = || {
-            let mut w = Welder::new(WeldMode::Exact, tris.len());
-            w.corner_batch_f32(tris.len(), |i| Some(tris[i]))
-                .expect("finite");
-            w.finish()
-        };
-        assert_eq!(on_threads(1, weld), on_threads(2, weld));
-        let mut w = Welder::new(WeldMode::Exact, tris.len());
-        let bad = |i: usize| (i != CHUNK + 3 && i != 2 * CHUNK + 1).then(|| tris[i]);
-        assert_eq!(w.corner_batch_f32(tris.len(), bad), Err(CHUNK + 3));
-    }
-
-    #[test]
     fn negative_zero_is_stored_as_zero() {
         let mut w = Welder::new(WeldMode::Exact, 1);
         w.corners([[-0.0, 1.0, 2.0], [1.0, -0.0, 0.0], [0.0, 1.0, -0.0]]);
@@ -452,29 +437,42 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_triangle_is_reported_by_its_first_index() {
+    fn a_bad_triangle_is_reported_by_its_first_index_in_both_precisions() {
         let tris = soup(3 * CHUNK, 11);
+        let narrow = soup_f32(3 * CHUNK, 11);
+        let good = |i: usize| i != CHUNK + 3 && i != 2 * CHUNK + 1;
         let mut w = Welder::new(WeldMode::Exact, tris.len());
-        let bad = |i: usize| {
-            if i == CHUNK + 3 || i == 2 * CHUNK + 1 {
-                None
-            } else {
-                Some(tris[i])
-            }
-        };
-        assert_eq!(w.corner_batch(tris.len(), bad), Err(CHUNK + 3));
+        assert_eq!(
+            w.corner_batch(tris.len(), |i| good(i).then(|| tris[i])),
+            Err(CHUNK + 3)
+        );
+        let mut w = Welder::new(WeldMode::Exact, tris.len());
+        assert_eq!(
+            w.corner_batch_f32(narrow.len(), |i| good(i).then(|| narrow[i])),
+            Err(CHUNK + 3)
+        );
     }
 
     #[test]
-    fn same_result_on_one_and_two_threads() {
-        let tris = soup(BATCH + 3 * CHUNK, 99);
-        let weld = || {
-            let mut w = Welder::new(WeldMode::Exact, tris.len());
-            w.corner_batch(tris.len(), |i| Some(tris[i]))
-                .expect("finite");
-            w.finish()
+    fn same_result_on_one_and_two_threads_in_both_precisions() {
+        let n = BATCH + 3 * CHUNK;
+        let (tris, narrow) = (soup(n, 99), soup_f32(n, 5));
+        let weld = |single: bool| {
+            let (tris, narrow) = (&tris, &narrow);
+            move || {
+                let mut w = Welder::new(WeldMode::Exact, n);
+                let welded = if single {
+                    w.corner_batch_f32(n, |i| Some(narrow[i]))
+                } else {
+                    w.corner_batch(n, |i| Some(tris[i]))
+                };
+                welded.expect("finite");
+                w.finish()
+            }
         };
-        assert_eq!(on_threads(1, weld), on_threads(2, weld));
+        for single in [false, true] {
+            assert_eq!(on_threads(1, weld(single)), on_threads(2, weld(single)));
+        }
     }
 
     /// Runs `f` on a rayon pool of `threads` threads.
