@@ -19,18 +19,18 @@ thread_local! {
 }
 
 #[inline]
-fn hash(k: [u32; 3]) -> u64 {
+fn hash(k0: u32, k1: u32, k2: u32) -> u64 {
     // One multiply per coordinate, not the coordinates packed into a u64 first: packing made the
     // compiler spill them through the stack, and the reload stalled on store forwarding.
-    let h = u64::from(k[0]).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ u64::from(k[1]).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
-        ^ u64::from(k[2]).wrapping_mul(0x1656_67B1_9E37_79F9);
+    let h = u64::from(k0).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(k1).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ u64::from(k2).wrapping_mul(0x1656_67B1_9E37_79F9);
     (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The `f64` key [`super::WeldMode::Exact`] gives the converted point.
-fn wide(k: [u32; 3]) -> Key {
-    k.map(|b| f64::from(f32::from_bits(b)).to_bits())
+fn wide(k0: u32, k1: u32, k2: u32) -> Key {
+    [k0, k1, k2].map(|b| f64::from(f32::from_bits(b)).to_bits())
 }
 
 impl Local {
@@ -72,20 +72,25 @@ impl Local {
         for i in range {
             let c = corner(i).ok_or(i)?;
             let mut t = [0u32; 3];
-            for (j, p) in c.into_iter().enumerate() {
-                // Adding 0.0 turns -0.0 into +0.0 so the two spellings of zero weld together.
-                let k = p.map(|x| (x + 0.0).to_bits());
+            for (j, &[x, y, z]) in c.iter().enumerate() {
+                // Adding 0.0 turns -0.0 into +0.0 so the two spellings of zero weld together. Kept as
+                // three scalars, not an array: an array went through the stack and stalled the reload.
+                let (k0, k1, k2) = (
+                    (x + 0.0).to_bits(),
+                    (y + 0.0).to_bits(),
+                    (z + 0.0).to_bits(),
+                );
                 let mask = slots.len() - 1;
-                let mut s = (hash(k) >> (64 - bits)) as usize;
+                let mut s = (hash(k0, k1, k2) >> (64 - bits)) as usize;
                 t[j] = loop {
-                    let slot = slots[s];
+                    let slot = &mut slots[s];
                     if slot[3] == EMPTY {
                         let id = self.keys.len() as u32;
-                        slots[s] = [k[0], k[1], k[2], id];
-                        self.keys.push(wide(k));
+                        *slot = [k0, k1, k2, id];
+                        self.keys.push(wide(k0, k1, k2));
                         break id;
                     }
-                    if [slot[0], slot[1], slot[2]] == k {
+                    if slot[0] == k0 && slot[1] == k1 && slot[2] == k2 {
                         break slot[3];
                     }
                     s = (s + 1) & mask;
@@ -110,7 +115,7 @@ fn grow(slots: &mut Vec<Slot>, bits: u32) {
     let old = std::mem::replace(slots, vec![[0, 0, 0, EMPTY]; 1 << bits]);
     let mask = slots.len() - 1;
     for slot in old.into_iter().filter(|s| s[3] != EMPTY) {
-        let mut s = (hash([slot[0], slot[1], slot[2]]) >> (64 - bits)) as usize;
+        let mut s = (hash(slot[0], slot[1], slot[2]) >> (64 - bits)) as usize;
         while slots[s][3] != EMPTY {
             s = (s + 1) & mask;
         }
