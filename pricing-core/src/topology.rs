@@ -124,12 +124,13 @@ impl EdgeCounts {
 fn lower_vertex_starts(mesh: &Mesh, blocks: &[std::ops::Range<usize>]) -> (Vec<u32>, Vec<usize>) {
     let mut starts = vec![0u32; mesh.positions.len() + 1];
     let mut skips = vec![mesh.triangles.len(); blocks.len()];
-    let (mut highest, mut next_block) = (0usize, 0usize);
+    let mut next_block = 0;
     for (index, t) in mesh.triangles.iter().enumerate() {
         for (a, b) in half_edges(*t) {
             starts[a.min(b) as usize + 1] += 1;
         }
-        highest = highest.max(t[0].max(t[1]).max(t[2]) as usize);
+        // The first triangle reaching a block's vertices: every one before it is below the block.
+        let highest = t[0].max(t[1]).max(t[2]) as usize;
         while next_block < blocks.len() && highest >= blocks[next_block].start {
             skips[next_block] = index;
             next_block += 1;
@@ -334,5 +335,59 @@ mod tests {
         assert_eq!(t.shells.len(), 2);
         assert_eq!(t.triangle_shell, vec![0, 0, 0, 0, 1, 1, 1, 1]);
         assert!(t.shells.iter().all(|s| s.watertight() && s.triangles == 4));
+    }
+
+    /// Edge counts the obvious way: every undirected edge in a map with its uses in each direction.
+    fn reference_counts(triangles: &[[u32; 3]]) -> (u64, u64, u64, u64) {
+        let mut uses: rustc_hash::FxHashMap<(u32, u32), (u32, u32)> = Default::default();
+        for &t in triangles {
+            for (a, b) in half_edges(t) {
+                let e = uses.entry((a.min(b), a.max(b))).or_default();
+                if a < b { e.0 += 1 } else { e.1 += 1 }
+            }
+        }
+        let count =
+            |f: &dyn Fn(u32, u32) -> bool| uses.values().filter(|&&(x, y)| f(x, y)).count() as u64;
+        (
+            uses.len() as u64,
+            count(&|x, y| x + y == 1),
+            count(&|x, y| x + y > 2),
+            count(&|x, y| x + y == 2 && x != 1),
+        )
+    }
+
+    #[test]
+    fn edge_counts_match_a_map_of_edges_whatever_the_vertex_numbering() {
+        // Tetrahedra (closed), some flipped, some missing a face, some sharing an edge with a fin, with
+        // vertex ids scrambled so that late triangles use low ids (the fill's skip must not miss them).
+        let mut triangles = Vec::new();
+        for k in 0..200u32 {
+            let mut t = tetra(4 * k);
+            match k % 5 {
+                1 => t[0] = [t[0][0], t[0][2], t[0][1]],
+                2 => {
+                    t.pop();
+                }
+                3 => t.push([4 * k, 4 * k + 1, (4 * k + 9) % 800]),
+                _ => {}
+            }
+            triangles.extend(t);
+        }
+        let scramble = |v: u32| (v * 337 + 11) % 800;
+        for t in triangles.iter_mut() {
+            *t = t.map(scramble);
+        }
+        triangles.reverse();
+        let got = analyze(&mesh(triangles.clone(), 800));
+        assert_eq!(
+            (
+                got.edges,
+                got.boundary_edges,
+                got.non_manifold_edges,
+                got.inconsistent_edges
+            ),
+            reference_counts(&triangles)
+        );
+        assert!(got.boundary_edges > 0 && got.non_manifold_edges > 0 && got.inconsistent_edges > 0);
     }
 }
