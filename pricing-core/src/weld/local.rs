@@ -37,6 +37,14 @@ impl Local {
         }
     }
 
+    /// Empties the buffers, keeping their memory for the next chunk.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.positions.clear();
+        self.triangles.clear();
+        self.degenerate = 0;
+    }
+
     /// Welds `range` into this chunk's (reused) buffers; `Err` is the first triangle `corner` refused.
     pub fn weld<F>(
         mut self,
@@ -53,10 +61,7 @@ impl Local {
         let mut slots = LOCAL_SLOTS.with(|s| s.take());
         slots.clear();
         slots.resize(1 << bits, EMPTY);
-        self.keys.clear();
-        self.positions.clear();
-        self.triangles.clear();
-        self.degenerate = 0;
+        self.clear();
         let result = self.fill(mode, range, corner, &mut slots, bits);
         LOCAL_SLOTS.with(|s| s.replace(slots));
         result.map(|()| self)

@@ -41,8 +41,9 @@ impl Local {
         F: Fn(usize) -> Option<[[f32; 3]; 3]>,
     {
         debug_assert!(range.len() <= CHUNK);
-        // Two slots a triangle: a closed mesh has about one vertex per two triangles, so the load stays
-        // near 1/4; a chunk with more distinct corners doubles the table (see `grow`).
+        // Two slots a triangle: a chunk of a closed mesh has well under one distinct corner per triangle
+        // (0.7 on the benchmark ring), so the load stays near 1/3; a chunk with more distinct corners
+        // doubles the table (see `grow`).
         let bits = (range.len() * 2)
             .max(16)
             .next_power_of_two()
@@ -50,10 +51,7 @@ impl Local {
         let mut slots = SLOTS.with(|s| s.take());
         slots.clear();
         slots.resize(1 << bits, [0, 0, 0, EMPTY]);
-        self.keys.clear();
-        self.positions.clear();
-        self.triangles.clear();
-        self.degenerate = 0;
+        self.clear();
         let result = self.fill_f32(range, corner, &mut slots);
         SLOTS.with(|s| s.replace(slots));
         result.map(|()| self)
