@@ -12,8 +12,9 @@ pub(super) struct Global {
     mode: WeldMode,
     /// Open addressing, linear probing; a slot holds [`EMPTY_SLOT`] or `tag << bits | vertex id` (2^bits
     /// slots, so an id fits in `bits`), where the tag is the key's low hash bits: a probe passes most
-    /// other keys without reading their positions, and 4-byte slots keep the table small enough that its
-    /// random accesses stay within the TLB's reach. Sized on first use.
+    /// other keys without reading their positions, and 4-byte slots keep the table small (16 MB for 3M
+    /// triangles, half of what 8-byte slots at the same load took), so fewer of its random accesses
+    /// miss the caches and the TLB. Sized on first use.
     slots: Vec<u32>,
     vertices_hint: usize,
     pub mesh: Mesh,
