@@ -134,6 +134,51 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl Job {
+    /// The job a submission creates, before it is queued or answered from the quote cache:
+    /// SUBMITTED, version 1, no attempts. `format` is the normalized one the routing used.
+    pub fn submitted(
+        new: &NewJob,
+        format: String,
+        options_hash: String,
+        routing: &crate::routing::Routing,
+        now: DateTime<Utc>,
+    ) -> Job {
+        Job {
+            id: Uuid::now_v7(),
+            tenant: new.tenant.clone(),
+            channel: new.channel,
+            idempotency_key: new.idempotency_key.clone(),
+            partner_ref: new.partner_ref.clone(),
+            model_sha256: new.model_sha256.clone(),
+            format,
+            triangles: new.triangles,
+            alloys: new.alloys.clone(),
+            options: new.options.clone(),
+            options_hash,
+            rules_version: new.rules_version.clone(),
+            lane: routing.lane,
+            status: JobStatus::Submitted,
+            version: 1,
+            predicted_seconds: routing.predicted_seconds,
+            fair_tag: 0.0,
+            priority: 0,
+            submitted_eta_at: None,
+            attempts: 0,
+            result: None,
+            reason: None,
+            claimed_by: None,
+            claimed_at: None,
+            worker_id: None,
+            created_at: now,
+            updated_at: now,
+            status_changed_at: now,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
 /// A job with an ETA computed at the time of the read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobView {

@@ -54,7 +54,7 @@ pub use eta::Eta;
 pub use job::{Channel, Job, JobView, NewJob, Submission, Transition};
 pub use outbox::{Destination, OutboxMessage, OutboxPublisher, PublishError, RelayReport};
 pub use query::{Cursor, JobPage, JobQuery, OldestInStatus};
-pub use routing::{Lane, LaneThresholds};
+pub use routing::{Lane, LaneThresholds, Routing};
 pub use status::JobStatus;
 pub use store::{DEFAULT_DATABASE_URL, JobStore, PgStore, SqliteStore, connect};
 pub use work::{Completion, CompletionOutcome, Heartbeat, Outcome, StartOutcome, WorkerInfo};

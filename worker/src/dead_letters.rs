@@ -262,10 +262,9 @@ mod tests {
         }
     }
 
+    /// A job in `status`; the verdict reads nothing else.
     fn job(status: JobStatus) -> Job {
-        let now = chrono::Utc::now();
-        Job {
-            id: uuid::Uuid::nil(),
+        let new = scheduler::NewJob {
             tenant: "t".into(),
             channel: scheduler::Channel::Website,
             idempotency_key: "k".into(),
@@ -275,26 +274,16 @@ mod tests {
             triangles: 1,
             alloys: vec!["au750".into()],
             options: serde_json::json!({}),
-            options_hash: String::new(),
             rules_version: None,
+        };
+        let routing = scheduler::Routing {
             lane: scheduler::Lane::Small,
-            status,
-            version: 3,
             predicted_seconds: 0.1,
-            fair_tag: 0.0,
-            priority: 0,
-            submitted_eta_at: None,
-            attempts: 1,
-            result: None,
-            reason: None,
-            claimed_by: None,
-            claimed_at: None,
-            worker_id: None,
-            created_at: now,
-            updated_at: now,
-            status_changed_at: now,
-            started_at: None,
-            finished_at: None,
+        };
+        let now = chrono::Utc::now();
+        Job {
+            status,
+            ..Job::submitted(&new, "stl".into(), String::new(), &routing, now)
         }
     }
 

@@ -528,38 +528,7 @@ macro_rules! impl_job_store {
                 let routing = $crate::routing::route(new.triangles, &format, &self.shared().model(), &cfg.lanes);
                 let capacity = self.capacity(routing.lane).await?;
                 let now = rows::now();
-                let submitted = Job {
-                    id: uuid::Uuid::now_v7(),
-                    tenant: new.tenant.clone(),
-                    channel: new.channel,
-                    idempotency_key: new.idempotency_key.clone(),
-                    partner_ref: new.partner_ref.clone(),
-                    model_sha256: new.model_sha256.clone(),
-                    format,
-                    triangles: new.triangles,
-                    alloys: new.alloys.clone(),
-                    options: new.options.clone(),
-                    options_hash: options_hash.clone(),
-                    rules_version: new.rules_version.clone(),
-                    lane: routing.lane,
-                    status: JobStatus::Submitted,
-                    version: 1,
-                    predicted_seconds: routing.predicted_seconds,
-                    fair_tag: 0.0,
-                    priority: 0,
-                    submitted_eta_at: None,
-                    attempts: 0,
-                    result: None,
-                    reason: None,
-                    claimed_by: None,
-                    claimed_at: None,
-                    worker_id: None,
-                    created_at: now,
-                    updated_at: now,
-                    status_changed_at: now,
-                    started_at: None,
-                    finished_at: None,
-                };
+                let submitted = Job::submitted(&new, format, options_hash.clone(), &routing, now);
                 let mut tx = self.begin_write().await?;
                 let cached: Option<sqlx::types::Json<serde_json::Value>> = match &new.rules_version {
                     Some(rv) => {
