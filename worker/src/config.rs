@@ -8,6 +8,8 @@ use pricing_core::pricing::Rules;
 use scheduler::{BlobStore, JobStore};
 use tokio::sync::Notify;
 
+use crate::compute::ComputePools;
+
 /// The services a worker talks to. Cheap to clone.
 #[derive(Clone)]
 pub struct WorkerContext {
@@ -19,6 +21,8 @@ pub struct WorkerContext {
     /// Notified after every change that wrote outbox rows, so a relay in this process publishes
     /// them at once instead of at its next poll.
     pub outbox_written: Arc<Notify>,
+    /// A thread pool for each pricing run in progress ([`ComputePools`]).
+    pub compute: Arc<ComputePools>,
 }
 
 impl WorkerContext {
@@ -36,6 +40,7 @@ impl WorkerContext {
             topology,
             rules,
             outbox_written: Arc::new(Notify::new()),
+            compute: Arc::new(ComputePools::per_cpu()),
         }
     }
 

@@ -165,7 +165,14 @@ impl Run<'_> {
             }
         };
         let limit = self.cfg.time_limit.for_triangles(self.job.triangles);
-        let run = price::price(bytes, self.ctx.rules.clone(), request, limit).await;
+        let run = price::price(
+            bytes,
+            self.ctx.rules.clone(),
+            request,
+            limit,
+            self.ctx.compute.clone(),
+        )
+        .await;
         decide::decide(run, attempt)
     }
 

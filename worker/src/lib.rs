@@ -15,6 +15,7 @@
 //! - [`worker`]: the consume loop, slots and graceful drain; [`job`]: one delivery, start to
 //!   settlement; [`activity`]: in-flight jobs and heartbeats.
 //! - [`price`]: pricing-core on the blocking pool with a time limit and a panic net;
+//!   [`compute`]: a rayon pool per run, so jobs in one process do not queue behind each other;
 //!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
 //! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests;
 //!   [`dead_letters`]: the lanes' dead-letter queues → FAILED jobs.
@@ -23,6 +24,7 @@
 //!   [`signals`]: SIGTERM / Ctrl-C as a cancellation token.
 
 pub mod activity;
+pub mod compute;
 pub mod config;
 pub mod dead_letters;
 pub mod decide;

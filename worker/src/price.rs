@@ -1,7 +1,8 @@
 //! Running pricing-core off the async runtime, with a time limit and a net for panics.
 //!
-//! The pipeline is CPU-bound and may use the rayon pool; it runs on tokio's blocking pool so the
-//! runtime keeps serving heartbeats, acks and other lanes. Two ways out besides an answer:
+//! The pipeline is CPU-bound and uses rayon; it runs on tokio's blocking pool, inside a rayon
+//! pool of its own ([`ComputePools`]), so the runtime keeps serving heartbeats, acks and other
+//! lanes, and a small job's parallel work never queues behind a large job's. Two ways out besides an answer:
 //! - a panic anywhere in the pipeline (a parser bug on a hostile file) is caught and reported;
 //! - the time limit: the wall-thickness stage, by far the longest, reports progress per chunk of
 //!   faces, and the progress hook unwinds with a private payload once the deadline has passed or
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use pricing_core::pricing::Rules;
 use pricing_core::{ModelQuote, PipelineError, QuoteRequest};
+
+use crate::compute::ComputePools;
 
 /// How one pricing run ended.
 #[derive(Debug)]
@@ -84,19 +87,21 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Prices on the blocking pool and waits at most `limit`.
+/// Prices on the blocking pool, with a rayon pool of its own from `pools`, and waits at most
+/// `limit`.
 pub async fn price(
     bytes: Bytes,
     rules: Arc<Rules>,
     request: QuoteRequest,
     limit: Duration,
+    pools: Arc<ComputePools>,
 ) -> PriceRun {
     let cancel = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
     let deadline = Instant::now().checked_add(limit);
     let flag = cancel.clone();
     let task = tokio::task::spawn_blocking(move || {
-        price_blocking(&bytes, &rules, &request, deadline, &flag)
+        pools.run(|| price_blocking(&bytes, &rules, &request, deadline, &flag))
     });
     match tokio::time::timeout(limit, task).await {
         Ok(Ok(PriceRun::TimedOut(_))) | Err(_) => PriceRun::TimedOut(limit),
@@ -135,6 +140,7 @@ mod tests {
             rules.clone(),
             request(),
             Duration::from_secs(60),
+            Arc::default(),
         )
         .await;
         let PriceRun::Quoted(quote) = run else {
@@ -143,7 +149,14 @@ mod tests {
         assert_eq!(quote.measurements.triangles, 2304);
         assert_eq!(quote.alloys.len(), 1);
 
-        let run = price(Bytes::new(), rules, request(), Duration::from_secs(60)).await;
+        let run = price(
+            Bytes::new(),
+            rules,
+            request(),
+            Duration::from_secs(60),
+            Arc::default(),
+        )
+        .await;
         let PriceRun::Invalid(error) = run else {
             panic!("expected a parse error, got {run:?}")
         };
@@ -167,7 +180,14 @@ mod tests {
         // Big enough that the thickness analysis takes far longer than the limit in any build.
         let bytes = Bytes::from(torus_stl(600, 300));
         let started = Instant::now();
-        let run = price(bytes, rules, request(), Duration::from_millis(30)).await;
+        let run = price(
+            bytes,
+            rules,
+            request(),
+            Duration::from_millis(30),
+            Arc::default(),
+        )
+        .await;
         assert!(matches!(run, PriceRun::TimedOut(_)), "{run:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
