@@ -24,7 +24,7 @@ pub struct ComputePools {
 }
 
 impl ComputePools {
-    /// One thread per CPU in each pool (at least one).
+    /// Pools of `threads` threads each (at least one).
     pub fn new(threads: usize) -> Self {
         ComputePools {
             threads: threads.max(1),
