@@ -2,7 +2,9 @@
 //!
 //! The pipeline is CPU-bound and uses rayon; it runs on tokio's blocking pool, inside a rayon
 //! pool of its own ([`ComputePools`]), so the runtime keeps serving heartbeats, acks and other
-//! lanes, and a small job's parallel work never queues behind a large job's. Two ways out besides an answer:
+//! lanes, and a small job's parallel work never queues behind a large job's.
+//!
+//! Two ways out besides an answer:
 //! - a panic anywhere in the pipeline (a parser bug on a hostile file) is caught and reported;
 //! - the time limit: the wall-thickness stage, by far the longest, reports progress per chunk of
 //!   faces, and the progress hook unwinds with a private payload once the deadline has passed or
