@@ -30,6 +30,28 @@
 //! merge instead of inside it (0.141-0.169 s against 0.120-0.145 s); touching the reserved positions and
 //! triangles on both cores before the first merge, to take their page faults off the serial path
 //! (0.122-0.135 s against 0.107-0.129 s).
+//!
+//! Also not kept, measured on 2026-11-29 on a slower, noisier machine against the code as it is, runs
+//! interleaved (medians of 9-15; "CPU" is `perf` samples of the phase per run):
+//! - deferring binary STL's global step to the end of the file: every chunk's keys kept as `f32` bits,
+//!   split into 256 hash shards that fit a core's L2, each shard finding its keys' first occurrences,
+//!   vertices numbered by them (whole analysis 0.35 s against 0.34 s: the merge's 0.24 CPU-seconds became
+//!   0.14, but that work no longer overlaps the local weld, so the wall time did not move; with the
+//!   shards' keys copied out by 8 groups that each scan every key, 0.38 s against 0.33 s);
+//! - keeping binary STL chunks' keys as `f32` bits (12 bytes, not 24) until the merge widens them (load
+//!   0.209 s against 0.203 s);
+//! - loading the next triangle's local slots before this triangle's probes (local weld 0.31 CPU-seconds
+//!   against 0.25);
+//! - a second touch round in the merge, loading the stored position of every tag match before the key
+//!   compare reads it (load 0.196 s against 0.187 s);
+//! - chunks of 32K triangles (merge 0.20 CPU-seconds against 0.27, local weld 0.35 against 0.29, wall
+//!   worse);
+//! - renumbering a batch's triangles with `par_extend` straight into the reserved space instead of
+//!   zero-filling it on the merge's thread first, and batches of 8 chunks instead of 4 (the load phase
+//!   uses 1.7 of the 2 cores): both within the noise (load medians 0.181-0.327 s against 0.184-0.337 s,
+//!   and 0.276-0.315 s against 0.296-0.337 s, with minimums the other way round);
+//! - transparent huge pages, through `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (16K page faults instead of
+//!   36K, 80 MiB in huge pages; whole analysis 0.29 s against 0.28 s).
 
 mod global;
 mod local;
