@@ -49,7 +49,7 @@
 //! - renumbering a batch's triangles with `par_extend` straight into the reserved space instead of
 //!   zero-filling it on the merge's thread first, and batches of 8 chunks instead of 4 (the load phase
 //!   uses 1.7 of the 2 cores): both within the noise (load medians 0.181-0.327 s against 0.184-0.337 s,
-//!   and 0.276-0.315 s against 0.296-0.337 s, with minimums the other way round);
+//!   and 0.276-0.315 s against 0.296-0.337 s, but the fastest runs no better or worse);
 //! - transparent huge pages, through `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (16K page faults instead of
 //!   36K, 80 MiB in huge pages; whole analysis 0.29 s against 0.28 s).
 
