@@ -23,12 +23,17 @@ if [[ ! -f "$ring.stl" || ! -f "$ring.obj" || ! -f "$ring.ascii.stl" || ! -f "$r
   "$bin/gen-fixtures" --big "$triangles" --out "$data" >/dev/null
 fi
 
+# timed CMD...: prints "seconds peak_kib" of one run.
+timed() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1; }
+# faster NEW BEST: whether run NEW beat BEST (or there is no BEST yet).
+faster() { [[ -z "$2" ]] || awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN{exit !(a<b)}'; }
+
 # best_of CMD...: prints "seconds peak_kib" of the fastest of $runs runs.
 best_of() {
   local best="" line
   for _ in $(seq "$runs"); do
-    line=$(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
-    if [[ -z "$best" ]] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+    line=$(timed "$@")
+    if faster "$line" "$best"; then best=$line; fi
   done
   echo "$best"
 }
@@ -44,11 +49,11 @@ if command -v admesh >/dev/null; then
   # kept, and their median reported beside the ratio of the bests.
   ours="" theirs="" pairs=()
   for _ in $(seq "$runs"); do
-    a=$(/usr/bin/time -f "%e %M" "$bin/pricing" analyze "$ring.stl" --json 2>&1 >/dev/null | tail -n 1)
-    b=$(/usr/bin/time -f "%e %M" admesh "$ring.stl" 2>&1 >/dev/null | tail -n 1)
+    a=$(timed "$bin/pricing" analyze "$ring.stl" --json)
+    b=$(timed admesh "$ring.stl")
     pairs+=("$(ratio "${a%% *}" "${b%% *}")")
-    if [[ -z "$ours" ]] || awk -v x="${a%% *}" -v y="${ours%% *}" 'BEGIN{exit !(x<y)}'; then ours=$a; fi
-    if [[ -z "$theirs" ]] || awk -v x="${b%% *}" -v y="${theirs%% *}" 'BEGIN{exit !(x<y)}'; then theirs=$b; fi
+    if faster "$a" "$ours"; then ours=$a; fi
+    if faster "$b" "$theirs"; then theirs=$b; fi
   done
   median=$(printf '%s\n' "${pairs[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
   printf '%-28s %8.2f s  %8.1f MiB peak\n' "pricing analyze" "${ours%% *}" "$(mib "${ours##* }")"
