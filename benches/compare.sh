@@ -72,7 +72,7 @@ m = trimesh.load(sys.argv[1])
 print(m.volume, m.area, m.is_watertight, m.body_count)'
   theirs=$(best_of python3 -c "$script" "$ring.stl")
   printf '%-28s %8.2f s  %8.1f MiB peak   pricing/trimesh: time %s, memory %s\n' "python trimesh" "${theirs%% *}" \
-    "$(awk -v k="${theirs##* }" 'BEGIN{print k/1024}')" "$(ratio "${ours%% *}" "${theirs%% *}")" "$(ratio "${ours##* }" "${theirs##* }")"
+    "$(mib "${theirs##* }")" "$(ratio "${ours%% *}" "${theirs%% *}")" "$(ratio "${ours##* }" "${theirs##* }")"
 else
   echo "python trimesh: not installed (pip install trimesh numpy networkx scipy) — skipped"
 fi
@@ -84,5 +84,5 @@ for f in "$ring.stl" "$ring.ascii.stl" "$ring.obj" "$ring.glb"; do
   r=$(best_of "$bin/pricing" analyze "$f" --json)
   mb=$(awk -v b="$(stat -L -c %s "$f")" 'BEGIN{print b/1e6}')
   printf '  %-34s %9.1f MB  %7.2f s  %7.1f MB/s  %8.1f MiB peak\n' "$(basename "$f")" "$mb" "${r%% *}" \
-    "$(awk -v m="$mb" -v s="${r%% *}" 'BEGIN{ if (s > 0) print m/s; else print 0 }')" "$(awk -v k="${r##* }" 'BEGIN{print k/1024}')"
+    "$(awk -v m="$mb" -v s="${r%% *}" 'BEGIN{ if (s > 0) print m/s; else print 0 }')" "$(mib "${r##* }")"
 done

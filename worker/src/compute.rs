@@ -4,7 +4,7 @@
 //! queued ahead of a small model's, and pool threads finish their own queued chunks before they
 //! take injected work: the small job waits for the large one, which breaks the promise of the
 //! lanes (a small job never waits behind a large one taken by the same process). Seen in the
-//! poison-model test: a 2,304-triangle ring timed out three times behind a 300k-triangle one.
+//! poison-model test: a 2,304-triangle torus timed out three times behind a 300k-triangle ring.
 //! With a pool per run, each job has its own threads and the OS shares the cores between them:
 //! a lone job still uses every core, and concurrent jobs progress side by side.
 //!
@@ -50,7 +50,8 @@ impl ComputePools {
     }
 
     /// Idle pools kept for the next runs.
-    pub fn idle(&self) -> usize {
+    #[cfg(test)]
+    fn idle(&self) -> usize {
         self.idle.lock().map_or(0, |idle| idle.len())
     }
 
