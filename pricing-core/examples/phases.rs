@@ -1,5 +1,5 @@
 //! Times each phase of the analysis on one file, with peak memory:
-//! `cargo run --release -p pricing-core --example phases -- FILE [--stream]`.
+//! `cargo run --release -p pricing-core --example phases -- FILE [--stream] [--repeat N]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::time::Instant;
 
@@ -73,6 +73,23 @@ fn main() {
         peak_mib()
     );
     drop(topo);
+    // `--repeat N`: time the topology N more times on the loaded mesh and print the fastest, a steadier
+    // figure than one run on a noisy machine.
+    let repeat = std::env::args()
+        .skip_while(|a| a != "--repeat")
+        .nth(1)
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    if repeat > 0 {
+        let best = (0..repeat)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(pricing_core::topology::analyze(mesh));
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!("topology  {best:>8.3} s fastest of {repeat}");
+    }
     let t = Instant::now();
     let a = pricing_core::measure(&loaded);
     println!(
