@@ -13,6 +13,12 @@
 //! to 0.115 s (medians of 8 interleaved runs of `examples/phases`) and the analysis's peak memory from
 //! 124 to 98 MiB, against one pass over the whole mesh per quarter of the vertices and a separate
 //! union-find over every triangle.
+//!
+//! Tried and not kept, on the same ring: blocks of 8K or 16K vertices instead of 32K, which fit a core's
+//! L2 with room to spare (topology medians of 8 interleaved runs 0.090 and 0.086 s against 0.084 s);
+//! counting and filling the lists per triangle from its sorted corners, the lowest corner's two entries
+//! written together and each direction taken from the winding's parity (median over 12 rounds of the
+//! fastest of 7 runs: 0.085 s against 0.082 s).
 
 use crate::mesh::Mesh;
 
