@@ -11,8 +11,8 @@
 //! joined along the same edges by a union-find inside the block; only edges between blocks go through
 //! a global union-find. On the 3M-triangle benchmark ring this took the measurement phase from 0.142 s
 //! to 0.115 s (medians of 8 interleaved runs of `examples/phases`) and the analysis's peak memory from
-//! 124 to 98 MiB, against one pass over the whole mesh per quarter of the vertices and a separate
-//! union-find over every triangle.
+//! 124 to 102 MiB (`/usr/bin/time` of `pricing analyze`), against one pass over the whole mesh per
+//! quarter of the vertices and a separate union-find over every triangle.
 //!
 //! Tried and not kept, on the same ring: blocks of 8K or 16K vertices instead of 32K, which fit a core's
 //! L2 with room to spare (topology medians of 8 interleaved runs 0.090 and 0.086 s against 0.084 s);
