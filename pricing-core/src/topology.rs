@@ -64,8 +64,8 @@ const DIR_BIT: u32 = 1;
 const BLOCK_BITS: u32 = 15;
 
 /// Blocks are grouped until this many at most are left, when vertex numbering has no locality (the
-/// triangles reaching a block then span the whole mesh): each group's lists then hold a quarter of the
-/// half-edges at most, so memory stays within the size of the uploaded file.
+/// triangles reaching a block then span the whole mesh): each group then lists the half-edges of at
+/// most a quarter of the vertices, so memory stays within the size of the uploaded file.
 const MAX_SPREAD_GROUPS: usize = 4;
 
 pub fn analyze(mesh: &Mesh) -> Topology {
