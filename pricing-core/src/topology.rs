@@ -439,15 +439,7 @@ mod tests {
     #[test]
     fn closed_tetrahedron_is_watertight() {
         let t = analyze(&mesh(tetra(0), 4));
-        assert_eq!(
-            (
-                t.edges,
-                t.boundary_edges,
-                t.non_manifold_edges,
-                t.inconsistent_edges
-            ),
-            (6, 0, 0, 0)
-        );
+        assert_eq!(edge_counts(&t), (6, 0, 0, 0));
         assert!(t.watertight());
         assert_eq!(t.shells.len(), 1);
     }
@@ -479,6 +471,16 @@ mod tests {
         assert_eq!(t.shells.len(), 2);
         assert_eq!(t.triangle_shell, vec![0, 0, 0, 0, 1, 1, 1, 1]);
         assert!(t.shells.iter().all(|s| s.watertight() && s.triangles == 4));
+    }
+
+    /// (edges, boundary, non-manifold, inconsistent), as [`reference_counts`] gives them.
+    fn edge_counts(t: &Topology) -> (u64, u64, u64, u64) {
+        (
+            t.edges,
+            t.boundary_edges,
+            t.non_manifold_edges,
+            t.inconsistent_edges,
+        )
     }
 
     /// Edge counts the obvious way: every undirected edge in a map with its uses in each direction.
@@ -523,15 +525,7 @@ mod tests {
         }
         triangles.reverse();
         let got = analyze(&mesh(triangles.clone(), 800));
-        assert_eq!(
-            (
-                got.edges,
-                got.boundary_edges,
-                got.non_manifold_edges,
-                got.inconsistent_edges
-            ),
-            reference_counts(&triangles)
-        );
+        assert_eq!(edge_counts(&got), reference_counts(&triangles));
         assert!(got.boundary_edges > 0 && got.non_manifold_edges > 0 && got.inconsistent_edges > 0);
     }
 
@@ -583,16 +577,7 @@ mod tests {
         let scrambled: Vec<[u32; 3]> = triangles.iter().map(|t| t.map(scramble)).collect();
         for (name, triangles) in [("in order", triangles), ("scrambled", scrambled)] {
             let got = analyze(&mesh(triangles.clone(), vertices));
-            assert_eq!(
-                (
-                    got.edges,
-                    got.boundary_edges,
-                    got.non_manifold_edges,
-                    got.inconsistent_edges
-                ),
-                reference_counts(&triangles),
-                "{name}"
-            );
+            assert_eq!(edge_counts(&got), reference_counts(&triangles), "{name}");
             let shells = reference_shells(&triangles, vertices);
             assert_eq!(got.triangle_shell, shells, "{name}");
             assert_eq!(
