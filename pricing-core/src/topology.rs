@@ -93,20 +93,27 @@ pub fn analyze(mesh: &Mesh) -> Topology {
             union(&mut parent, lo, hi);
         }
     }
-    // Every parent is at most its child, so one forward pass leaves each vertex pointing at its root.
-    for v in 0..n {
-        parent[v] = parent[parent[v] as usize];
+    // The components still rooted at a group's lowest vertex are the shells.
+    let mut roots: Vec<u32> = Vec::new();
+    for block in &blocks {
+        roots.extend(block.roots.iter().filter(|&&r| find(&mut parent, r) == r));
     }
-    let (triangle_shell, shell_of, shell_count) = number_shells(mesh, &parent);
-
-    let mut shells = vec![ShellTopology::default(); shell_count];
-    if shell_count == 1 {
+    let mut shells = vec![ShellTopology::default(); roots.len()];
+    // One shell, the usual case: every triangle and edge is in it, nothing to number.
+    let (triangle_shell, shell_of) = if roots.len() == 1 {
         shells[0].triangles = mesh.triangles.len() as u64;
+        (vec![0; mesh.triangles.len()], Vec::new())
     } else {
+        // Every parent is at most its child, so one forward pass leaves each vertex pointing at its root.
+        for v in 0..n {
+            parent[v] = parent[parent[v] as usize];
+        }
+        let (triangle_shell, shell_of) = number_shells(mesh, &parent, roots.len());
         for &s in &triangle_shell {
             shells[s as usize].triangles += 1;
         }
-    }
+        (triangle_shell, shell_of)
+    };
     let mut edges = 0;
     let mut defective: [u64; 3] = [0; 3];
     // Integer counts: the same whatever order the blocks finished in.
@@ -115,9 +122,12 @@ pub fn analyze(mesh: &Mesh) -> Topology {
         for (kind, vertices) in block.defective.iter().enumerate() {
             defective[kind] += vertices.len() as u64;
             for &v in vertices {
-                // A defective edge's vertex belongs to a triangle, so its root has a shell.
-                let root = parent[v as usize] as usize;
-                let shell = &mut shells[shell_of.get(root).map_or(0, |&s| s as usize)];
+                // A defective edge's vertex belongs to a triangle, so its root has a shell (and with
+                // one shell, the map is empty and the roots are not looked up).
+                let shell = match shell_of.is_empty() {
+                    true => &mut shells[0],
+                    false => &mut shells[shell_of[parent[v as usize] as usize] as usize],
+                };
                 match kind {
                     BOUNDARY => shell.boundary_edges += 1,
                     NON_MANIFOLD => shell.non_manifold_edges += 1,
@@ -148,6 +158,10 @@ struct Block {
     defective: [Vec<u32>; 3],
     /// Edges to a vertex of a later group, for the union of components across groups.
     cross: Vec<(u32, u32)>,
+    /// The lowest vertex of each component within the group. A component's lowest vertex is the
+    /// lower end of one of its edges, so a vertex no edge starts from is never listed: one used by no
+    /// triangle is no shell, and one whose edges all come from earlier groups joins their component.
+    roots: Vec<u32>,
 }
 
 type Range = std::ops::Range<usize>;
@@ -170,14 +184,25 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
         .enumerate()
         .map(|(p, triangles)| {
             let mut reach = vec![UNREACHED; blocks];
+            // Consecutive triangles mostly reach the same block: the run is kept aside and written
+            // when the block changes, not read back from memory twice a triangle.
+            let (mut block, mut run) = (usize::MAX, UNREACHED);
             for (i, &[a, b, c]) in triangles.iter().enumerate() {
                 let index = p * part + i;
                 let (lo, hi) = (a.min(b).min(c), a.max(b).max(c));
                 for v in [lo, a ^ b ^ c ^ lo ^ hi] {
-                    let r = &mut reach[(v >> BLOCK_BITS) as usize];
-                    r.start = r.start.min(index);
-                    r.end = index + 1;
+                    let reached = (v >> BLOCK_BITS) as usize;
+                    if reached != block {
+                        if let Some(r) = reach.get_mut(block) {
+                            *r = r.start.min(run.start)..run.end;
+                        }
+                        (block, run.start) = (reached, index);
+                    }
+                    run.end = index + 1;
                 }
+            }
+            if let Some(r) = reach.get_mut(block) {
+                *r = r.start.min(run.start)..run.end;
             }
             reach
         })
@@ -334,9 +359,14 @@ fn classify_block(mesh: &Mesh, vertices: Range, triangles: Range, parent: &mut [
         }
     }
     // Local roots to vertex ids; each is at most its vertex, as `union` keeps every parent.
+    let mut start = 0;
     for v in 0..len {
         let root = find(parent, v as u32);
         parent[v] = root;
+        if root as usize == v && end[v] > start {
+            block.roots.push((first + v) as u32);
+        }
+        start = end[v];
     }
     for p in parent.iter_mut() {
         *p += first as u32;
@@ -386,22 +416,9 @@ fn union(parent: &mut [u32], x: u32, y: u32) {
     }
 }
 
-/// Shells numbered by first triangle, so the numbering is deterministic, given every vertex's root.
-/// Returns (shell of each triangle, shell of each root, shell count); the common one-shell mesh is
-/// found in parallel and gets an all-zero list and no per-root map (every root is shell 0).
-fn number_shells(mesh: &Mesh, root: &[u32]) -> (Vec<u32>, Vec<u32>, usize) {
-    use rayon::prelude::*;
-    let Some(first) = mesh.triangles.first() else {
-        return (Vec::new(), Vec::new(), 0);
-    };
-    let one = root[first[0] as usize];
-    if mesh
-        .triangles
-        .par_iter()
-        .all(|t| root[t[0] as usize] == one)
-    {
-        return (vec![0; mesh.triangles.len()], Vec::new(), 1);
-    }
+/// Shells numbered by first triangle, so the numbering is deterministic, given every vertex's root and
+/// how many shells there are. Returns (shell of each triangle, shell of each root).
+fn number_shells(mesh: &Mesh, root: &[u32], shells: usize) -> (Vec<u32>, Vec<u32>) {
     const UNSET: u32 = u32::MAX;
     let mut shell_of = vec![UNSET; root.len()];
     let mut count = 0u32;
@@ -417,7 +434,8 @@ fn number_shells(mesh: &Mesh, root: &[u32]) -> (Vec<u32>, Vec<u32>, usize) {
             shell_of[r]
         })
         .collect();
-    (triangle_shell, shell_of, count as usize)
+    debug_assert_eq!(count as usize, shells);
+    (triangle_shell, shell_of)
 }
 
 #[cfg(test)]
