@@ -170,12 +170,66 @@ type Range = std::ops::Range<usize>;
 #[allow(clippy::reversed_empty_ranges)]
 const UNREACHED: Range = usize::MAX..0;
 
+/// Triangles between two runs reaching the same block that are scanned rather than split the reach.
+const REACH_GAP: usize = 1 << 16;
+
+/// The triangles that reach a block: the run where it first appears, and everything from the next run
+/// on. A closed ring's first block is reached again only by its last triangles, and without the split
+/// its scan would cover the whole mesh.
+#[derive(Debug, Clone, PartialEq)]
+struct Reach {
+    head: Range,
+    tail: Range,
+}
+
+impl Reach {
+    const NONE: Reach = Reach {
+        head: UNREACHED,
+        tail: UNREACHED,
+    };
+
+    /// Adds a run of triangles that comes after every run added so far.
+    fn add(&mut self, run: Range) {
+        if self.head.is_empty() {
+            self.head = run;
+        } else if self.tail.is_empty() && run.start <= self.head.end + REACH_GAP {
+            self.head.end = run.end;
+        } else {
+            self.tail = self.tail.start.min(run.start)..run.end;
+        }
+    }
+
+    /// Adds the runs of a reach whose triangles all come after this one's.
+    fn extend(&mut self, later: Reach) {
+        for run in [later.head, later.tail] {
+            if !run.is_empty() {
+                self.add(run);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// One range over both runs, for a group of blocks.
+    fn hull(&self) -> Range {
+        let ends = [&self.head, &self.tail];
+        let start = ends.iter().filter(|r| !r.is_empty()).map(|r| r.start).min();
+        let end = ends.iter().filter(|r| !r.is_empty()).map(|r| r.end).max();
+        match (start, end) {
+            (Some(start), Some(end)) => start..end,
+            _ => UNREACHED,
+        }
+    }
+}
+
 /// For each block of `1 << BLOCK_BITS` vertices, the triangles that give it half-edges (those with their
 /// lowest or middle vertex in it: the highest vertex is never the lower end of an edge), as the range
 /// from the first such triangle to the last; empty for a block no edge starts in. Vertices are numbered
 /// by first appearance for most formats, so a block's triangles lie together and the ranges barely
 /// overlap.
-fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
+fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Reach> {
     use rayon::prelude::*;
     let blocks = vertices.div_ceil(1 << BLOCK_BITS).max(1);
     let part = mesh.triangles.len().div_ceil(8).max(1);
@@ -183,7 +237,7 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
         .par_chunks(part)
         .enumerate()
         .map(|(p, triangles)| {
-            let mut reach = vec![UNREACHED; blocks];
+            let mut reach = vec![Reach::NONE; blocks];
             // Consecutive triangles mostly reach the same block: the run is kept aside and written
             // when the block changes, not read back from memory twice a triangle.
             let (mut block, mut run) = (usize::MAX, UNREACHED);
@@ -194,7 +248,7 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
                     let reached = (v >> BLOCK_BITS) as usize;
                     if reached != block {
                         if let Some(r) = reach.get_mut(block) {
-                            *r = r.start.min(run.start)..run.end;
+                            r.add(run.clone());
                         }
                         (block, run.start) = (reached, index);
                     }
@@ -202,13 +256,13 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
                 }
             }
             if let Some(r) = reach.get_mut(block) {
-                *r = r.start.min(run.start)..run.end;
+                r.add(run);
             }
             reach
         })
         .reduce_with(|mut a, b| {
             for (x, y) in a.iter_mut().zip(b) {
-                *x = x.start.min(y.start)..x.end.max(y.end);
+                x.extend(y);
             }
             a
         })
@@ -219,18 +273,25 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Range> {
 /// vertices in order. Single blocks when the triangles they reach add up to at most three times the mesh
 /// (a closed ring's first block is reached by its last triangles too); otherwise blocks are grouped by
 /// doubling, so a mesh without locality does not scan its triangles once per block.
-fn groups(reach: &[Range], triangles: usize, vertices: usize) -> Vec<(Range, Range)> {
+fn groups(reach: &[Reach], triangles: usize, vertices: usize) -> Vec<(Range, Reach)> {
     let mut size = 1usize;
     loop {
-        let grouped: Vec<(Range, Range)> = reach
+        let grouped: Vec<(Range, Reach)> = reach
             .chunks(size)
             .enumerate()
             .map(|(g, blocks)| {
                 let first = ((g * size) << BLOCK_BITS).min(vertices);
                 let last = (((g + 1) * size) << BLOCK_BITS).min(vertices);
-                let tris = blocks
-                    .iter()
-                    .fold(UNREACHED, |a, r| a.start.min(r.start)..a.end.max(r.end));
+                let tris = match blocks {
+                    [one] => one.clone(),
+                    _ => Reach {
+                        head: blocks
+                            .iter()
+                            .map(Reach::hull)
+                            .fold(UNREACHED, |a, r| a.start.min(r.start)..a.end.max(r.end)),
+                        tail: UNREACHED,
+                    },
+                };
                 (first..last, tris)
             })
             .collect();
@@ -254,16 +315,17 @@ thread_local! {
 /// hold all of them): its half-edges are counted per lower vertex, gathered into a compressed adjacency
 /// list and sorted. Also joins the group's vertices along those edges: `parent[i]` becomes the lowest
 /// vertex of vertex `first + i`'s component within the group.
-fn classify_block(mesh: &Mesh, vertices: Range, triangles: Range, parent: &mut [u32]) -> Block {
+fn classify_block(mesh: &Mesh, vertices: Range, reach: Reach, parent: &mut [u32]) -> Block {
     let (first, len) = (vertices.start, vertices.len());
     let local = |v: u32| (v as usize).wrapping_sub(first);
-    let triangles = mesh.triangles.get(triangles).unwrap_or_default();
+    let runs = [reach.head, reach.tail].map(|r| mesh.triangles.get(r).unwrap_or_default());
+    let triangles = || runs.iter().flat_map(|run| run.iter());
     // end[i + 1] counts vertex first+i's half-edges; after the prefix sum and the fill, end[i] is where its
     // list ends (and so where the next one starts).
     let (mut end, mut other) = SCRATCH.with(|s| s.take());
     end.clear();
     end.resize(len + 1, 0);
-    for t in triangles {
+    for t in triangles() {
         for (a, b) in half_edges(*t) {
             let i = local(a.min(b));
             if i < len {
@@ -278,7 +340,7 @@ fn classify_block(mesh: &Mesh, vertices: Range, triangles: Range, parent: &mut [
     }
     other.clear();
     other.resize(total as usize, 0);
-    for t in triangles {
+    for t in triangles() {
         for (a, b) in half_edges(*t) {
             // Without a branch: which way an edge runs is a coin toss to the predictor.
             let (lo, hi, dir) = (a.min(b), a.max(b), u32::from(a > b) * DIR_BIT);
@@ -615,17 +677,38 @@ mod tests {
     fn groups_tile_the_vertices_and_widen_when_triangles_spread() {
         let block = 1usize << BLOCK_BITS;
         let vertices = 10 * block - 5;
+        let reach = |head: Range| Reach {
+            head,
+            tail: UNREACHED,
+        };
         // Local: each block reached by its own tenth of the triangles.
-        let local: Vec<Range> = (0..10).map(|b| b * 100..(b + 1) * 100).collect();
+        let local: Vec<Reach> = (0..10).map(|b| reach(b * 100..(b + 1) * 100)).collect();
         let g = groups(&local, 1000, vertices);
         assert_eq!(g.len(), 10);
         // Spread: every block reached from the first triangle to the last.
-        let spread = vec![0..1000; 10];
+        let spread = vec![reach(0..1000); 10];
         let g = groups(&spread, 1000, vertices);
         assert!(g.len() <= MAX_SPREAD_GROUPS);
         for g in [groups(&local, 1000, vertices), g] {
             let tiled: Vec<usize> = g.iter().flat_map(|(v, _)| v.clone()).collect();
             assert_eq!(tiled, (0..vertices).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_reach_keeps_a_late_return_apart_from_its_first_run() {
+        let mut reach = Reach::NONE;
+        reach.add(0..10);
+        reach.add(20..30);
+        let mut later = Reach::NONE;
+        later.add(REACH_GAP + 100..REACH_GAP + 110);
+        later.add(3 * REACH_GAP..3 * REACH_GAP + 5);
+        reach.extend(later);
+        assert_eq!(reach.head, 0..30);
+        assert_eq!(reach.tail, REACH_GAP + 100..3 * REACH_GAP + 5);
+        assert_eq!(reach.len(), 30 + 2 * REACH_GAP - 95);
+        assert_eq!(reach.hull(), 0..3 * REACH_GAP + 5);
+        assert_eq!(Reach::NONE.len(), 0);
+        assert!(Reach::NONE.hull().is_empty());
     }
 }
