@@ -270,9 +270,9 @@ fn block_reach(mesh: &Mesh, vertices: usize) -> Vec<Reach> {
 }
 
 /// The work units of the edge classification: (vertex range, triangles that reach it), tiling the
-/// vertices in order. Single blocks when the triangles they reach add up to at most three times the mesh
-/// (a closed ring's first block is reached by its last triangles too); otherwise blocks are grouped by
-/// doubling, so a mesh without locality does not scan its triangles once per block.
+/// vertices in order. Single blocks when the triangles they reach add up to at most three times the mesh;
+/// otherwise blocks are grouped by doubling, so a mesh without locality does not scan its triangles once
+/// per block.
 fn groups(reach: &[Reach], triangles: usize, vertices: usize) -> Vec<(Range, Reach)> {
     let mut size = 1usize;
     loop {
