@@ -170,6 +170,11 @@ type Range = std::ops::Range<usize>;
 #[allow(clippy::reversed_empty_ranges)]
 const UNREACHED: Range = usize::MAX..0;
 
+/// The smallest range holding both; [`UNREACHED`] holds nothing, so it changes nothing.
+fn cover(a: Range, b: &Range) -> Range {
+    a.start.min(b.start)..a.end.max(b.end)
+}
+
 /// Triangles between two runs reaching the same block that are scanned rather than split the reach.
 const REACH_GAP: usize = 1 << 16;
 
@@ -195,7 +200,7 @@ impl Reach {
         } else if self.tail.is_empty() && run.start <= self.head.end + REACH_GAP {
             self.head.end = run.end;
         } else {
-            self.tail = self.tail.start.min(run.start)..run.end;
+            self.tail = cover(self.tail.clone(), &run);
         }
     }
 
@@ -214,13 +219,7 @@ impl Reach {
 
     /// One range over both runs, for a group of blocks.
     fn hull(&self) -> Range {
-        let ends = [&self.head, &self.tail];
-        let start = ends.iter().filter(|r| !r.is_empty()).map(|r| r.start).min();
-        let end = ends.iter().filter(|r| !r.is_empty()).map(|r| r.end).max();
-        match (start, end) {
-            (Some(start), Some(end)) => start..end,
-            _ => UNREACHED,
-        }
+        cover(self.head.clone(), &self.tail)
     }
 }
 
@@ -285,10 +284,7 @@ fn groups(reach: &[Reach], triangles: usize, vertices: usize) -> Vec<(Range, Rea
                 let tris = match blocks {
                     [one] => one.clone(),
                     _ => Reach {
-                        head: blocks
-                            .iter()
-                            .map(Reach::hull)
-                            .fold(UNREACHED, |a, r| a.start.min(r.start)..a.end.max(r.end)),
+                        head: blocks.iter().fold(UNREACHED, |a, r| cover(a, &r.hull())),
                         tail: UNREACHED,
                     },
                 };
