@@ -118,15 +118,49 @@ pub fn integrals(mesh: &Mesh, origin: [f64; 3]) -> Integrals {
     let partials: Vec<Integrals> = mesh
         .triangles
         .par_chunks(CHUNK)
-        .map(|chunk| {
-            chunk.iter().fold(Integrals::default(), |acc, t| {
-                acc.add(triangle(mesh, *t, origin))
-            })
-        })
+        .map(|chunk| chunk_integrals(mesh, chunk, origin))
         .collect();
     partials
         .into_iter()
         .fold(Integrals::default(), Integrals::add)
+}
+
+/// Triangles whose terms are computed together before they are added.
+const LANES: usize = 64;
+
+/// The sum of `chunk`'s terms in triangle order: bit for bit the left fold of [`triangle`]'s, with the
+/// same operations on the same values. It is just arranged for speed: a block of triangles' products
+/// are computed first, then their divisions and square roots as whole arrays (which the compiler turns
+/// into two-lane instructions, where one at a time each waited for the divider), then the terms are added
+/// in order. On the 3M-triangle ring: 0.026 s against 0.045 s on one core.
+fn chunk_integrals(mesh: &Mesh, chunk: &[[u32; 3]], o: [f64; 3]) -> Integrals {
+    let mut acc = Integrals::default();
+    let (mut det, mut square, mut sum) = ([0.0f64; LANES], [0.0f64; LANES], [[0.0f64; 3]; LANES]);
+    let (mut volume, mut area) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for block in chunk.chunks(LANES) {
+        for (j, &[a, b, c]) in block.iter().enumerate() {
+            let p = |i: u32| sub(mesh.positions[i as usize], o);
+            let (a, b, c) = (p(a), p(b), p(c));
+            det[j] = dot(a, cross(b, c));
+            let n = cross(sub(b, a), sub(c, a));
+            square[j] = dot(n, n);
+            sum[j] = [0, 1, 2].map(|k| a[k] + b[k] + c[k]);
+        }
+        for (v, d) in volume.iter_mut().zip(&det) {
+            *v = d / 6.0;
+        }
+        for (a, s) in area.iter_mut().zip(&square) {
+            *a = 0.5 * s.sqrt();
+        }
+        for j in 0..block.len() {
+            acc = acc.add(Integrals {
+                volume: volume[j],
+                area: area[j],
+                moment: [0, 1, 2].map(|k| volume[j] * sum[j][k] / 4.0),
+            });
+        }
+    }
+    acc
 }
 
 /// Integrals per shell, given each triangle's shell; sequential, in triangle order.
@@ -152,6 +186,7 @@ pub fn centroid(i: &Integrals, origin: [f64; 3]) -> Option<[f64; 3]> {
     (i.volume != 0.0).then(|| [0, 1, 2].map(|k| origin[k] + i.moment[k] / i.volume))
 }
 
+#[inline]
 fn triangle(mesh: &Mesh, [a, b, c]: [u32; 3], o: [f64; 3]) -> Integrals {
     let p = |i: u32| {
         let v = mesh.positions[i as usize];
@@ -245,6 +280,38 @@ mod tests {
         assert_eq!(one.union(&Aabb::EMPTY), one);
         assert_eq!(Aabb::EMPTY.union(&one), one);
         assert_eq!(bbox(&Mesh::default()), Aabb::EMPTY);
+    }
+
+    #[test]
+    fn blocked_integrals_are_bit_for_bit_the_fold_of_each_triangle() {
+        // Several chunks, the last with a partial block of lanes, over points far from the origin.
+        let n = 2 * CHUNK + LANES + 7;
+        let positions: Vec<[f64; 3]> = (0..n + 2)
+            .map(|i| {
+                let x = i as f64;
+                [1e4 + (x * 0.37).sin(), -2e3 + (x * 0.11).cos(), x * 1e-3]
+            })
+            .collect();
+        let triangles: Vec<[u32; 3]> = (0..n as u32).map(|i| [i, i + 2, i + 1]).collect();
+        let mesh = Mesh {
+            positions,
+            triangles,
+        };
+        let origin = bbox(&mesh).center();
+        let expected = mesh
+            .triangles
+            .chunks(CHUNK)
+            .map(|c| {
+                c.iter().fold(Integrals::default(), |acc, &t| {
+                    acc.add(triangle(&mesh, t, origin))
+                })
+            })
+            .fold(Integrals::default(), Integrals::add);
+        let got = integrals(&mesh, origin);
+        let bits = |i: Integrals| {
+            [i.volume, i.area, i.moment[0], i.moment[1], i.moment[2]].map(f64::to_bits)
+        };
+        assert_eq!(bits(got), bits(expected));
     }
 
     #[test]
