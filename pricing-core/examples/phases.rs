@@ -57,6 +57,7 @@ fn main() {
     let mesh = &loaded.mesh;
     let t = Instant::now();
     let b = pricing_core::measure::bbox(mesh);
+    println!("bbox      {:>8.3} s", t.elapsed().as_secs_f64());
     let i = pricing_core::measure::integrals(mesh, b.center());
     println!(
         "integrals {:>8.3} s  (volume {})",
