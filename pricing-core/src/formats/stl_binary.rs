@@ -56,24 +56,25 @@ pub fn parse<R: Read + Send>(
     limits.check_triangles(n)?;
 
     let record = STL_RECORD_LEN as usize;
-    let batch = |remaining: u64| remaining.min(RECORDS_PER_CHUNK as u64) as usize;
-    let mut current = vec![0u8; batch(n) * record];
-    let mut next = vec![0u8; batch(n.saturating_sub(batch(n) as u64)) * record];
-    read_exact(reader, &mut current)?;
-    let (mut remaining, mut index) = (n, 0u64);
-    while remaining > 0 {
-        let take = batch(remaining);
-        let after = batch(remaining - take as u64);
+    let capacity = n.min(RECORDS_PER_CHUNK as u64) as usize * record;
+    let (mut current, mut next) = (vec![0u8; capacity], vec![0u8; capacity]);
+    let mut batches = crate::weld::batches(n);
+    let len =
+        |b: &Option<std::ops::Range<u64>>| b.as_ref().map_or(0, |r| (r.end - r.start) as usize);
+    let mut batch = batches.next();
+    read_exact(reader, &mut current[..len(&batch) * record])?;
+    while let Some(this) = batch {
+        let after = batches.next();
+        let take = (this.end - this.start) as usize;
         let (read, welded) = rayon::join(
-            || read_exact(reader, &mut next[..after * record]),
-            || weld_records(welder, &current[..take * record], index),
+            || read_exact(reader, &mut next[..len(&after) * record]),
+            || weld_records(welder, &current[..take * record], this.start),
         );
         // A bad record comes before anything later in the file, including a read error.
         welded?;
         read?;
         std::mem::swap(&mut current, &mut next);
-        index += take as u64;
-        remaining -= take as u64;
+        batch = after;
     }
     Ok(())
 }
@@ -83,10 +84,10 @@ pub fn parse_bytes(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result
     let n = triangle_count(bytes, bytes.len() as u64)?;
     limits.check_triangles(n)?;
     let records = &bytes[STL_HEADER_LEN as usize..];
-    let mut index = 0u64;
-    for chunk in records.chunks(RECORDS_PER_CHUNK * STL_RECORD_LEN as usize) {
-        weld_records(welder, chunk, index)?;
-        index += (chunk.len() / STL_RECORD_LEN as usize) as u64;
+    let record = STL_RECORD_LEN as usize;
+    for batch in crate::weld::batches(n) {
+        let (start, end) = (batch.start as usize * record, batch.end as usize * record);
+        weld_records(welder, &records[start..end], batch.start)?;
     }
     Ok(())
 }

@@ -63,6 +63,26 @@ use local::{CHUNK, Local};
 
 /// Triangles buffered before a batch is welded; several chunks, so both cores get work.
 pub const BATCH: usize = 4 * CHUNK;
+/// How a parser that hands the welder fixed-size records should cut `n` of them into batches: [`BATCH`]
+/// at a time, except a single chunk first and last. The pipeline overlaps each batch's local weld with
+/// the previous batch's merge, so the first batch's reading and the last batch's merge each leave a core
+/// idle; one chunk keeps both short.
+pub fn batches(n: u64) -> impl Iterator<Item = std::ops::Range<u64>> {
+    let (chunk, batch) = (CHUNK as u64, BATCH as u64);
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let remaining = n - start;
+        let len = match remaining {
+            0 => return None,
+            r if start == 0 || r <= chunk => r.min(chunk),
+            r if r > batch => batch,
+            r => r - chunk,
+        };
+        start += len;
+        Some(start - len..start)
+    })
+}
+
 /// Keys whose table lines are loaded together before they are looked up; enough to keep a core's
 /// outstanding misses busy.
 pub(crate) const WINDOW: usize = 32;
@@ -326,6 +346,41 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    #[test]
+    fn batches_tile_the_records_with_one_chunk_first_and_last() {
+        for n in [
+            0,
+            1,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            2 * CHUNK,
+            BATCH + 3,
+            3 * BATCH + CHUNK / 2,
+        ] {
+            let n = n as u64;
+            let cut: Vec<_> = batches(n).collect();
+            let mut next = 0;
+            for r in &cut {
+                assert_eq!(r.start, next, "n = {n}: {cut:?}");
+                assert!(
+                    !r.is_empty() && r.end - r.start <= BATCH as u64,
+                    "n = {n}: {cut:?}"
+                );
+                next = r.end;
+            }
+            assert_eq!(next, n, "n = {n}: {cut:?}");
+            if let ([first, ..], Some(last)) = (cut.as_slice(), cut.last()) {
+                assert!(first.end - first.start <= CHUNK as u64, "n = {n}: {cut:?}");
+                assert!(last.end - last.start <= CHUNK as u64, "n = {n}: {cut:?}");
+            }
+        }
+        assert_eq!(
+            batches(3 * BATCH as u64).nth(1),
+            Some(CHUNK as u64..(CHUNK + BATCH) as u64)
+        );
     }
 
     #[test]
