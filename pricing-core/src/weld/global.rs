@@ -15,7 +15,7 @@ pub(super) struct Global {
     /// other keys without reading their positions, and 4-byte slots keep the table small (16 MB for 3M
     /// triangles, half of what 8-byte slots at the same load took), so fewer of its random accesses
     /// miss the caches and the TLB. Sized on first use.
-    slots: Vec<u32>,
+    pub slots: Vec<u32>,
     vertices_hint: usize,
     pub mesh: Mesh,
     pub stats: WeldStats,
