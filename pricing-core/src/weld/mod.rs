@@ -52,6 +52,22 @@
 //!   and 0.276-0.315 s against 0.296-0.337 s, but the fastest runs no better or worse);
 //! - transparent huge pages, through `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (16K page faults instead of
 //!   36K, 80 MiB in huge pages; whole analysis 0.29 s against 0.28 s).
+//!
+//! What the load looks like now (`perf record -F 20000` of `examples/phases`, samples per thread in 5 ms
+//! bins): the merge's thread is busy throughout and the other core waits for it at the end of most
+//! batches in the second half of the file, so the serial merge sets the pace; the samples in
+//! `Global::vertex` sit on the first use of a slot and of a stored position, i.e. on cache misses.
+//! Kept from that picture: the table is filled beside the first batch's local weld, one chunk is
+//! batched first and last ([`batches`]), and the scratch memory is freed on another thread. Tried on the
+//! same day and not kept (interleaved runs of `examples/phases`, min/median of the load phase over 12-15
+//! rounds):
+//! - each key's hash computed in the parallel local weld and stored beside it, so the merge does not
+//!   hash twice (0.155/0.192 s against 0.152/0.184 s): the merge waits on memory, not on arithmetic;
+//! - prefetch instructions for the next window's slots instead of loading this window's (0.137/0.152 s
+//!   against 0.128/0.137 s), which also needed `unsafe`;
+//! - a table twice as large (load 3/16; 114 MiB peak, and slower), chunks of 32K triangles
+//!   (0.142/0.161 s against 0.140/0.163 s), batches of 2 or 8 chunks (0.150/0.181 and 0.145/0.164 s
+//!   against 0.139/0.173 and 0.132/0.158 s), and `codegen-units = 1` for this crate (no change).
 
 mod global;
 mod local;
