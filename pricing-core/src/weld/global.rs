@@ -17,8 +17,18 @@ pub(super) struct Global {
     /// miss the caches and the TLB. Sized on first use.
     pub slots: Vec<u32>,
     vertices_hint: usize,
+    /// `mesh.triangles` is a zeroed buffer, longer than what is written (its untouched pages cost
+    /// nothing), so the next batch's part can be faulted in on another core; this many are written.
+    pub triangles: usize,
     pub mesh: Mesh,
     pub stats: WeldStats,
+}
+
+/// Makes `buffer` hold at least `n` triangles, doubling so one-at-a-time growth stays amortized.
+pub(super) fn room_for(buffer: &mut Vec<[u32; 3]>, n: usize) {
+    if buffer.len() < n {
+        buffer.resize(n.max(2 * buffer.len()), [0; 3]);
+    }
 }
 
 /// The tag bits of a hash for a table of 2^bits slots; zero bits when ids need all 32.
@@ -39,9 +49,11 @@ impl Global {
             mode,
             slots: Vec::new(),
             vertices_hint,
+            triangles: 0,
             mesh: Mesh {
                 positions: Vec::with_capacity(vertices_hint),
-                triangles: Vec::with_capacity(triangles_hint),
+                // Zeroed memory comes from the system untouched: a page is faulted in when written.
+                triangles: vec![[0; 3]; triangles_hint],
             },
             stats: WeldStats::default(),
         }
@@ -130,9 +142,9 @@ impl Global {
     }
 
     /// Merges locally welded chunks in file order: their vertices one by one (the only serial step, since
-    /// numbering is by first appearance), then their triangles in parallel into the space they will
-    /// occupy.
-    pub fn merge(&mut self, locals: &mut [Local]) {
+    /// numbering is by first appearance), then their triangles in parallel into `out`, the space they
+    /// will occupy in `mesh.triangles` (which the caller holds meanwhile; exactly their count).
+    pub fn merge(&mut self, locals: &mut [Local], out: &mut [[u32; 3]]) {
         use rayon::prelude::*;
         // The first batch's merge has nothing to merge, but runs beside that batch's local weld: filling
         // the table there keeps its 16 MB off the serial path.
@@ -150,10 +162,8 @@ impl Global {
             self.stats.input_triangles += local.triangles.len() as u64 + local.degenerate;
             self.stats.degenerate_dropped += local.degenerate;
         }
-        let start = self.mesh.triangles.len();
-        let added: usize = locals.iter().map(|l| l.triangles.len()).sum();
-        self.mesh.triangles.resize(start + added, [0; 3]);
-        let mut rest = &mut self.mesh.triangles[start..];
+        self.triangles += out.len();
+        let mut rest = out;
         let mut parts = Vec::with_capacity(locals.len());
         for local in locals.iter() {
             let (part, tail) = rest.split_at_mut(local.triangles.len());
@@ -172,7 +182,9 @@ impl Global {
         if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
             self.stats.degenerate_dropped += 1;
         } else {
-            self.mesh.triangles.push(t);
+            room_for(&mut self.mesh.triangles, self.triangles + 1);
+            self.mesh.triangles[self.triangles] = t;
+            self.triangles += 1;
         }
     }
 }
