@@ -58,13 +58,18 @@
 //! batches in the second half of the file, so the serial merge sets the pace; the samples in
 //! `Global::vertex` sit on the first use of a slot and of a stored position, i.e. on cache misses.
 //! Kept from that picture: the table is filled beside the first batch's local weld, one chunk is
-//! batched first and last ([`batches`]), and the scratch memory is freed on another thread. Tried on the
+//! batched first and last ([`batches`]), the scratch memory is freed on another thread, and the pages of
+//! `mesh.triangles` the next merge will write are faulted in beside the local weld (a fifth of the
+//! merge's samples were page faults). Tried on the
 //! same day and not kept (interleaved runs of `examples/phases`, min/median of the load phase over 12-15
 //! rounds):
 //! - each key's hash computed in the parallel local weld and stored beside it, so the merge does not
 //!   hash twice (0.155/0.192 s against 0.152/0.184 s): the merge waits on memory, not on arithmetic;
 //! - prefetch instructions for the next window's slots instead of loading this window's (0.137/0.152 s
 //!   against 0.128/0.137 s), which also needed `unsafe`;
+//! - faulting in the positions the next merge will write, as is done for its triangles, with the
+//!   positions a zeroed buffer written by index (two sets of 21-25 rounds: 0.150/0.193 s and
+//!   0.195/0.218 s against 0.128/0.163 s and 0.161/0.193 s);
 //! - a table twice as large (load 3/16; 114 MiB peak, and slower), chunks of 32K triangles
 //!   (0.142/0.161 s against 0.140/0.163 s), batches of 2 or 8 chunks (0.150/0.181 and 0.145/0.164 s
 //!   against 0.139/0.173 and 0.132/0.158 s), and `codegen-units = 1` for this crate (no change).
