@@ -186,7 +186,6 @@ pub fn centroid(i: &Integrals, origin: [f64; 3]) -> Option<[f64; 3]> {
     (i.volume != 0.0).then(|| [0, 1, 2].map(|k| origin[k] + i.moment[k] / i.volume))
 }
 
-#[inline]
 fn triangle(mesh: &Mesh, [a, b, c]: [u32; 3], o: [f64; 3]) -> Integrals {
     let p = |i: u32| {
         let v = mesh.positions[i as usize];
