@@ -60,9 +60,8 @@
 //! Kept from that picture: the table is filled beside the first batch's local weld, one chunk is
 //! batched first and last ([`batches`]), the scratch memory is freed on another thread, and the pages of
 //! `mesh.triangles` the next merge will write are faulted in beside the local weld (a fifth of the
-//! merge's samples were page faults). Tried on the
-//! same day and not kept (interleaved runs of `examples/phases`, min/median of the load phase over 12-15
-//! rounds):
+//! merge's samples were page faults). Tried on the same day and not kept (interleaved runs of
+//! `examples/phases`, min/median of the load phase over 12-25 rounds):
 //! - each key's hash computed in the parallel local weld and stored beside it, so the merge does not
 //!   hash twice (0.155/0.192 s against 0.152/0.184 s): the merge waits on memory, not on arithmetic;
 //! - prefetch instructions for the next window's slots instead of loading this window's (0.137/0.152 s
@@ -70,9 +69,10 @@
 //! - faulting in the positions the next merge will write, as is done for its triangles, with the
 //!   positions a zeroed buffer written by index (two sets of 21-25 rounds: 0.150/0.193 s and
 //!   0.195/0.218 s against 0.128/0.163 s and 0.161/0.193 s);
-//! - a table twice as large (load 3/16; 114 MiB peak, and slower), chunks of 32K triangles
-//!   (0.142/0.161 s against 0.140/0.163 s), batches of 2 or 8 chunks (0.150/0.181 and 0.145/0.164 s
-//!   against 0.139/0.173 and 0.132/0.158 s), and `codegen-units = 1` for this crate (no change).
+//! - a table twice as large (load 3/16: 114 MiB peak, and no sign of a gain in a perf run), chunks of
+//!   32K triangles (0.142/0.161 s against 0.140/0.163 s), batches of 2 or 8 chunks (0.150/0.181 and
+//!   0.145/0.164 s against 0.139/0.173 and 0.132/0.158 s), and `codegen-units = 1` for this crate (no
+//!   change).
 
 mod global;
 mod local;
@@ -291,12 +291,9 @@ impl Welder {
         // The merge writes its triangles right after those written so far; the pages the next merge
         // will write (at most this batch's `n`) are faulted in beside the local weld instead of on the
         // merge's serial path, where a page fault per 4 KiB of 36 MB (3M triangles) showed in perf.
-        let mut triangles = std::mem::take(&mut self.global.mesh.triangles);
-        let start = self.global.triangles;
-        let end = start + previous.iter().map(|l| l.triangles.len()).sum::<usize>();
-        global::room_for(&mut triangles, end);
-        let (written, ahead) = triangles.split_at_mut(end);
-        let out = &mut written[start..];
+        let (mut triangles, merged) = self.triangle_space(&previous);
+        let (written, ahead) = triangles.split_at_mut(merged.end);
+        let out = &mut written[merged];
         let ahead_len = n.min(ahead.len());
         let ahead = &mut ahead[..ahead_len];
         let global = &mut self.global;
@@ -321,16 +318,23 @@ impl Welder {
         Ok(())
     }
 
+    /// Takes the mesh's triangle buffer, with room for `locals`' triangles, and the range they will fill:
+    /// the caller lends that part to the merge (and may touch what lies beyond) and puts the buffer back.
+    fn triangle_space(&mut self, locals: &[Local]) -> (Vec<[u32; 3]>, std::ops::Range<usize>) {
+        let mut triangles = std::mem::take(&mut self.global.mesh.triangles);
+        let start = self.global.triangles;
+        let end = start + locals.iter().map(|l| l.triangles.len()).sum::<usize>();
+        global::room_for(&mut triangles, end);
+        (triangles, start..end)
+    }
+
     /// Everything given so far is welded and numbered, so one-at-a-time calls see it in file order.
     fn flush(&mut self) {
         self.weld_pending();
         if !self.ready.is_empty() {
             let mut ready = std::mem::take(&mut self.ready);
-            let mut triangles = std::mem::take(&mut self.global.mesh.triangles);
-            let start = self.global.triangles;
-            let end = start + ready.iter().map(|l| l.triangles.len()).sum::<usize>();
-            global::room_for(&mut triangles, end);
-            self.global.merge(&mut ready, &mut triangles[start..end]);
+            let (mut triangles, merged) = self.triangle_space(&ready);
+            self.global.merge(&mut ready, &mut triangles[merged]);
             self.global.mesh.triangles = triangles;
             self.spare.extend(ready);
         }
