@@ -127,9 +127,10 @@ pub fn analyze(mesh: &Mesh) -> Topology {
             for &v in vertices {
                 // A defective edge's vertex belongs to a triangle, so its root has a shell (and with
                 // one shell, the map is empty and the roots are not looked up).
-                let shell = match shell_of.is_empty() {
-                    true => &mut shells[0],
-                    false => &mut shells[shell_of[parent[v as usize] as usize] as usize],
+                let shell = if shell_of.is_empty() {
+                    &mut shells[0]
+                } else {
+                    &mut shells[shell_of[parent[v as usize] as usize] as usize]
                 };
                 match kind {
                     BOUNDARY => shell.boundary_edges += 1,

@@ -8,9 +8,6 @@ use crate::limits::Limits;
 use crate::weld::Welder;
 
 const F: Format = Format::StlBinary;
-/// Records decoded per read (one welding batch, about 3 MiB), so a reader-based parse never holds more
-/// than this much of the file.
-const RECORDS_PER_CHUNK: usize = crate::weld::BATCH;
 
 /// The triangle count the header claims, checked against the real length. Constant time.
 pub fn triangle_count(header: &[u8], total_len: u64) -> Result<u64, ParseError> {
@@ -56,19 +53,19 @@ pub fn parse<R: Read + Send>(
     limits.check_triangles(n)?;
 
     let record = STL_RECORD_LEN as usize;
-    let capacity = n.min(RECORDS_PER_CHUNK as u64) as usize * record;
+    // Two buffers of the largest batch (about 3 MiB each): a reader-based parse never holds more of the
+    // file than that.
+    let capacity = n.min(crate::weld::BATCH as u64) as usize * record;
     let (mut current, mut next) = (vec![0u8; capacity], vec![0u8; capacity]);
+    let bytes = |b: &std::ops::Range<u64>| (b.end - b.start) as usize * record;
     let mut batches = crate::weld::batches(n);
-    let len =
-        |b: &Option<std::ops::Range<u64>>| b.as_ref().map_or(0, |r| (r.end - r.start) as usize);
     let mut batch = batches.next();
-    read_exact(reader, &mut current[..len(&batch) * record])?;
+    read_exact(reader, &mut current[..batch.as_ref().map_or(0, bytes)])?;
     while let Some(this) = batch {
         let after = batches.next();
-        let take = (this.end - this.start) as usize;
         let (read, welded) = rayon::join(
-            || read_exact(reader, &mut next[..len(&after) * record]),
-            || weld_records(welder, &current[..take * record], this.start),
+            || read_exact(reader, &mut next[..after.as_ref().map_or(0, bytes)]),
+            || weld_records(welder, &current[..bytes(&this)], this.start),
         );
         // A bad record comes before anything later in the file, including a read error.
         welded?;
