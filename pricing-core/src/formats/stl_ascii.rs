@@ -1,7 +1,8 @@
 //! ASCII STL: `solid` blocks of `facet` / `outer loop` / three `vertex` lines.
 //!
-//! Tolerates what real exporters write: leading whitespace, CRLF, upper-case keywords, a bare `solid`
-//! line, several `solid` blocks in one file, and a missing final `endsolid`. Coordinates are read as f32,
+//! Tolerates what real exporters write: leading whitespace, CRLF or bare CR line ends (older Mac
+//! exporters), upper-case keywords, a bare `solid` line, several `solid` blocks in one file, and a
+//! missing final `endsolid`. Coordinates are read as f32,
 //! as STL defines them, so the same model in binary and ASCII STL gives bit-identical vertices.
 
 use memchr::memmem;
@@ -35,12 +36,9 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
     let mut corner = 0usize;
     let mut triangle = 0u64;
     let mut line_no = 0u64;
-    let mut offset = 0usize;
 
-    for raw in bytes.split(|&c| c == b'\n') {
+    for (raw, line_offset) in lines(bytes) {
         line_no += 1;
-        let line_offset = offset;
-        offset += raw.len() + 1;
         let mut words = raw
             .split(|c| c.is_ascii_whitespace())
             .filter(|w| !w.is_empty());
@@ -97,6 +95,26 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
         State::Outside | State::InSolid => Ok(()),
         _ => Err(ParseError::truncated(F, "the file ends inside a facet")),
     }
+}
+
+/// Lines with their byte offsets, ended by LF, CRLF or a bare CR, so a file from an old Mac exporter
+/// reads line by line and line numbers in errors match what an editor shows.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], usize)> {
+    let mut start = 0usize;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let rest = &bytes[start..];
+        let (len, skip) = match memchr::memchr2(b'\n', b'\r', rest) {
+            Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => (i, 2),
+            Some(i) => (i, 1),
+            None => (rest.len(), 0),
+        };
+        let line = (&rest[..len], start);
+        start += len + skip;
+        Some(line)
+    })
 }
 
 fn parse_f32(word: &[u8], line: u64, line_offset: usize) -> Result<f32, ParseError> {
