@@ -106,9 +106,46 @@ pub fn infer(extent: f64) -> (Units, Option<String>) {
     )
 }
 
+/// Another reading of the file's numbers, when the one taken makes the piece implausible as jewellery
+/// and that one makes it plausible: a glTF whose exporter wrote millimetres though the format declares
+/// metres (a 20 mm ring read as 20 m), or an STL/OBJ too small for millimetres that inches explain as
+/// well as centimetres. `extent` is the largest bounding-box extent in file units.
+pub fn suspect(extent: f64, taken: Units, source: UnitsSource) -> Option<Units> {
+    let plausible =
+        |u: Units| (JEWELLERY_MIN_MM..=JEWELLERY_MAX_MM).contains(&(extent * u.to_mm()));
+    if source == UnitsSource::Override || plausible(taken) && taken != Units::Cm {
+        return None;
+    }
+    // Ordered by how often each mistake happens with the formats that make it.
+    [Units::Mm, Units::In, Units::Cm]
+        .into_iter()
+        .find(|&u| u != taken && plausible(u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suspect_table() {
+        use UnitsSource::*;
+        let cases = [
+            (0.02, Units::M, Declared, None), // a glTF ring in metres, as specified
+            (20.0, Units::M, Declared, Some(Units::Mm)), // millimetres in a glTF: 20 m read
+            (0.8, Units::Cm, Inferred, Some(Units::In)), // 8 mm or 20.3 mm: both are rings
+            (2.0, Units::Cm, Inferred, Some(Units::In)), // 20 mm or 50.8 mm
+            (20.0, Units::Mm, Inferred, None), // plausible in mm: never doubted
+            (20.0, Units::M, Override, None), // the customer said so
+            (50_000.0, Units::M, Declared, None), // no reading makes it jewellery
+        ];
+        for (extent, taken, source, want) in cases {
+            assert_eq!(
+                suspect(extent, taken, source),
+                want,
+                "{extent} {taken} {source:?}"
+            );
+        }
+    }
 
     #[test]
     fn inference_table() {

@@ -6,7 +6,7 @@
 
 use memchr::memchr_iter;
 
-use super::triangulate::triangulate;
+use super::triangulate::{area_spread, triangulate};
 use crate::error::ParseError;
 use crate::format::Format;
 use crate::limits::Limits;
@@ -33,7 +33,20 @@ pub fn triangle_count(bytes: &[u8]) -> u64 {
     count
 }
 
-pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), ParseError> {
+/// Faces with more than three corners that are not flat, so their area depends on how they are split.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NonPlanar {
+    pub polygons: u64,
+    /// Sum over those polygons of the gap between the largest and smallest area a triangulation could
+    /// give them, in the file's units squared.
+    pub area_spread: f64,
+}
+
+/// A polygon whose triangulations differ by more than this fraction of its area counts as not flat;
+/// below it the gap is rounding, or a curvature no quote notices.
+const NON_PLANAR_REL: f64 = 1e-4;
+
+pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<NonPlanar, ParseError> {
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(ParseError::BadUtf8 {
             format: F,
@@ -61,6 +74,7 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
     let (models, _materials) = loaded.map_err(map_error)?;
 
     let mut polygon = Vec::new();
+    let mut non_planar = NonPlanar::default();
     for (model_index, model) in models.iter().enumerate() {
         let mesh = &model.mesh;
         if mesh.positions.len() % 3 != 0 {
@@ -110,21 +124,44 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<(), P
                     })?;
                 polygon.push(w);
             }
-            emit_polygon(&polygon, welder);
+            emit_polygon(&polygon, welder, &mut non_planar);
         }
     }
-    Ok(())
+    Ok(non_planar)
 }
 
-fn emit_polygon(polygon: &[u32], welder: &mut Welder) {
+fn emit_polygon(polygon: &[u32], welder: &mut Welder, non_planar: &mut NonPlanar) {
     if polygon.len() == 3 {
         welder.triangle([polygon[0], polygon[1], polygon[2]]);
         return;
     }
     let corners: Vec<[f64; 3]> = polygon.iter().map(|&i| welder.position(i)).collect();
-    for [a, b, c] in triangulate(&corners) {
+    let triangles = triangulate(&corners);
+    let spread = area_spread(&corners, &triangles);
+    let area = polygon_size(&corners);
+    if spread > NON_PLANAR_REL * area {
+        non_planar.polygons += 1;
+        non_planar.area_spread += spread;
+    }
+    for [a, b, c] in triangles {
         welder.triangle([polygon[a], polygon[b], polygon[c]]);
     }
+}
+
+/// A scale for the polygon's area: its bounding box's largest face, so the flatness tolerance is
+/// relative to the polygon's size and never zero for a real one.
+fn polygon_size(corners: &[[f64; 3]]) -> f64 {
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    for p in corners {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let mut d = [0, 1, 2].map(|k| hi[k] - lo[k]);
+    d.sort_by(|a, b| b.total_cmp(a));
+    d[0] * d[1]
 }
 
 fn map_error(e: tobj::LoadError) -> ParseError {

@@ -52,6 +52,36 @@ pub fn triangulate(corners: &[[f64; 3]]) -> Vec<[usize; 3]> {
     out
 }
 
+/// How far a polygon's surface area depends on the triangles chosen for it: an n-gon that is not flat
+/// has no single area, and a fan and ear clipping can differ by a tenth (a twisted quad).
+///
+/// `chosen` is the area of the triangulation used. The spread is the gap between the largest and the
+/// smallest area a triangulation could give: for a quad, the two diagonals; for more corners, the
+/// chosen area against the flat (projected) area, which no triangulation undercuts. Zero for a flat
+/// polygon, up to rounding.
+pub fn area_spread(corners: &[[f64; 3]], chosen: &[[usize; 3]]) -> f64 {
+    let tri_area = |[a, b, c]: [usize; 3]| {
+        let (p, q, r) = (corners[a], corners[b], corners[c]);
+        let u = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
+        let v = [r[0] - p[0], r[1] - p[1], r[2] - p[2]];
+        let n = [
+            u[1] * v[2] - u[2] * v[1],
+            u[2] * v[0] - u[0] * v[2],
+            u[0] * v[1] - u[1] * v[0],
+        ];
+        0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt()
+    };
+    let used: f64 = chosen.iter().map(|&t| tri_area(t)).sum();
+    if corners.len() == 4 {
+        let d02 = tri_area([0, 1, 2]) + tri_area([0, 2, 3]);
+        let d13 = tri_area([1, 2, 3]) + tri_area([1, 3, 0]);
+        return (d02 - d13).abs();
+    }
+    let n = newell_normal(corners);
+    let flat = 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+    (used - flat).max(0.0)
+}
+
 fn newell_normal(p: &[[f64; 3]]) -> [f64; 3] {
     let mut n = [0.0; 3];
     for i in 0..p.len() {
@@ -113,6 +143,40 @@ mod tests {
         clockwise.reverse();
         let tris = triangulate(&clockwise);
         assert!((area(&clockwise, &tris) + 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn area_spread_is_zero_when_flat_and_the_diagonals_gap_when_twisted() {
+        let flat = [[0., 0., 0.], [2., 0., 0.], [2., 1., 0.], [0., 1., 0.]];
+        assert!(area_spread(&flat, &triangulate(&flat)) < 1e-12);
+        let hexagon: Vec<[f64; 3]> = (0..6)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::PI / 3.0;
+                [a.cos(), a.sin(), 0.0]
+            })
+            .collect();
+        assert!(area_spread(&hexagon, &triangulate(&hexagon)) < 1e-12);
+        // A unit square with one corner lifted: the two diagonals give different surfaces.
+        let twisted = [[0., 0., 0.], [1., 0., 0.], [1., 1., 1.], [0., 1., 0.]];
+        let spread = area_spread(&twisted, &triangulate(&twisted));
+        let area = |t: [[f64; 3]; 3]| {
+            let u = [t[1][0] - t[0][0], t[1][1] - t[0][1], t[1][2] - t[0][2]];
+            let v = [t[2][0] - t[0][0], t[2][1] - t[0][1], t[2][2] - t[0][2]];
+            let n = [
+                u[1] * v[2] - u[2] * v[1],
+                u[2] * v[0] - u[0] * v[2],
+                u[0] * v[1] - u[1] * v[0],
+            ];
+            0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt()
+        };
+        let [a, b, c, d] = twisted;
+        let expected =
+            ((area([a, b, c]) + area([a, c, d])) - (area([b, c, d]) + area([b, d, a]))).abs();
+        assert!(
+            expected > 0.04,
+            "the fixture is twisted enough to matter: {expected}"
+        );
+        assert!((spread - expected).abs() < 1e-12, "{spread} vs {expected}");
     }
 
     #[test]
