@@ -30,13 +30,13 @@ fn full_analysis(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(stl.len() as u64));
     group.bench_function("stl-binary-3M", |b| {
         b.iter(|| {
-            let loaded = pricing_core::load_stream(
+            let mut loaded = pricing_core::load_stream(
                 &mut &stl[..],
                 stl.len() as u64,
                 &AnalyzeOptions::default(),
             )
             .unwrap();
-            black_box(pricing_core::measure(&loaded))
+            black_box(pricing_core::measure(&mut loaded))
         })
     });
     group.bench_function("probe-stl-binary-3M", |b| {

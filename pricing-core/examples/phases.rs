@@ -38,7 +38,7 @@ fn main() {
         .expect("usage: phases FILE [--stream]");
     let stream = std::env::args().any(|a| a == "--stream");
     let (t, c) = (Instant::now(), cpu());
-    let loaded = if stream {
+    let mut loaded = if stream {
         // The CLI's path: binary STL is decoded as it is read and never held whole.
         let mut file = std::fs::File::open(&path).expect("open");
         let len = file.metadata().expect("metadata").len();
@@ -92,7 +92,7 @@ fn main() {
         println!("topology  {best:>8.3} s fastest of {repeat}");
     }
     let t = Instant::now();
-    let a = pricing_core::measure(&loaded);
+    let a = pricing_core::measure(&mut loaded);
     println!(
         "measure   {:>8.3} s  ({} shells)  peak {:>6.1} MiB",
         t.elapsed().as_secs_f64(),

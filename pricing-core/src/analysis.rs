@@ -4,6 +4,7 @@ use std::io::Read;
 
 use serde::Serialize;
 
+use crate::defects::{holes, orientation};
 use crate::error::ParseError;
 use crate::format::{self, Format, FormatHint};
 use crate::formats;
@@ -39,6 +40,11 @@ pub struct Loaded {
     pub mesh: Mesh,
     pub units: Units,
     pub units_source: UnitsSource,
+    /// Another plausible reading of the file's units, when the size makes the one taken doubtful.
+    pub units_alternative: Option<Units>,
+    /// OBJ faces with more than three corners that are not flat (area spread in mm²).
+    pub non_planar_faces: u64,
+    pub non_planar_area_spread_mm2: f64,
     pub weld: WeldStats,
     pub warnings: Vec<Warning>,
 }
@@ -52,6 +58,9 @@ pub struct Analysis {
     pub degenerate_dropped: u64,
     pub units: Units,
     pub units_source: UnitsSource,
+    /// Another plausible reading of the file's units (see [`units::suspect`]); `None` when the size
+    /// leaves no doubt.
+    pub units_alternative: Option<Units>,
     /// Signed: negative when the model is inside out. Cavities are already subtracted.
     pub volume_mm3: f64,
     pub area_mm2: f64,
@@ -62,8 +71,22 @@ pub struct Analysis {
     pub shells: usize,
     pub cavities: usize,
     pub boundary_edges: u64,
+    /// Boundary edges chained into closed loops: the holes to close.
+    pub holes: u64,
+    /// Perimeter of the largest hole (0 without holes).
+    pub largest_hole_perimeter_mm: f64,
     pub non_manifold_edges: u64,
+    /// Edges whose faces still disagree about inside and outside (after any repair).
     pub inconsistent_edges: u64,
+    /// Faces turned to repair the orientation of closed, manifold shells; the measurements are of the
+    /// repaired mesh.
+    pub faces_reoriented: u64,
+    /// Closed bodies that face inwards without lying inside another (not cavities).
+    pub inverted_shells: u64,
+    /// OBJ faces with more than three corners that are not flat, and the surface area (mm²) that
+    /// depends on how they were split into triangles.
+    pub non_planar_faces: u64,
+    pub non_planar_area_spread_mm2: f64,
     pub volume_reliable: bool,
     pub shell_details: Vec<ShellReport>,
     pub warnings: Vec<Warning>,
@@ -77,6 +100,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
     }
     opts.limits.check_bytes(len)?;
     let format = format::resolve(opts.format, bytes, len).ok_or(ParseError::UnknownFormat)?;
+    let mut non_planar = formats::obj::NonPlanar::default();
     let (format, welder) = match format {
         Format::StlBinary => {
             let n = formats::stl_binary::triangle_count(bytes, len)?;
@@ -94,7 +118,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
         Format::Obj => {
             let n = formats::obj::triangle_count(bytes).min(opts.limits.max_triangles);
             let mut w = Welder::new(opts.weld, n as usize);
-            formats::obj::parse(bytes, &opts.limits, &mut w)?;
+            non_planar = formats::obj::parse(bytes, &opts.limits, &mut w)?;
             (format, w)
         }
         Format::Gltf | Format::Glb => {
@@ -104,7 +128,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
             (f, w)
         }
     };
-    finish(format, welder, opts)
+    finish(format, welder, opts, non_planar)
 }
 
 /// Like [`load`], but binary STL is decoded as it is read, so memory holds the mesh and never the file.
@@ -127,7 +151,7 @@ pub fn load_stream<R: Read + Send>(
         opts.limits.check_triangles(n)?;
         let mut w = Welder::new(opts.weld, n as usize);
         formats::stl_binary::parse(&mut prefix.chain(reader), len, &opts.limits, &mut w)?;
-        return finish(Format::StlBinary, w, opts);
+        return finish(Format::StlBinary, w, opts, Default::default());
     }
     let mut bytes = Vec::with_capacity(len as usize);
     bytes.extend_from_slice(prefix);
@@ -163,17 +187,23 @@ fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize, ParseErr
     Ok(got)
 }
 
-fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
+fn finish(
+    format: Format,
+    welder: Welder,
+    opts: &AnalyzeOptions,
+    non_planar: formats::obj::NonPlanar,
+) -> Result<Loaded, ParseError> {
     let (mut mesh, weld) = welder.finish();
     if mesh.triangles.is_empty() {
         return Err(ParseError::NoTriangles);
     }
     let mut warnings = Vec::new();
+    let extent = measure::bbox(&mesh).max_extent();
     let (units, units_source) = match (opts.units, format.declares_units()) {
         (Some(u), _) => (u, UnitsSource::Override),
         (None, true) => (Units::M, UnitsSource::Declared),
         (None, false) => {
-            let (u, doubt) = units::infer(measure::bbox(&mesh).max_extent());
+            let (u, doubt) = units::infer(extent);
             if let Some(message) = doubt {
                 warnings.push(Warning {
                     code: "units_uncertain",
@@ -183,7 +213,37 @@ fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loade
             (u, UnitsSource::Inferred)
         }
     };
+    let units_alternative = units::suspect(extent, units, units_source);
+    if let Some(alt) = units_alternative {
+        let read = |u: Units| extent * u.to_mm();
+        let why = if units_source == UnitsSource::Declared {
+            format!("the file declares {units}, as {format} specifies")
+        } else {
+            format!("the file states no unit and {units} was inferred")
+        };
+        warnings.push(Warning {
+            code: "units_suspect",
+            message: format!(
+                "{why}, so the model is {:.1} mm across; read as {alt} it would be {:.1} mm across. If \
+                 its numbers are {alt}, price it again with units={alt}",
+                read(units),
+                read(alt)
+            ),
+        });
+    }
     let scale = units.to_mm();
+    if non_planar.polygons > 0 {
+        warnings.push(Warning {
+            code: "non_planar_faces",
+            message: format!(
+                "{} faces with more than three corners are not flat, so their area depends on how they \
+                 are split into triangles: up to {:.2} mm² of the surface is uncertain. Triangulate the \
+                 model in your modelling software to fix the surface you mean",
+                non_planar.polygons,
+                non_planar.area_spread * scale * scale
+            ),
+        });
+    }
     if scale != 1.0 {
         for p in &mut mesh.positions {
             *p = p.map(|x| x * scale);
@@ -194,14 +254,23 @@ fn finish(format: Format, welder: Welder, opts: &AnalyzeOptions) -> Result<Loade
         mesh,
         units,
         units_source,
+        units_alternative,
+        non_planar_faces: non_planar.polygons,
+        non_planar_area_spread_mm2: non_planar.area_spread * scale * scale,
         weld,
         warnings,
     })
 }
 
-/// Measure a loaded mesh.
-pub fn measure(loaded: &Loaded) -> Analysis {
-    let mesh = &loaded.mesh;
+/// Integrals and topology of a mesh, the part of [`measure`] that reads every triangle.
+struct Pass {
+    bbox: Aabb,
+    origin: [f64; 3],
+    totals: measure::Integrals,
+    topo: topology::Topology,
+}
+
+fn pass(mesh: &Mesh) -> Pass {
     // Integrals and topology read the mesh independently; side by side they keep both cores busy.
     let ((bbox, origin, totals), topo) = rayon::join(
         || {
@@ -211,6 +280,35 @@ pub fn measure(loaded: &Loaded) -> Analysis {
         },
         || topology::analyze(mesh),
     );
+    Pass {
+        bbox,
+        origin,
+        totals,
+        topo,
+    }
+}
+
+/// Measure a loaded mesh. A closed, manifold shell whose faces disagree about inside and outside is
+/// reoriented in place first (see [`orientation`]), so `loaded.mesh` is then the repaired mesh that
+/// wall thickness and pricing go on to use; the analysis says how many faces were turned.
+pub fn measure(loaded: &mut Loaded) -> Analysis {
+    let mut p = pass(&loaded.mesh);
+    let repair = if orientation::needed(&p.topo) {
+        let r = orientation::repair(&mut loaded.mesh, &p.topo);
+        if r.faces_turned > 0 {
+            p = pass(&loaded.mesh);
+        }
+        r
+    } else {
+        orientation::OrientationRepair::default()
+    };
+    let mesh = &loaded.mesh;
+    let Pass {
+        bbox,
+        origin,
+        totals,
+        topo,
+    } = p;
     let per_shell = if topo.shells.len() > 1 {
         measure::shell_integrals(mesh, origin, &topo.triangle_shell, topo.shells.len())
     } else {
@@ -218,11 +316,20 @@ pub fn measure(loaded: &Loaded) -> Analysis {
     };
     let (shell_details, nesting_checked) =
         shells::classify(mesh, &topo.triangle_shell, &per_shell, &topo.shells);
+    let holes = if topo.boundary_edges > 0 {
+        holes::find(mesh)
+    } else {
+        holes::Holes::default()
+    };
 
     let mut warnings = loaded.warnings.clone();
     let watertight = topo.watertight();
     let count = |k: ShellKind| shell_details.iter().filter(|s| s.kind == k).count();
-    let inverted_shells = count(ShellKind::Inverted);
+    // An open body's sign says nothing about its faces (its holes are the cause to report).
+    let inverted_shells = shell_details
+        .iter()
+        .filter(|s| s.kind == ShellKind::Inverted && s.watertight)
+        .count();
     let nested = count(ShellKind::Nested);
     let overlapping = shell_details
         .iter()
@@ -230,72 +337,91 @@ pub fn measure(loaded: &Loaded) -> Analysis {
         .count();
     let inverted = totals.volume < 0.0 || inverted_shells > 0;
 
+    let mut warn = |code: &'static str, message: String| warnings.push(Warning { code, message });
+    if repair.faces_turned > 0 {
+        warn(
+            "orientation_repaired",
+            format!(
+                "{} faces were wound the wrong way on a closed surface and have been turned to agree with \
+                 their neighbours; the measurements are of the repaired model",
+                repair.faces_turned
+            ),
+        );
+    }
     if loaded.weld.degenerate_dropped > 0 {
-        warnings.push(Warning {
-            code: "degenerate_triangles",
-            message: format!(
+        warn(
+            "degenerate_triangles",
+            format!(
                 "{} degenerate triangles were dropped",
                 loaded.weld.degenerate_dropped
             ),
-        });
+        );
     }
     if topo.boundary_edges > 0 {
-        warnings.push(Warning {
-            code: "open_mesh",
-            message: format!(
-                "the surface has {} boundary edges (holes); the volume is not reliable",
-                topo.boundary_edges
+        warn(
+            "open_mesh",
+            format!(
+                "the surface has {} holes ({} boundary edges; the largest hole is {:.2} mm around); the \
+                 volume is not reliable",
+                holes.count, topo.boundary_edges, holes.largest_perimeter_mm
             ),
-        });
+        );
     }
     if topo.non_manifold_edges > 0 {
-        warnings.push(Warning {
-            code: "non_manifold",
-            message: format!(
+        warn(
+            "non_manifold",
+            format!(
                 "{} edges are shared by more than two faces",
                 topo.non_manifold_edges
             ),
-        });
+        );
     }
     if topo.inconsistent_edges > 0 {
-        warnings.push(Warning {
-            code: "inconsistent_orientation",
-            message: format!(
+        warn(
+            "inconsistent_orientation",
+            format!(
                 "{} edges join faces that disagree about inside and outside",
                 topo.inconsistent_edges
             ),
-        });
+        );
     }
-    if inverted {
-        warnings.push(Warning {
-            code: "inverted",
-            message:
-                "faces point inwards (the model is inside out); the volume is reported as negative"
-                    .into(),
-        });
+    if totals.volume < 0.0 {
+        warn(
+            "inverted",
+            "faces point inwards (the model is inside out); the volume is reported as negative"
+                .into(),
+        );
+    } else if inverted_shells > 0 {
+        warn(
+            "inverted_shell",
+            format!(
+                "{inverted_shells} of {} bodies face inwards; the volume subtracts them instead of adding them",
+                shell_details.len()
+            ),
+        );
     }
     if nested > 0 {
-        warnings.push(Warning {
-            code: "nested_shells",
-            message: format!("{nested} bodies lie inside another body and are counted twice"),
-        });
+        warn(
+            "nested_shells",
+            format!("{nested} bodies lie inside another body and are counted twice"),
+        );
     }
     if overlapping > 0 {
-        warnings.push(Warning {
-            code: "overlapping_shells",
-            message: format!(
+        warn(
+            "overlapping_shells",
+            format!(
                 "{overlapping} bodies intersect each other; their shared volume is counted twice"
             ),
-        });
+        );
     }
     if !nesting_checked {
-        warnings.push(Warning {
-            code: "too_many_shells",
-            message: format!(
+        warn(
+            "too_many_shells",
+            format!(
                 "{} separate bodies: nesting and overlap were not checked",
                 shell_details.len()
             ),
-        });
+        );
     }
 
     Analysis {
@@ -305,6 +431,7 @@ pub fn measure(loaded: &Loaded) -> Analysis {
         degenerate_dropped: loaded.weld.degenerate_dropped,
         units: loaded.units,
         units_source: loaded.units_source,
+        units_alternative: loaded.units_alternative,
         volume_mm3: totals.volume,
         area_mm2: totals.area,
         bbox_mm: bbox,
@@ -314,8 +441,14 @@ pub fn measure(loaded: &Loaded) -> Analysis {
         shells: shell_details.len(),
         cavities: count(ShellKind::Cavity),
         boundary_edges: topo.boundary_edges,
+        holes: holes.count,
+        largest_hole_perimeter_mm: holes.largest_perimeter_mm,
         non_manifold_edges: topo.non_manifold_edges,
         inconsistent_edges: topo.inconsistent_edges,
+        faces_reoriented: repair.faces_turned,
+        inverted_shells: inverted_shells as u64,
+        non_planar_faces: loaded.non_planar_faces,
+        non_planar_area_spread_mm2: loaded.non_planar_area_spread_mm2,
         volume_reliable: watertight
             && !inverted
             && nested == 0
@@ -328,7 +461,7 @@ pub fn measure(loaded: &Loaded) -> Analysis {
 
 /// Load and measure in one call.
 pub fn analyze(bytes: &[u8], opts: &AnalyzeOptions) -> Result<(Analysis, Mesh), ParseError> {
-    let loaded = load(bytes, opts)?;
-    let analysis = measure(&loaded);
+    let mut loaded = load(bytes, opts)?;
+    let analysis = measure(&mut loaded);
     Ok((analysis, loaded.mesh))
 }

@@ -18,6 +18,7 @@
 //! bounded by the input and [`limits::Limits`], never by a count the file claims.
 
 pub mod analysis;
+pub mod defects;
 pub mod error;
 pub mod format;
 pub mod formats;

@@ -120,6 +120,12 @@ pub fn classify(
     (reports, true)
 }
 
+/// [`inside`] for a shell given by face indices.
+pub(crate) fn inside_faces(mesh: &Mesh, faces: &[u32], p: [f64; 3]) -> bool {
+    let triangles: Vec<[u32; 3]> = faces.iter().map(|&f| mesh.triangles[f as usize]).collect();
+    inside(mesh, &triangles, p)
+}
+
 /// Point-in-closed-surface by ray parity. The ray direction is deliberately skewed so it is unlikely to
 /// pass exactly through an edge or vertex of axis-aligned geometry.
 fn inside(mesh: &Mesh, triangles: &[[u32; 3]], p: [f64; 3]) -> bool {

@@ -15,15 +15,18 @@ pub fn mesh_of(poly: &fixtures::PolyMesh) -> Mesh {
 
 /// Measure an in-memory mesh exactly as the file pipeline would after loading.
 pub fn measure_mesh(mesh: Mesh) -> Analysis {
-    let loaded = Loaded {
+    let mut loaded = Loaded {
         format: Format::StlBinary,
         mesh,
         units: Units::Mm,
         units_source: UnitsSource::Override,
+        units_alternative: None,
+        non_planar_faces: 0,
+        non_planar_area_spread_mm2: 0.0,
         weld: WeldStats::default(),
         warnings: Vec::new(),
     };
-    pricing_core::measure(&loaded)
+    pricing_core::measure(&mut loaded)
 }
 
 pub fn write(format: fixtures::Format, poly: &fixtures::PolyMesh) -> Vec<u8> {

@@ -17,14 +17,14 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let loaded = match args.model.load() {
+    let mut loaded = match args.model.load() {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    let analysis = pricing_core::measure(&loaded);
+    let analysis = pricing_core::measure(&mut loaded);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {

@@ -36,7 +36,7 @@ pub fn run(args: QuoteArgs) -> anyhow::Result<ExitCode> {
         .model
         .load()
         .map_err(QuoteFailure::Input)
-        .and_then(|loaded| {
+        .and_then(|mut loaded| {
             let request = QuoteRequest {
                 alloys: args.alloys.clone(),
                 channel: args.channel,
@@ -45,7 +45,7 @@ pub fn run(args: QuoteArgs) -> anyhow::Result<ExitCode> {
             };
             let bar = Progress::new();
             let report = |done: u64, total: u64| bar.update(done, total);
-            let quote = pricing_core::quote_loaded(&loaded, &rules, &request, Some(&report));
+            let quote = pricing_core::quote_loaded(&mut loaded, &rules, &request, Some(&report));
             bar.finish();
             quote.map_err(QuoteFailure::Pipeline)
         });

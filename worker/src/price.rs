@@ -56,11 +56,11 @@ pub fn price_blocking(
         }
     };
     let run = catch_unwind(AssertUnwindSafe(|| {
-        let loaded = pricing_core::load(bytes, &request.analyze)?;
+        let mut loaded = pricing_core::load(bytes, &request.analyze)?;
         if expired() {
             resume_unwind(Box::new(Abandoned));
         }
-        pricing_core::quote_loaded(&loaded, rules, request, Some(&hook))
+        pricing_core::quote_loaded(&mut loaded, rules, request, Some(&hook))
     }));
     match run {
         Ok(Ok(quote)) => PriceRun::Quoted(Box::new(quote)),
