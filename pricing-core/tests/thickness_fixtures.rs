@@ -14,8 +14,16 @@ fn mesh(p: &PolyMesh) -> Mesh {
     }
 }
 
+/// Thin-wall queries in these tests go up to 20 mm (the default covers casting minimums only).
 fn analyze(m: &Mesh) -> ThicknessReport {
-    analyze_thickness(m, &ThicknessOptions::default()).unwrap()
+    analyze_thickness(m, &wide_queries()).unwrap()
+}
+
+fn wide_queries() -> ThicknessOptions {
+    ThicknessOptions {
+        max_thin_limit_mm: 20.0,
+        ..Default::default()
+    }
 }
 
 /// The rays run in f32 about the bounding-box centre: allow ~1e-5 mm of rounding on top of the exact bounds.
@@ -49,7 +57,7 @@ fn hollow_sphere_faces_lie_within_the_closed_form_bounds() {
         assert!(r.min_mm >= lo && r.p50_mm <= hi);
         assert!((r.total_area_mm2 - known.area_mm2).abs() < 1e-9 * known.area_mm2);
         // The whole shell is thin at any limit above the upper bound: one region, the mesh's box.
-        let regions = r.thin_regions(&m, hi + 1e-9);
+        let regions = r.thin_regions(hi + 1e-9);
         assert_eq!(regions.len(), 1);
         for k in 0..3 {
             assert!((regions[0].min[k] - wt.thin_region_min[k]).abs() < 1e-9);
@@ -76,7 +84,7 @@ fn ring_with_bezel_seat_flags_exactly_the_bezel() {
     // Any limit between the bezel's upper bound and the rest of the ring's minimum isolates the bezel.
     let limit = 0.5 * (wt.thin_max_mm + elsewhere);
     assert!(wt.thin_max_mm < limit && limit < elsewhere);
-    let regions = r.thin_regions(&m, limit);
+    let regions = r.thin_regions(limit);
     assert_eq!(regions.len(), 1, "{regions:?}");
     let region = &regions[0];
     for k in 0..3 {
@@ -111,7 +119,7 @@ fn ring_with_bezel_seat_flags_exactly_the_bezel() {
         .fold(f64::INFINITY, f64::min);
     assert!(beyond >= elsewhere - F32_SLACK, "{beyond} < {elsewhere}");
     // Below the bezel's lower bound nothing is thin.
-    assert!(r.thin_regions(&m, wt.thin_min_mm - 1e-3).is_empty());
+    assert!(r.thin_regions(wt.thin_min_mm - 1e-3).is_empty());
 }
 
 #[test]

@@ -12,8 +12,11 @@ use crate::mesh::Mesh;
 /// What the ray of one face found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FaceKind {
-    /// Left the solid through another face: a real wall thickness.
+    /// Left the solid through a face that faces back at this one: a real wall thickness.
     Hit,
+    /// Left the solid through a face that does not face back (within [`OPPOSITE_COS`]): the ray crossed
+    /// the tip of a wedge or a corner, not a wall, so no thickness is taken from it.
+    Edge,
     /// Hit nothing (open mesh, or a face whose inward side is empty space).
     Unhit,
     /// First crossed a face front-to-back: the ray travelled through empty space, so the mesh's orientation is
@@ -33,6 +36,12 @@ pub(crate) struct FaceSample {
 }
 
 pub(crate) const NO_FACE: u32 = u32::MAX;
+
+/// Two surfaces form a wall when their normals are within 30° of opposite: cos 150° = −0.866. A wedge
+/// whose faces meet at more than 30° is an edge: the ray from a face near its tip crosses the other face
+/// a hair away and would report the wedge's tip as a "wall" whose area depends only on how finely the
+/// exporter triangulated along the edge. A blade sharper than 30° stays a thin wall.
+pub(crate) const OPPOSITE_COS: f64 = -0.866_025_403_784_438_6;
 
 /// Progress hook: `(faces done, faces total)`, called from worker threads under a lock, so `done` only grows.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
@@ -100,7 +109,15 @@ fn cast_face(
     let dir = n.map(|c| (sign * c) as f32);
     let (t_mm, kind, hit) = match bvh.nearest_hit(origin, dir, face as u32, params.t_min, stack) {
         // With the winding inverted, leaving the solid means crossing a face along its stored *inward* side.
-        Some(h) if h.exits != params.flip => (f64::from(h.t), FaceKind::Hit, h.face),
+        Some(h) if h.exits != params.flip => {
+            let opposite = area_normal(mesh, h.face as usize, frame.diagonal)
+                .is_some_and(|(_, m)| n[0] * m[0] + n[1] * m[1] + n[2] * m[2] <= OPPOSITE_COS);
+            if opposite {
+                (f64::from(h.t), FaceKind::Hit, h.face)
+            } else {
+                (f64::INFINITY, FaceKind::Edge, NO_FACE)
+            }
+        }
         Some(_) => (f64::INFINITY, FaceKind::WrongSide, NO_FACE),
         None => (f64::INFINITY, FaceKind::Unhit, NO_FACE),
     };

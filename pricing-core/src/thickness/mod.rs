@@ -1,7 +1,12 @@
 //! Wall thickness: how thick the material is behind every face.
 //!
 //! For each face a ray leaves the centroid along the inward normal; the distance to the first face it crosses
-//! (leaving the solid) is the local thickness there. Rays run in parallel with rayon against a BVH built for
+//! (leaving the solid) is the local thickness there, when that face faces back at it (within 30°). A thin
+//! wall is then what a caster means by one: two opposite surfaces closer than the limit over a patch wider
+//! than the limit. The tip of a wedge is not one (its far face does not face back: `FaceKind::Edge`), nor is a
+//! speck narrower than the limit ([`ThicknessReport::thin_area`]), so the thin area no longer depends on how
+//! finely an exporter triangulated along sharp edges. The same BVH answers which faces pass through each other
+//! (`crossings`). Rays run in parallel with rayon against a BVH built for
 //! this query ([`bvh`], [`ray`]); every face's value depends only on the mesh and every reduction runs in a fixed
 //! order, so reports are bit-identical whatever the thread count.
 //!
@@ -18,6 +23,7 @@
 mod bvh;
 mod cast;
 pub mod cost;
+mod crossings;
 mod frame;
 mod options;
 mod ray;
@@ -45,6 +51,11 @@ pub fn analyze_thickness_with_progress(
     opts: &ThicknessOptions,
     progress: Option<Progress<'_>>,
 ) -> Result<ThicknessReport, ThicknessError> {
+    if !(opts.max_thin_limit_mm >= 0.0 && opts.max_thin_limit_mm.is_finite()) {
+        return Err(ThicknessError::InvalidOption(
+            "max_thin_limit_mm must be a finite number of 0 or more",
+        ));
+    }
     if !(opts.self_hit_epsilon_rel >= 0.0 && opts.self_hit_epsilon_rel < 1.0) {
         return Err(ThicknessError::InvalidOption(
             "self_hit_epsilon_rel must be in [0, 1)",
@@ -57,6 +68,12 @@ pub fn analyze_thickness_with_progress(
         t_min: (opts.self_hit_epsilon_rel * frame.diagonal) as f32,
     };
     let faces = cast::cast_all(mesh, &frame, &bvh, &params, progress);
+    let crossings = opts
+        .self_intersections
+        .then(|| crossings::count(mesh, &frame, &bvh));
     drop(bvh);
-    Ok(summary::summarise(faces, params.flip))
+    let limit = opts.max_thin_limit_mm;
+    let mut report = summary::summarise(mesh, faces, params.flip, limit);
+    report.self_intersections = crossings;
+    Ok(report)
 }

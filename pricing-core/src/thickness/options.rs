@@ -10,12 +10,20 @@ pub struct ThicknessOptions {
     /// the intersection error keeps a ray from "hitting" the neighbours of its own face (which share its plane at
     /// the origin) while staying far below any wall a caster can produce (0.25 µm on a 25 mm ring).
     pub self_hit_epsilon_rel: f64,
+    /// The largest limit thin walls will be asked about ([`super::ThicknessReport::thin_area`]): faces
+    /// thinner than this are kept with what regions need. Casting minimums are 0.3–1.0 mm; the pipeline
+    /// raises it to the strictest requested alloy's minimum when a rules file asks for more.
+    pub max_thin_limit_mm: f64,
+    /// Count faces that pass through each other (see `crossings`); off only in benchmarks of the rays.
+    pub self_intersections: bool,
 }
 
 impl Default for ThicknessOptions {
     fn default() -> Self {
         Self {
             self_hit_epsilon_rel: 1e-5,
+            max_thin_limit_mm: 1.0,
+            self_intersections: true,
         }
     }
 }

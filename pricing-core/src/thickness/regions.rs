@@ -1,46 +1,70 @@
-//! Where a model is too thin: thin faces grouped into connected regions.
+//! Where a model is too thin: thin wall faces grouped into connected regions, specks left out.
 
+use rustc_hash::FxHashMap;
+
+use super::cast::FaceSample;
 use super::frame::{cross, dot, sub};
 use super::report::ThinRegion;
 use crate::mesh::Mesh;
 
-pub(crate) fn thin_regions(
-    mesh: &Mesh,
-    face_mm: &[f64],
-    face_hit: &[u32],
-    t_mm: f64,
-) -> Vec<ThinRegion> {
-    if face_mm.len() != mesh.triangles.len() || face_hit.len() != face_mm.len() {
-        return Vec::new();
-    }
-    let nv = mesh.positions.len();
-    let thin: Vec<usize> = (0..face_mm.len()).filter(|&f| face_mm[f] < t_mm).collect();
-    let valid = |f: usize| mesh.triangles[f].iter().all(|&v| (v as usize) < nv);
-    let mut uf = UnionFind::new(nv);
-    for &f in &thin {
-        if valid(f) {
-            let [a, b, c] = mesh.triangles[f];
-            uf.union(a, b);
-            uf.union(a, c);
-            let g = face_hit[f] as usize;
-            if g < face_mm.len() && face_mm[g] < t_mm && valid(g) {
-                uf.union(a, mesh.triangles[g][0]);
-            }
+/// A face thin enough to be asked about, with what grouping it needs (so queries need no mesh).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WallFace {
+    pub t_mm: f64,
+    pub area_mm2: f64,
+    pub face: u32,
+    /// The face its ray left through: the other skin of the wall.
+    pub hit: u32,
+    pub vertices: [u32; 3],
+    pub min: [f64; 3],
+    pub max: [f64; 3],
+}
+
+impl WallFace {
+    pub fn new(mesh: &Mesh, face: usize, sample: &FaceSample) -> Self {
+        let [a, b, c] = mesh.triangle(face);
+        let n = cross(&sub(&b, &a), &sub(&c, &a));
+        Self {
+            t_mm: sample.t_mm,
+            area_mm2: 0.5 * dot(&n, &n).sqrt(),
+            face: face as u32,
+            hit: sample.hit,
+            vertices: mesh.triangles[face],
+            min: [0, 1, 2].map(|k| a[k].min(b[k]).min(c[k])),
+            max: [0, 1, 2].map(|k| a[k].max(b[k]).max(c[k])),
         }
     }
-    // Regions numbered by their lowest face, so accumulation order (and thus every sum) is fixed.
-    let mut region_of_root = vec![u32::MAX; nv];
-    let mut regions: Vec<(usize, ThinRegion)> = Vec::new();
-    for &f in &thin {
-        if !valid(f) {
-            continue;
+}
+
+/// The regions of walls thinner than `t_mm` wider than `t_mm`, and their total area (summed in the
+/// walls' order, so the same bits on any thread count). `walls` is sorted thinnest first.
+pub(crate) fn thin_walls(walls: &[WallFace], t_mm: f64) -> (Vec<ThinRegion>, f64) {
+    let thin = &walls[..walls.partition_point(|w| w.t_mm < t_mm)];
+    let mut uf = UnionFind::new(thin.len());
+    let mut by_vertex: FxHashMap<u32, u32> = FxHashMap::default();
+    let by_face: FxHashMap<u32, u32> = thin
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.face, i as u32))
+        .collect();
+    for (i, w) in thin.iter().enumerate() {
+        for v in w.vertices {
+            let first = *by_vertex.entry(v).or_insert(i as u32);
+            uf.union(first, i as u32);
         }
-        let tri = mesh.triangles[f];
-        let root = uf.find(tri[0]) as usize;
-        if region_of_root[root] == u32::MAX {
-            region_of_root[root] = regions.len() as u32;
+        if let Some(&j) = by_face.get(&w.hit) {
+            uf.union(j, i as u32);
+        }
+    }
+    // Regions numbered in walls order; each remembers its lowest face for the tie-break.
+    let mut region_of_root: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut regions: Vec<(u32, ThinRegion)> = Vec::new();
+    let mut member = vec![0usize; thin.len()];
+    for (i, w) in thin.iter().enumerate() {
+        let root = uf.find(i as u32);
+        let r = *region_of_root.entry(root).or_insert_with(|| {
             regions.push((
-                f,
+                u32::MAX,
                 ThinRegion {
                     min: [f64::INFINITY; 3],
                     max: [f64::NEG_INFINITY; 3],
@@ -49,26 +73,40 @@ pub(crate) fn thin_regions(
                     faces: 0,
                 },
             ));
+            regions.len() - 1
+        });
+        member[i] = r;
+        let (lowest, region) = &mut regions[r];
+        *lowest = (*lowest).min(w.face);
+        for k in 0..3 {
+            region.min[k] = region.min[k].min(w.min[k]);
+            region.max[k] = region.max[k].max(w.max[k]);
         }
-        let r = &mut regions[region_of_root[root] as usize].1;
-        let [a, b, c] = tri.map(|v| mesh.positions[v as usize]);
-        for p in [a, b, c] {
-            for k in 0..3 {
-                r.min[k] = r.min[k].min(p[k]);
-                r.max[k] = r.max[k].max(p[k]);
-            }
-        }
-        let n = cross(&sub(&b, &a), &sub(&c, &a));
-        r.area_mm2 += 0.5 * dot(&n, &n).sqrt();
-        r.min_thickness_mm = r.min_thickness_mm.min(face_mm[f]);
-        r.faces += 1;
+        region.area_mm2 += w.area_mm2;
+        region.min_thickness_mm = region.min_thickness_mm.min(w.t_mm);
+        region.faces += 1;
     }
-    regions.sort_by(|(fa, a), (fb, b)| b.area_mm2.total_cmp(&a.area_mm2).then(fa.cmp(fb)));
-    regions.into_iter().map(|(_, r)| r).collect()
+    let wide: Vec<bool> = regions
+        .iter()
+        .map(|(_, r)| (0..3).any(|k| r.max[k] - r.min[k] > t_mm))
+        .collect();
+    let area = thin
+        .iter()
+        .zip(&member)
+        .filter(|(_, r)| wide[**r])
+        .map(|(w, _)| w.area_mm2)
+        .sum::<f64>();
+    let mut kept: Vec<(u32, ThinRegion)> = regions
+        .into_iter()
+        .zip(wide)
+        .filter_map(|(r, w)| w.then_some(r))
+        .collect();
+    kept.sort_by(|(fa, a), (fb, b)| b.area_mm2.total_cmp(&a.area_mm2).then(fa.cmp(fb)));
+    (kept.into_iter().map(|(_, r)| r).collect(), area)
 }
 
-/// Union-find over vertex indices, with path halving and union by index (the smaller root wins), which keeps
-/// the result independent of union order.
+/// Union-find over local indices, with path halving and union by index (the smaller root wins), which
+/// keeps the result independent of union order.
 struct UnionFind {
     parent: Vec<u32>,
 }

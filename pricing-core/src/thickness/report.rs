@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::mesh::Mesh;
+use super::regions::{self, WallFace};
 
 /// Local wall thickness of every face, summarised.
 ///
@@ -31,6 +31,12 @@ pub struct ThicknessReport {
     pub wrong_side_faces: u64,
     /// Faces with no area, hence no direction to cast along. Infinite, with zero area.
     pub degenerate_faces: u64,
+    /// Faces whose ray left through a surface that does not face back (the far side of a wedge's tip or a
+    /// corner): measured, and no wall there. Infinite.
+    pub edge_faces: u64,
+    /// Their area, which counts as measured.
+    #[serde(skip)]
+    pub edge_area_mm2: f64,
     /// The mesh's signed volume was negative: its winding is inverted as a whole, so rays were cast along
     /// +normal, into the solid the surface actually bounds. The thicknesses are real; the flag is for a warning.
     pub winding_inverted: bool,
@@ -41,6 +47,14 @@ pub struct ThicknessReport {
     /// which is what joins the two skins of a thin wall into one region.
     #[serde(skip)]
     pub face_hit: Vec<u32>,
+    /// Pairs of faces that pass through each other (a self-intersecting surface or overlapping bodies);
+    /// `None` when not checked.
+    pub self_intersections: Option<u64>,
+    /// Thin-wall queries answer limits up to this, in mm (see [`Self::thin_area`]).
+    pub max_thin_limit_mm: f64,
+    /// The faces thinner than `max_thin_limit_mm`, thinnest first, with what their regions need.
+    #[serde(skip)]
+    pub(crate) walls: Vec<WallFace>,
 }
 
 /// A box around a connected thin region, in mm.
@@ -55,6 +69,50 @@ pub struct ThinRegion {
 }
 
 impl ThicknessReport {
+    /// A report from per-face `(thickness_mm, area_mm2)` values measured elsewhere (or made up by a test),
+    /// built as the analysis builds one: sorted thinnest first, percentiles from the samples. No mesh is
+    /// behind it, so each face stands for its own wall, wider than any limit.
+    pub fn from_samples(mut samples: Vec<(f64, f64)>) -> ThicknessReport {
+        samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let walls = samples
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.0.is_finite())
+            .map(|(i, &(t_mm, area_mm2))| WallFace {
+                t_mm,
+                area_mm2,
+                face: i as u32,
+                hit: u32::MAX,
+                // Distinct vertices per face: no two faces join, and each spans more than any limit.
+                vertices: [3 * i as u32, 3 * i as u32 + 1, 3 * i as u32 + 2],
+                min: [0.0; 3],
+                max: [f64::MAX; 3],
+            })
+            .collect();
+        let mut report = ThicknessReport {
+            min_mm: samples.first().map_or(f64::INFINITY, |s| s.0),
+            p05_mm: f64::NAN,
+            p50_mm: f64::NAN,
+            unhit_faces: samples.iter().filter(|s| !s.0.is_finite()).count() as u64,
+            faces: samples.len() as u64,
+            total_area_mm2: samples.iter().map(|s| s.1).sum(),
+            wrong_side_faces: 0,
+            degenerate_faces: 0,
+            edge_faces: 0,
+            edge_area_mm2: 0.0,
+            winding_inverted: false,
+            face_mm: samples.iter().map(|s| s.0).collect(),
+            face_hit: vec![u32::MAX; samples.len()],
+            self_intersections: None,
+            max_thin_limit_mm: f64::INFINITY,
+            walls,
+            samples,
+        };
+        report.p05_mm = report.percentile(5.0);
+        report.p50_mm = report.percentile(50.0);
+        report
+    }
+
     /// Area (mm²) of the faces thinner than `t_mm`, summed in `samples` order.
     pub fn area_below(&self, t_mm: f64) -> f64 {
         let end = self.samples.partition_point(|&(t, _)| t < t_mm);
@@ -84,12 +142,20 @@ impl ThicknessReport {
         last
     }
 
-    /// Connected groups of faces thinner than `t_mm`, largest area first, ties by lowest face index. Faces
-    /// belong together when they share a vertex or when one's ray measured the other (the two skins of one thin
-    /// wall). `mesh` must be the mesh this report was computed from; for any other mesh (different face count)
-    /// the answer is empty.
-    pub fn thin_regions(&self, mesh: &Mesh, t_mm: f64) -> Vec<ThinRegion> {
-        super::regions::thin_regions(mesh, &self.face_mm, &self.face_hit, t_mm)
+    /// Area (mm²) of thin walls below `t_mm`: faces thinner than `t_mm` whose region (see
+    /// [`Self::thin_regions`]) is wider than `t_mm`. This is what a caster means by a thin wall; the raw
+    /// [`Self::area_below`] also counts specks smaller than the limit. Exact for `t_mm` up to
+    /// [`Self::max_thin_limit_mm`]; above it only the faces kept are counted.
+    pub fn thin_area(&self, t_mm: f64) -> f64 {
+        regions::thin_walls(&self.walls, t_mm).1
+    }
+
+    /// Thin walls below `t_mm` as connected regions, largest area first, ties by lowest face index. Faces
+    /// belong together when they share a vertex or when one's ray measured the other (the two skins of one
+    /// wall); a region no wider than `t_mm` in any direction is a speck the surrounding metal fills, not a
+    /// wall, and is left out (Meshmixer's minimum defect size, set to the limit itself).
+    pub fn thin_regions(&self, t_mm: f64) -> Vec<ThinRegion> {
+        regions::thin_walls(&self.walls, t_mm).0
     }
 
     /// Fraction of the surface area with a measured thickness (a hit), in 0..=1; low values mean the numbers
@@ -104,6 +170,6 @@ impl ThicknessReport {
             .filter(|s| s.0.is_finite())
             .map(|s| s.1)
             .sum();
-        measured / self.total_area_mm2
+        ((measured + self.edge_area_mm2) / self.total_area_mm2).min(1.0)
     }
 }
