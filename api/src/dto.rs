@@ -200,6 +200,9 @@ pub struct EstimateResponse {
     /// The unit the coordinates were read in, and whether it was guessed.
     pub units: String,
     pub units_inferred: bool,
+    /// Another plausible reading of the file's units when the size makes `units` doubtful (a glTF
+    /// written in millimetres): pass it as `units=` to price it that way. `null` when in no doubt.
+    pub units_alternative: Option<String>,
     /// Bounding box in mm (from a sample of the vertices); `null` if none could be read.
     pub bbox_mm: Option<Bbox>,
     pub lane: String,

@@ -10,7 +10,10 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use pricing_core::Format;
-use pricing_core::pricing::{Channel, PricingFacts, QuoteError, Rules, Status};
+use pricing_core::Units;
+use pricing_core::pricing::{
+    Channel, PricingFacts, QuoteError, Reason, ReasonCode, Rules, Severity, Status,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -222,6 +225,19 @@ pub struct AlloyRange {
     /// The least favourable status over the range (`rejected`: a quote would refuse it).
     #[schema(value_type = String)]
     pub status: Status,
+    /// What a quote would say already from the box: blockers (e.g. `too_large`) and `units_suspect`,
+    /// each with its code, severity and a sentence the customer can act on.
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<Reason>,
+}
+
+/// How the file's numbers were read: the unit, whether it was guessed, and another plausible reading
+/// when the size makes the first doubtful (see `pricing_core::units::suspect`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitsReading {
+    pub units: Units,
+    pub inferred: bool,
+    pub alternative: Option<Units>,
 }
 
 /// Prices the least and the most metal the box can plausibly hold.
@@ -229,7 +245,7 @@ pub fn price_range(
     rules: &Rules,
     bbox_mm: &Bbox,
     triangles: u64,
-    units_inferred: bool,
+    units: UnitsReading,
     alloys: &[String],
     channel: Channel,
 ) -> Result<Vec<AlloyRange>, QuoteError> {
@@ -243,7 +259,10 @@ pub fn price_range(
         watertight: true,
         inverted: false,
         volume_reliable: true,
-        units_inferred,
+        units_inferred: units.inferred,
+        units: units.units,
+        units_alternative: units.alternative,
+        defects: Default::default(),
         thickness: None,
     };
     let low = pricing_core::pricing::quote(rules, &facts(LOW_FILL, LOW_AREA), alloys, channel)?;
@@ -258,6 +277,11 @@ pub fn price_range(
             high: hi.total,
             currency: lo.currency,
             status: lo.status.max(hi.status),
+            reasons: hi
+                .reasons
+                .into_iter()
+                .filter(|r| r.severity == Severity::Blocker || r.code == ReasonCode::UnitsSuspect)
+                .collect(),
         })
         .collect())
 }
@@ -339,6 +363,44 @@ mod tests {
         assert_eq!(gltf_bbox(b"{}", Format::Gltf), None);
     }
 
+    const MM: UnitsReading = UnitsReading {
+        units: Units::Mm,
+        inferred: false,
+        alternative: None,
+    };
+
+    #[test]
+    fn a_box_too_large_in_metres_says_the_units_are_the_likely_cause() {
+        let rules = Rules::default_shipped().unwrap();
+        // A glTF ring written in millimetres: 20 file units read as metres.
+        let bbox = Bbox {
+            min: [-10_000.0, -10_000.0, -1_500.0],
+            max: [10_000.0, 10_000.0, 1_500.0],
+        };
+        let reading = UnitsReading {
+            units: Units::M,
+            inferred: false,
+            alternative: Some(Units::Mm),
+        };
+        let ranges = price_range(
+            &rules,
+            &bbox,
+            1000,
+            reading,
+            &["au750y".into()],
+            Channel::Retail,
+        )
+        .unwrap();
+        let codes: Vec<ReasonCode> = ranges[0].reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [ReasonCode::TooLarge, ReasonCode::UnitsSuspect]);
+        assert!(
+            ranges[0].reasons[0].message.contains("units=mm"),
+            "{:?}",
+            ranges[0].reasons
+        );
+        assert_eq!(ranges[0].status, Status::Rejected);
+    }
+
     #[test]
     fn range_is_ordered_and_bounds_the_real_price() {
         let rules = Rules::default_shipped().unwrap();
@@ -347,15 +409,8 @@ mod tests {
             min: [-10.0, -10.0, -1.5],
             max: [10.0, 10.0, 1.5],
         };
-        let ranges = price_range(
-            &rules,
-            &bbox,
-            1000,
-            false,
-            &["au750y".into()],
-            Channel::Retail,
-        )
-        .unwrap();
+        let ranges =
+            price_range(&rules, &bbox, 1000, MM, &["au750y".into()], Channel::Retail).unwrap();
         assert_eq!(ranges.len(), 1);
         let r = &ranges[0];
         let (lo, hi) = (r.low.unwrap(), r.high.unwrap());
@@ -364,7 +419,7 @@ mod tests {
             &rules,
             &bbox,
             1,
-            false,
+            MM,
             &["unobtainium".into()],
             Channel::Retail,
         );

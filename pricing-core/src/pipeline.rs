@@ -7,8 +7,9 @@ use thiserror::Error;
 use crate::analysis::{self, Analysis, AnalyzeOptions, Loaded};
 use crate::error::ParseError;
 use crate::pricing::{
-    self, AlloyQuote, Channel, PricingFacts, QuoteError, Rules, ThicknessSummary,
+    self, AlloyQuote, Channel, Defects, PricingFacts, QuoteError, Rules, ThicknessSummary,
 };
+use crate::shells::ShellKind;
 use crate::thickness::{self, Progress, ThicknessError, ThicknessOptions, ThinRegion};
 use crate::units::UnitsSource;
 
@@ -74,16 +75,27 @@ impl ModelQuote {
 /// Regions reported per quote, largest first; a model riddled with thin spots gets the worst few.
 const MAX_THIN_REGIONS: usize = 20;
 
-/// Quote a model already loaded (the CLI loads with streaming; workers load from blob bytes).
+/// Quote a model already loaded (the CLI loads with streaming; workers load from blob bytes). A closed
+/// shell with faces wound the wrong way is repaired in `loaded` first (see [`analysis::measure`]).
 pub fn quote_loaded(
-    loaded: &Loaded,
+    loaded: &mut Loaded,
     rules: &Rules,
     req: &QuoteRequest,
     progress: Option<Progress<'_>>,
 ) -> Result<ModelQuote, PipelineError> {
     let analysis = analysis::measure(loaded);
-    let report =
-        thickness::analyze_thickness_with_progress(&loaded.mesh, &req.thickness, progress)?;
+    // Thin-wall queries must cover every requested alloy's minimum, whatever the rules file says.
+    let strictest = req
+        .alloys
+        .iter()
+        .filter_map(|a| rules.resolve_alloy(a))
+        .map(|(_, alloy)| alloy.min_wall_mm)
+        .fold(req.thickness.max_thin_limit_mm, f64::max);
+    let options = ThicknessOptions {
+        max_thin_limit_mm: strictest,
+        ..req.thickness
+    };
+    let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &options, progress)?;
     let facts = PricingFacts {
         volume_mm3: analysis.volume_mm3,
         area_mm2: analysis.area_mm2,
@@ -93,15 +105,16 @@ pub fn quote_loaded(
         bbox_max: analysis.bbox_mm.max,
         watertight: analysis.watertight,
         inverted: analysis.inverted,
-        volume_reliable: analysis.volume_reliable,
+        volume_reliable: analysis.volume_reliable && report.self_intersections.unwrap_or(0) == 0,
         units_inferred: analysis.units_source == UnitsSource::Inferred,
+        units: analysis.units,
+        units_alternative: analysis.units_alternative,
+        defects: defects(&analysis, &report),
         thickness: Some(&report),
     };
     let quote = pricing::quote(rules, &facts, &req.alloys, req.channel)?;
     let mut thin_regions = match &quote.thickness {
-        Some(t) if t.thin_threshold_mm > 0.0 => {
-            report.thin_regions(&loaded.mesh, t.thin_threshold_mm)
-        }
+        Some(t) if t.thin_threshold_mm > 0.0 => report.thin_regions(t.thin_threshold_mm),
         _ => Vec::new(),
     };
     thin_regions.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
@@ -119,12 +132,33 @@ pub fn quote_loaded(
     })
 }
 
+fn defects(a: &Analysis, report: &thickness::ThicknessReport) -> Defects {
+    let count = |k: ShellKind| a.shell_details.iter().filter(|s| s.kind == k).count() as u64;
+    Defects {
+        holes: a.holes,
+        largest_hole_perimeter_mm: a.largest_hole_perimeter_mm,
+        non_manifold_edges: a.non_manifold_edges,
+        flipped_edges: a.inconsistent_edges,
+        faces_reoriented: a.faces_reoriented,
+        inverted_shells: a.inverted_shells,
+        overlapping_shells: a
+            .shell_details
+            .iter()
+            .filter(|s| !s.overlaps.is_empty())
+            .count() as u64,
+        nested_shells: count(ShellKind::Nested),
+        self_intersections: report.self_intersections,
+        non_planar_faces: a.non_planar_faces,
+        non_planar_area_spread_mm2: a.non_planar_area_spread_mm2,
+    }
+}
+
 /// Parse, measure, analyse wall thickness and price, from the bytes of an upload.
 pub fn quote_model(
     bytes: &[u8],
     rules: &Rules,
     req: &QuoteRequest,
 ) -> Result<ModelQuote, PipelineError> {
-    let loaded = analysis::load(bytes, &req.analyze)?;
-    quote_loaded(&loaded, rules, req, None)
+    let mut loaded = analysis::load(bytes, &req.analyze)?;
+    quote_loaded(&mut loaded, rules, req, None)
 }

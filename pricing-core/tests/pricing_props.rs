@@ -38,6 +38,9 @@ fn facts(
         inverted: false,
         volume_reliable: true,
         units_inferred: false,
+        units: pricing_core::Units::Mm,
+        units_alternative: None,
+        defects: Default::default(),
         thickness: Some(report),
     }
 }

@@ -3,8 +3,10 @@
 
 mod pricing_support;
 
+use pricing_core::Units;
 use pricing_core::pricing::{
-    Channel, LineKind, PricingFacts, Quote, QuoteError, ReasonCode, Rules, Severity, Status, quote,
+    Channel, Defects, LineKind, PricingFacts, Quote, QuoteError, ReasonCode, Rules, Severity,
+    Status, quote,
 };
 use pricing_support::{pendant_facts, pendant_report, torus_facts, torus_report};
 use rust_decimal::Decimal;
@@ -71,6 +73,136 @@ fn statuses_and_reasons_follow_the_facts() {
             "au750",
             Status::Rejected,
             vec![NotWatertight, Inverted],
+        ),
+        (
+            "holes, counted",
+            PricingFacts {
+                watertight: false,
+                defects: Defects {
+                    holes: 2,
+                    largest_hole_perimeter_mm: 3.5,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Rejected,
+            vec![NotWatertight],
+        ),
+        (
+            "closed but non-manifold: not told it has holes",
+            PricingFacts {
+                watertight: false,
+                defects: Defects {
+                    non_manifold_edges: 13_678,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Rejected,
+            vec![NonManifold],
+        ),
+        (
+            "flipped faces on an open mesh",
+            PricingFacts {
+                watertight: false,
+                defects: Defects {
+                    holes: 1,
+                    largest_hole_perimeter_mm: 1.0,
+                    flipped_edges: 12,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Rejected,
+            vec![NotWatertight, FlippedFaces],
+        ),
+        (
+            "one inverted body among several, total positive",
+            PricingFacts {
+                inverted: true,
+                shells: 3,
+                defects: Defects {
+                    inverted_shells: 1,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Rejected,
+            vec![InvertedShell],
+        ),
+        (
+            "orientation repaired: priced, with a note",
+            PricingFacts {
+                defects: Defects {
+                    faces_reoriented: 29,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Priced,
+            vec![OrientationRepaired],
+        ),
+        (
+            "self-intersecting: not told it overlaps",
+            PricingFacts {
+                volume_reliable: false,
+                defects: Defects {
+                    self_intersections: Some(40),
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::NeedsReview,
+            vec![SelfIntersecting],
+        ),
+        (
+            "overlapping bodies",
+            PricingFacts {
+                volume_reliable: false,
+                shells: 2,
+                defects: Defects {
+                    overlapping_shells: 2,
+                    self_intersections: Some(16),
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::NeedsReview,
+            vec![OverlappingShells],
+        ),
+        (
+            "millimetres in a glTF: too large, and the likely units named",
+            PricingFacts {
+                bbox_min: [-10_000.0, -10_000.0, -1_200.0],
+                bbox_max: [10_000.0, 10_000.0, 1_200.0],
+                units: Units::M,
+                units_alternative: Some(Units::Mm),
+                ..ok
+            },
+            "au750",
+            Status::Rejected,
+            vec![TooLarge, UnitsSuspect],
+        ),
+        (
+            "non-planar quads: a warning",
+            PricingFacts {
+                defects: Defects {
+                    non_planar_faces: 3,
+                    non_planar_area_spread_mm2: 4.2,
+                    ..Default::default()
+                },
+                ..ok
+            },
+            "au750",
+            Status::Priced,
+            vec![NonPlanarFaces],
         ),
         (
             "flat",

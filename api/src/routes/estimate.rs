@@ -5,7 +5,7 @@ use std::io::Read;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use chrono::Utc;
-use pricing_core::{Format, Probe, Units};
+use pricing_core::{Format, Probe, Units, UnitsSource};
 use scheduler::intake::{StoredModel, probe_from_prefix};
 
 use super::submit::{SubmitOptions, parse_options};
@@ -62,6 +62,17 @@ pub async fn estimate(
             (pricing_core::units::infer(extent).0, true)
         }
     };
+    let source = match (parsed.units, declared_metres) {
+        (Some(_), _) => UnitsSource::Override,
+        (None, true) => UnitsSource::Declared,
+        (None, false) => UnitsSource::Inferred,
+    };
+    let extent = bbox_file.map_or(0.0, |b| b.largest_extent());
+    let reading = estimate::UnitsReading {
+        units,
+        inferred: units_inferred,
+        alternative: pricing_core::units::suspect(extent, units, source),
+    };
     let bbox_mm = bbox_file.map(|b| b.scaled(units.to_mm()));
     let format = probe.format.as_str();
     let routing = scheduler::routing::route(
@@ -77,7 +88,7 @@ pub async fn estimate(
             &state.rules,
             b,
             probe.triangles,
-            units_inferred,
+            reading,
             &parsed.alloys,
             channel,
         )
@@ -90,6 +101,7 @@ pub async fn estimate(
         bytes: probe.bytes,
         units: units.as_str().to_owned(),
         units_inferred,
+        units_alternative: reading.alternative.map(|u| u.as_str().to_owned()),
         bbox_mm,
         lane: routing.lane.as_str().to_owned(),
         predicted_seconds: routing.predicted_seconds,

@@ -17,10 +17,27 @@ fn dims(d: [f64; 3]) -> String {
     format!("{:.1} × {:.1} × {:.1} mm", d[0], d[1], d[2])
 }
 
-/// Reasons that depend on the model only, the same for every alloy.
+/// Reasons that depend on the model only, the same for every alloy. Each defect gets its own code and
+/// a sentence naming that cause; the order is fixed.
 pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &ManufacturingLimits) -> Vec<Reason> {
     let mut out = Vec::new();
-    if !facts.watertight {
+    let d = &facts.defects;
+    if d.holes > 0 {
+        out.push(reason(
+            ReasonCode::NotWatertight,
+            Severity::Blocker,
+            format!(
+                "The model has {} {} in its surface (the largest is {:.1} mm around), so it does not enclose \
+                 a solid that can be cast. Close {} in your modelling software (fill holes, make \
+                 watertight) and upload it again.",
+                d.holes,
+                plural(d.holes, "hole", "holes"),
+                d.largest_hole_perimeter_mm,
+                if d.holes == 1 { "it" } else { "them" }
+            ),
+        ));
+    } else if !facts.watertight && d.non_manifold_edges == 0 && d.flipped_edges == 0 {
+        // Facts from a caller that counted no cause (an estimate, an older analysis).
         out.push(reason(
             ReasonCode::NotWatertight,
             Severity::Blocker,
@@ -29,7 +46,50 @@ pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &ManufacturingLimi
                 .to_owned(),
         ));
     }
-    if facts.inverted {
+    if d.non_manifold_edges > 0 {
+        out.push(reason(
+            ReasonCode::NonManifold,
+            Severity::Blocker,
+            format!(
+                "{} {} of the model {} shared by more than two faces (parts that touch along an edge, or \
+                 faces stacked on each other), so its inside cannot be told from its outside. Merge the \
+                 touching parts into one solid (boolean union) or delete the duplicate faces, then upload \
+                 it again.",
+                d.non_manifold_edges,
+                plural(d.non_manifold_edges, "edge", "edges"),
+                plural(d.non_manifold_edges, "is", "are")
+            ),
+        ));
+    }
+    if d.flipped_edges > 0 {
+        out.push(reason(
+            ReasonCode::FlippedFaces,
+            Severity::Blocker,
+            format!(
+                "Faces on either side of {} {} are wound in opposite directions, and because the surface is \
+                 not closed the outside cannot be worked out from it. Make the normals consistent \
+                 (recalculate them outside) once the mesh is closed, then upload it again.",
+                d.flipped_edges,
+                plural(d.flipped_edges, "edge", "edges")
+            ),
+        ));
+    }
+    let whole_inverted = facts.volume_mm3 < 0.0;
+    if facts.inverted && d.inverted_shells > 0 && !whole_inverted {
+        out.push(reason(
+            ReasonCode::InvertedShell,
+            Severity::Blocker,
+            format!(
+                "{} of the model's {} separate bodies {} inwards, so {} metal is subtracted instead of added. \
+                 Flip the normals of {} so they point outwards, then upload it again.",
+                d.inverted_shells,
+                facts.shells,
+                plural(d.inverted_shells, "faces", "face"),
+                plural(d.inverted_shells, "its", "their"),
+                plural(d.inverted_shells, "that body", "those bodies")
+            ),
+        ));
+    } else if facts.inverted {
         out.push(reason(
             ReasonCode::Inverted,
             Severity::Blocker,
@@ -71,7 +131,21 @@ pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &ManufacturingLimi
                 .to_owned(),
         ));
     }
-    if facts.units_inferred {
+    if let Some(alt) = facts.units_alternative {
+        let size = facts.size_mm();
+        let ratio = alt.to_mm() / facts.units.to_mm();
+        out.push(reason(
+            ReasonCode::UnitsSuspect,
+            Severity::Review,
+            format!(
+                "Read in {} the model measures {}, which is not the size of a piece of jewellery; read in {alt} \
+                 it would measure {}. If the file was exported in {alt}, upload it again with units={alt}.",
+                facts.units,
+                dims(size),
+                dims(size.map(|x| x * ratio))
+            ),
+        ));
+    } else if facts.units_inferred {
         out.push(reason(
             ReasonCode::UnitsInferred,
             Severity::Review,
@@ -82,16 +156,76 @@ pub(super) fn model_reasons(facts: &PricingFacts<'_>, limits: &ManufacturingLimi
             ),
         ));
     }
-    if !facts.volume_reliable {
+    let overlapping = d.overlapping_shells + d.nested_shells;
+    let crossings = d.self_intersections.unwrap_or(0);
+    if overlapping > 0 {
+        out.push(reason(
+            ReasonCode::OverlappingShells,
+            Severity::Review,
+            format!(
+                "{overlapping} of the model's separate bodies overlap or lie inside another, so the metal they \
+                 share is counted twice and the weight is an estimate; a caster will confirm it. Merging them \
+                 into one solid (boolean union) gives an exact weight."
+            ),
+        ));
+    } else if crossings > 0 {
+        out.push(reason(
+            ReasonCode::SelfIntersecting,
+            Severity::Review,
+            format!(
+                "The surface passes through itself ({crossings} pairs of faces cross), so the enclosed volume \
+                 and the metal weight are approximate; a caster will confirm it. Removing the \
+                 self-intersections (or a boolean union of the parts) gives an exact weight."
+            ),
+        ));
+    } else if !facts.volume_reliable && facts.watertight && !facts.inverted {
         out.push(reason(
             ReasonCode::VolumeUnreliable,
             Severity::Review,
-            "The volume is approximate (the mesh intersects itself or has overlapping parts), so the metal \
-             weight is an estimate; a caster will confirm it. Merging the parts into one solid avoids this."
-                .to_owned(),
+            format!(
+                "The model has {} separate bodies, too many to check whether they overlap, so the metal \
+                 weight is an estimate; a caster will confirm it. Merging the parts into one solid avoids this.",
+                facts.shells
+            ),
+        ));
+    }
+    if d.faces_reoriented > 0 {
+        out.push(reason(
+            ReasonCode::OrientationRepaired,
+            Severity::Warning,
+            format!(
+                "{} {} wound the wrong way on an otherwise closed surface and {} been turned to match the \
+                 rest; the weight and price are of the repaired model. Fixing the normals in your file \
+                 avoids this note.",
+                d.faces_reoriented,
+                plural(d.faces_reoriented, "face was", "faces were"),
+                plural(d.faces_reoriented, "has", "have")
+            ),
+        ));
+    }
+    if d.non_planar_faces > 0 {
+        out.push(reason(
+            ReasonCode::NonPlanarFaces,
+            Severity::Warning,
+            format!(
+                "{} {} with more than three corners {} not flat, so the surface area depends on how {} split \
+                 into triangles: up to {:.2} mm² ({:.1} % of the surface) is uncertain, which moves the \
+                 finishing price a little. Triangulating the model in your modelling software fixes the \
+                 surface you mean.",
+                d.non_planar_faces,
+                plural(d.non_planar_faces, "face", "faces"),
+                plural(d.non_planar_faces, "is", "are"),
+                plural(d.non_planar_faces, "it is", "they are"),
+                d.non_planar_area_spread_mm2,
+                100.0 * d.non_planar_area_spread_mm2 / facts.area_mm2.max(f64::MIN_POSITIVE)
+            ),
         ));
     }
     out
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// Reasons specific to casting this model in `alloy`.
@@ -104,13 +238,28 @@ pub(super) fn alloy_reasons(
     let mut out = Vec::new();
     let mut size = facts.size_mm();
     size.sort_by(|a, b| b.total_cmp(a));
-    if size.iter().zip(alloy.max_bbox_mm).any(|(s, max)| *s > max) {
+    let fits = |size: &[f64; 3]| size.iter().zip(alloy.max_bbox_mm).all(|(s, max)| *s <= max);
+    if !fits(&size) {
+        let other = facts.units_alternative.map(|alt| {
+            let ratio = alt.to_mm() / facts.units.to_mm();
+            (alt, size.map(|x| x * ratio))
+        });
+        let advice = match other {
+            Some((alt, other_size)) if fits(&other_size) => format!(
+                "That is most likely a units mistake: read in {alt} it measures {}, which fits. If the file's \
+                 numbers are {alt} (common from web configurators and some exporters), upload it again with \
+                 units={alt}.",
+                dims(other_size)
+            ),
+            _ => {
+                "Scale it down or split it into parts that are assembled after casting.".to_owned()
+            }
+        };
         out.push(reason(
             ReasonCode::TooLarge,
             Severity::Blocker,
             format!(
-                "The model measures {}, larger than the {} that fits a casting flask for {code}. Scale it \
-                 down or split it into parts that are assembled after casting.",
+                "The model measures {}, larger than the {} that fits a casting flask for {code}. {advice}",
                 dims(size),
                 dims(alloy.max_bbox_mm)
             ),
@@ -119,8 +268,8 @@ pub(super) fn alloy_reasons(
     if let Some(report) = facts.thickness {
         let min_wall = alloy.min_wall_mm;
         let hard_wall = min_wall * limits.hard_wall_fraction;
-        let hard_area = report.area_below(hard_wall);
-        let thin_area = report.area_below(min_wall);
+        let hard_area = report.thin_area(hard_wall);
+        let thin_area = report.thin_area(min_wall);
         if hard_area > limits.hard_thin_area_mm2 {
             out.push(reason(
                 ReasonCode::WallsTooThin,

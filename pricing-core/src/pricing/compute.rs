@@ -62,7 +62,7 @@ pub fn quote<S: AsRef<str>>(
         // `+ 0.0` turns the empty sum's -0.0 into 0.0 so JSON never shows "-0.0".
         let thin_area_mm2 = facts
             .thickness
-            .map(|t| t.area_below(alloy.min_wall_mm) + 0.0);
+            .map(|t| t.thin_area(alloy.min_wall_mm) + 0.0);
         let weight_g = if facts.volume_mm3 > 0.0 {
             let w = metal_weight_g(facts.volume_mm3, alloy.density_g_cm3);
             Some(from_f64(w, rounding.weight_decimals, rounding.mode).ok_or(
@@ -129,10 +129,12 @@ pub fn quote<S: AsRef<str>>(
             min_mm: finite(t.min_mm),
             p05_mm: finite(t.p05_mm),
             p50_mm: finite(t.p50_mm),
-            thin_area_mm2: t.area_below(strictest_wall) + 0.0,
+            thin_area_mm2: t.thin_area(strictest_wall) + 0.0,
             thin_threshold_mm: strictest_wall,
             measured_area_fraction: t.measured_area_fraction(),
             unhit_faces: t.unhit_faces,
+            edge_faces: t.edge_faces,
+            self_intersections: t.self_intersections,
         }),
         alloys: entries,
     })

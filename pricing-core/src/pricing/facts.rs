@@ -1,6 +1,7 @@
 //! The measured facts a quote rests on, as the mesh analysis reports them.
 
 use crate::thickness::report::ThicknessReport;
+use crate::units::Units;
 
 use super::error::QuoteError;
 
@@ -24,8 +25,38 @@ pub struct PricingFacts<'a> {
     pub volume_reliable: bool,
     /// The file did not state its units; the scale was guessed.
     pub units_inferred: bool,
+    /// The units the model was read in, and another reading that is plausible for jewellery where the
+    /// size makes the first doubtful (a glTF written in millimetres though it declares metres).
+    pub units: Units,
+    pub units_alternative: Option<Units>,
+    /// What is wrong with the mesh, each cause apart, so a reason can name it.
+    pub defects: Defects,
     /// Wall thickness analysis, when it ran.
     pub thickness: Option<&'a ThicknessReport>,
+}
+
+/// The mesh's defects, as the analysis counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Defects {
+    /// Closed loops of boundary edges, and the perimeter of the largest in mm.
+    pub holes: u64,
+    pub largest_hole_perimeter_mm: f64,
+    pub non_manifold_edges: u64,
+    /// Edges whose faces disagree about the outside and could not be repaired (open or non-manifold).
+    pub flipped_edges: u64,
+    /// Faces turned to repair a closed shell's orientation (the measurements are of the repaired mesh).
+    pub faces_reoriented: u64,
+    /// Closed bodies facing inwards that are not cavities, when the model as a whole faces out.
+    pub inverted_shells: u64,
+    /// Bodies whose volumes overlap another's, or lie inside another solid.
+    pub overlapping_shells: u64,
+    pub nested_shells: u64,
+    /// Pairs of faces of the surface that cross each other; `None` when not checked.
+    pub self_intersections: Option<u64>,
+    /// OBJ faces with more than three corners that are not flat, and how much surface area (mm²) hangs
+    /// on the diagonals chosen for them.
+    pub non_planar_faces: u64,
+    pub non_planar_area_spread_mm2: f64,
 }
 
 impl PricingFacts<'_> {
@@ -78,6 +109,9 @@ mod tests {
             inverted: false,
             volume_reliable: true,
             units_inferred: false,
+            units: Units::Mm,
+            units_alternative: None,
+            defects: Defects::default(),
             thickness: None,
         };
         assert_eq!(good.check(), Ok(()));

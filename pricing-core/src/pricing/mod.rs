@@ -5,7 +5,7 @@
 //! - `raw`: the file's serde shape (unknown keys refused); `validate`: range and cross-reference checks
 //!   that turn it into [`Rules`] ([`rules`]); [`location`]: byte span -> line/column for every error.
 //! - [`facts`]: [`PricingFacts`], what the mesh analysis tells pricing (thin-wall area per
-//!   alloy comes from `ThicknessReport::area_below`).
+//!   alloy comes from `ThicknessReport::thin_area`).
 //! - `checks`: manufacturability reasons (blockers, review, warnings) as pure functions.
 //! - `money`: the only f64 -> Decimal conversion and the rounding rule; `lines`: the line items.
 //! - `compute`: [`quote()`]; [`quote`](mod@quote): the serialisable [`Quote`].
@@ -29,7 +29,7 @@ mod validate;
 pub use channel::{Channel, UnknownChannel};
 pub use compute::{metal_weight_g, quote};
 pub use error::{QuoteError, RulesError};
-pub use facts::PricingFacts;
+pub use facts::{Defects, PricingFacts};
 pub use location::Location;
 pub use quote::{
     AlloyQuote, Line, LineKind, Measurements, Quote, Reason, ReasonCode, Severity, Status,

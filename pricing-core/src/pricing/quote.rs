@@ -73,6 +73,10 @@ pub struct ThicknessSummary {
     /// Share of the surface whose thickness was actually measured (0..=1).
     pub measured_area_fraction: f64,
     pub unhit_faces: u64,
+    /// Faces whose ray crossed a wedge's tip or a corner rather than a wall (no thickness taken there).
+    pub edge_faces: u64,
+    /// Pairs of faces that pass through each other; `None` when not checked.
+    pub self_intersections: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,12 +161,30 @@ pub struct Reason {
     pub message: String,
 }
 
-/// Stable machine codes (API clients switch on them; never rename one).
+/// Stable machine codes (API clients switch on them; never rename one). Each names one cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
+    /// The surface has holes (boundary edges), with their count and the largest one's perimeter.
     NotWatertight,
+    /// Edges shared by more than two faces.
+    NonManifold,
+    /// Faces wound the wrong way where the inside cannot be told (an open or non-manifold surface).
+    FlippedFaces,
+    /// Faces wound the wrong way on a closed surface, turned back; the quote is of the repaired model.
+    OrientationRepaired,
+    /// The whole model faces inwards.
     Inverted,
+    /// One or more closed bodies among several face inwards.
+    InvertedShell,
+    /// The surface passes through itself.
+    SelfIntersecting,
+    /// Separate bodies overlap or lie inside one another.
+    OverlappingShells,
+    /// The size is implausible in the units read and plausible in another.
+    UnitsSuspect,
+    /// OBJ faces with more than three corners that are not flat.
+    NonPlanarFaces,
     NoVolume,
     TooSmall,
     TooLarge,

@@ -30,34 +30,17 @@ pub fn torus_facts(thickness: Option<&ThicknessReport>) -> PricingFacts<'_> {
         inverted: false,
         volume_reliable: true,
         units_inferred: false,
+        units: pricing_core::Units::Mm,
+        units_alternative: None,
+        defects: Default::default(),
         thickness,
     }
 }
 
 /// A report with the given `(thickness_mm, area_mm2)` faces, built the way the analysis builds it
-/// (sorted by thickness, percentiles from the samples). Pricing reads only `samples`, `min_mm`, the
-/// percentiles and the area fraction; the per-face fields are filled to keep the report consistent.
-pub fn report(mut samples: Vec<(f64, f64)>) -> ThicknessReport {
-    samples.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total_area_mm2 = samples.iter().map(|s| s.1).sum();
-    let unhit = samples.iter().filter(|s| !s.0.is_finite()).count() as u64;
-    let mut report = ThicknessReport {
-        min_mm: samples.first().map_or(f64::INFINITY, |s| s.0),
-        p05_mm: f64::NAN,
-        p50_mm: f64::NAN,
-        unhit_faces: unhit,
-        faces: samples.len() as u64,
-        total_area_mm2,
-        wrong_side_faces: 0,
-        degenerate_faces: 0,
-        winding_inverted: false,
-        face_mm: samples.iter().map(|s| s.0).collect(),
-        face_hit: vec![u32::MAX; samples.len()],
-        samples,
-    };
-    report.p05_mm = report.percentile(5.0);
-    report.p50_mm = report.percentile(50.0);
-    report
+/// (sorted by thickness, percentiles from the samples), each face a wall of its own.
+pub fn report(samples: Vec<(f64, f64)>) -> ThicknessReport {
+    ThicknessReport::from_samples(samples)
 }
 
 /// The torus's walls: 2r = 2.5 mm everywhere, in 100 equal faces.
@@ -85,6 +68,9 @@ pub fn pendant_facts(thickness: Option<&ThicknessReport>) -> PricingFacts<'_> {
         inverted: false,
         volume_reliable: true,
         units_inferred: false,
+        units: pricing_core::Units::Mm,
+        units_alternative: None,
+        defects: Default::default(),
         thickness,
     }
 }
