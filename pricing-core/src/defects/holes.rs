@@ -87,7 +87,8 @@ mod tests {
     #[test]
     fn loops_are_counted_and_measured() {
         // (grid size, missing cells, loops, largest perimeter): the outer rim is a loop too.
-        let cases: [(u32, &[(u32, u32)], u64, f64); 4] = [
+        type Case<'a> = (u32, &'a [(u32, u32)], u64, f64);
+        let cases: [Case<'_>; 4] = [
             (4, &[], 1, 16.0),
             (4, &[(1, 1)], 2, 16.0),
             (6, &[(1, 1), (4, 4)], 3, 24.0),

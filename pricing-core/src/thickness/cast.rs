@@ -40,7 +40,8 @@ pub(crate) const NO_FACE: u32 = u32::MAX;
 /// Two surfaces form a wall when their normals are within 30° of opposite: cos 150° = −0.866. A wedge
 /// whose faces meet at more than 30° is an edge: the ray from a face near its tip crosses the other face
 /// a hair away and would report the wedge's tip as a "wall" whose area depends only on how finely the
-/// exporter triangulated along the edge. A blade sharper than 30° stays a thin wall.
+/// exporter triangulated along the edge. A blade sharper than 30° stays a thin wall. The price of the rule:
+/// a wire whose cross-section has no opposite sides (a triangle) is never a thin wall.
 pub(crate) const OPPOSITE_COS: f64 = -0.866_025_403_784_438_6;
 
 /// Progress hook: `(faces done, faces total)`, called from worker threads under a lock, so `done` only grows.
