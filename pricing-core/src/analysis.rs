@@ -198,7 +198,11 @@ fn finish(
         return Err(ParseError::NoTriangles);
     }
     let mut warnings = Vec::new();
-    let extent = measure::bbox(&mesh).max_extent();
+    // The size decides the unit or whether to doubt it; an override leaves nothing to decide.
+    let extent = match opts.units {
+        Some(_) => 0.0,
+        None => measure::bbox(&mesh).max_extent(),
+    };
     let (units, units_source) = match (opts.units, format.declares_units()) {
         (Some(u), _) => (u, UnitsSource::Override),
         (None, true) => (Units::M, UnitsSource::Declared),

@@ -15,8 +15,9 @@ pub struct Holes {
 }
 
 /// Chain the boundary edges of `mesh` into loops. Each boundary edge is walked the way its face walks
-/// it, so a loop follows the hole's rim; where two loops touch at a vertex, either continuation closes
-/// a loop, and the count of loops is the same.
+/// it, so a loop follows the hole's rim. Where rims touch at a vertex the walk may join them or not
+/// (the count can differ by the touching points); a chain that does not close (faces wound against
+/// each other along the rim) still counts as one hole.
 pub fn find(mesh: &Mesh) -> Holes {
     let map = EdgeMap::of(mesh, 0..mesh.triangles.len() as u32);
     // Boundary edges as the face walks them, keyed by their start.

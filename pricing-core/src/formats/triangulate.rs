@@ -55,31 +55,23 @@ pub fn triangulate(corners: &[[f64; 3]]) -> Vec<[usize; 3]> {
 /// How far a polygon's surface area depends on the triangles chosen for it: an n-gon that is not flat
 /// has no single area, and a fan and ear clipping can differ by a tenth (a twisted quad).
 ///
-/// `chosen` is the area of the triangulation used. The spread is the gap between the largest and the
-/// smallest area a triangulation could give: for a quad, the two diagonals; for more corners, the
-/// chosen area against the flat (projected) area, which no triangulation undercuts. Zero for a flat
-/// polygon, up to rounding.
+/// `chosen` is the triangulation used. The spread is the gap between the largest and the smallest area
+/// a triangulation could give: for a quad, the two diagonals; for more corners, the chosen area against
+/// the flat (projected) area, which no triangulation undercuts. Zero for a flat polygon, up to rounding.
 pub fn area_spread(corners: &[[f64; 3]], chosen: &[[usize; 3]]) -> f64 {
+    use crate::measure::{cross, dot, sub};
     let tri_area = |[a, b, c]: [usize; 3]| {
-        let (p, q, r) = (corners[a], corners[b], corners[c]);
-        let u = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
-        let v = [r[0] - p[0], r[1] - p[1], r[2] - p[2]];
-        let n = [
-            u[1] * v[2] - u[2] * v[1],
-            u[2] * v[0] - u[0] * v[2],
-            u[0] * v[1] - u[1] * v[0],
-        ];
-        0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt()
+        let n = cross(sub(corners[b], corners[a]), sub(corners[c], corners[a]));
+        0.5 * dot(n, n).sqrt()
     };
-    let used: f64 = chosen.iter().map(|&t| tri_area(t)).sum();
     if corners.len() == 4 {
         let d02 = tri_area([0, 1, 2]) + tri_area([0, 2, 3]);
         let d13 = tri_area([1, 2, 3]) + tri_area([1, 3, 0]);
         return (d02 - d13).abs();
     }
+    let used: f64 = chosen.iter().map(|&t| tri_area(t)).sum();
     let n = newell_normal(corners);
-    let flat = 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-    (used - flat).max(0.0)
+    (used - 0.5 * dot(n, n).sqrt()).max(0.0)
 }
 
 fn newell_normal(p: &[[f64; 3]]) -> [f64; 3] {

@@ -3,7 +3,6 @@
 use rustc_hash::FxHashMap;
 
 use super::cast::FaceSample;
-use super::frame::{cross, dot, sub};
 use super::report::ThinRegion;
 use crate::mesh::Mesh;
 
@@ -23,10 +22,9 @@ pub(crate) struct WallFace {
 impl WallFace {
     pub fn new(mesh: &Mesh, face: usize, sample: &FaceSample) -> Self {
         let [a, b, c] = mesh.triangle(face);
-        let n = cross(&sub(&b, &a), &sub(&c, &a));
         Self {
             t_mm: sample.t_mm,
-            area_mm2: 0.5 * dot(&n, &n).sqrt(),
+            area_mm2: sample.area_mm2,
             face: face as u32,
             hit: sample.hit,
             vertices: mesh.triangles[face],
