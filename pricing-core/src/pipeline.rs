@@ -83,7 +83,7 @@ pub fn quote_loaded(
     req: &QuoteRequest,
     progress: Option<Progress<'_>>,
 ) -> Result<ModelQuote, PipelineError> {
-    let analysis = analysis::measure(loaded);
+    let mut analysis = analysis::measure(loaded);
     // Thin-wall queries must cover every requested alloy's minimum, whatever the rules file says.
     let strictest = req
         .alloys
@@ -96,6 +96,9 @@ pub fn quote_loaded(
         ..req.thickness
     };
     let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &options, progress)?;
+    // Only the thickness stage's BVH finds self-intersections; the quote's measurements must agree
+    // with the reasons built from them.
+    analysis.volume_reliable &= report.self_intersections.unwrap_or(0) == 0;
     let facts = PricingFacts {
         volume_mm3: analysis.volume_mm3,
         area_mm2: analysis.area_mm2,
@@ -105,7 +108,7 @@ pub fn quote_loaded(
         bbox_max: analysis.bbox_mm.max,
         watertight: analysis.watertight,
         inverted: analysis.inverted,
-        volume_reliable: analysis.volume_reliable && report.self_intersections.unwrap_or(0) == 0,
+        volume_reliable: analysis.volume_reliable,
         units_inferred: analysis.units_source == UnitsSource::Inferred,
         units: analysis.units,
         units_alternative: analysis.units_alternative,
