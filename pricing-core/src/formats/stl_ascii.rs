@@ -5,8 +5,6 @@
 //! missing final `endsolid`. Coordinates are read as f32,
 //! as STL defines them, so the same model in binary and ASCII STL gives bit-identical vertices.
 
-use memchr::memmem;
-
 use crate::error::ParseError;
 use crate::format::Format;
 use crate::limits::Limits;
@@ -14,10 +12,13 @@ use crate::weld::Welder;
 
 const F: Format = Format::StlAscii;
 
-/// Triangles in the file, counted as `endloop` keywords in one memchr-speed pass (no parsing).
+/// Triangles in the file, counted as `endloop` keywords in any case, as the parser reads them, in one
+/// memchr-speed pass (no parsing): every `p` ends `loop` or `endloop`, and no other keyword or number
+/// has one, so only those few places are compared.
 pub fn triangle_count(bytes: &[u8]) -> u64 {
-    (memmem::find_iter(bytes, b"endloop").count() + memmem::find_iter(bytes, b"ENDLOOP").count())
-        as u64
+    memchr::memchr2_iter(b'p', b'P', bytes)
+        .filter(|&end| end >= 6 && bytes[end - 6..=end].eq_ignore_ascii_case(b"endloop"))
+        .count() as u64
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
