@@ -19,17 +19,21 @@ pub struct Holes {
 /// (the count can differ by the touching points); a chain that does not close (faces wound against
 /// each other along the rim) still counts as one hole.
 pub fn find(mesh: &Mesh) -> Holes {
-    let map = EdgeMap::of(mesh, 0..mesh.triangles.len() as u32);
-    // Boundary edges as the face walks them, keyed by their start.
+    let all: Vec<u32> = (0..mesh.triangles.len() as u32).collect();
+    let map = EdgeMap::of(mesh, &all);
+    drop(all);
+    // Boundary edges as the face walks them, in edge order (so the walk and the perimeter's float sum
+    // are fixed), keyed by their start.
     let mut next: rustc_hash::FxHashMap<u32, Vec<u32>> = Default::default();
-    let mut edges: Vec<(u32, u32)> = map
-        .edges
-        .iter()
-        .filter(|(_, users)| users.len() == 1)
-        .map(|(&(lo, hi), users)| if users[0].1 { (lo, hi) } else { (hi, lo) })
+    let edges: Vec<(u32, u32)> = map
+        .runs()
+        .filter(|users| users.len() == 1)
+        .map(|users| {
+            let (lo, hi) = users[0].ends();
+            if users[0].forward { (lo, hi) } else { (hi, lo) }
+        })
         .collect();
-    // The map's order is not fixed; sorted, the walk (and the perimeter's float sum) is.
-    edges.sort_unstable();
+    drop(map);
     for &(a, b) in &edges {
         next.entry(a).or_default().push(b);
     }

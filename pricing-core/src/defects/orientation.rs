@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::{EdgeMap, faces_by_shell};
+use super::{EdgeMap, HalfEdge, faces_by_shell};
 use crate::measure::{cross, dot, sub};
 use crate::mesh::Mesh;
 use crate::shells;
@@ -76,7 +76,7 @@ pub fn repair(mesh: &mut Mesh, topo: &Topology) -> OrientationRepair {
 fn consistent_turns(mesh: &Mesh, members: &[u32]) -> Option<Vec<bool>> {
     let local: rustc_hash::FxHashMap<u32, usize> =
         members.iter().enumerate().map(|(i, &f)| (f, i)).collect();
-    let map = EdgeMap::of(mesh, members.iter().copied());
+    let map = EdgeMap::of(mesh, members);
     let mut turn: Vec<Option<bool>> = vec![None; members.len()];
     let mut queue = VecDeque::new();
     turn[0] = Some(false);
@@ -87,11 +87,11 @@ fn consistent_turns(mesh: &Mesh, members: &[u32]) -> Option<Vec<bool>> {
         let turned = turn[i].unwrap_or(false);
         for k in 0..3 {
             let (a, b) = (t[k], t[(k + 1) % 3]);
-            let Some(users) = map.edges.get(&(a.min(b), a.max(b))) else {
-                continue;
-            };
             let mine = (a < b) != turned;
-            for &(g, forward) in users {
+            for &HalfEdge {
+                face: g, forward, ..
+            } in map.users(a, b)
+            {
                 if g == f {
                     continue;
                 }
