@@ -111,8 +111,9 @@ fn cast_face(
     let (t_mm, kind, hit) = match bvh.nearest_hit(origin, dir, face as u32, params.t_min, stack) {
         // With the winding inverted, leaving the solid means crossing a face along its stored *inward* side.
         Some(h) if h.exits != params.flip => {
-            let opposite = area_normal(mesh, h.face as usize, frame.diagonal)
-                .is_some_and(|(_, m)| n[0] * m[0] + n[1] * m[1] + n[2] * m[2] <= OPPOSITE_COS);
+            // The ray runs along −n (or +n when flipped), so n · m is ∓ the ray's cosine with m.
+            let n_dot_m = if params.flip { h.cos } else { -h.cos };
+            let opposite = f64::from(n_dot_m) <= OPPOSITE_COS;
             if opposite {
                 (f64::from(h.t), FaceKind::Hit, h.face)
             } else {

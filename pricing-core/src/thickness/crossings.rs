@@ -1,75 +1,174 @@
 //! Self-intersection: pairs of faces that pass through each other, found with the thickness stage's BVH
 //! (the triangle-pair test CGAL's `does_self_intersect` and trimesh run on a tree of boxes).
 //!
-//! Each face asks the tree for the faces whose boxes overlap its own, keeps those after it in face
-//! order that share no vertex with it (neighbours touch by construction), and tests the pair exactly:
-//! two triangles cross when an edge of one passes through the other. Candidates are gathered in `f32`
-//! with a margin; the test itself runs on the mesh's `f64` positions. Faces in parallel, a count per
-//! face added in face order: the same answer on any number of threads.
+//! Each leaf of the tree asks it for the faces whose boxes overlap the leaf's; each of the leaf's faces
+//! keeps those after it in face order whose boxes meet its own and that share no vertex with it
+//! (neighbours touch by construction), and tests the pair exactly: two triangles cross when an edge of
+//! one passes through the other. Candidates are gathered in `f32` with a margin; the test itself runs
+//! on the mesh's `f64` positions. Leaves in parallel, integer counts: the same answer on any number of
+//! threads.
 
 use rayon::prelude::*;
 
-use super::bvh::{Bvh, Child, V3, WIDTH};
+use super::bvh::{Bvh, Child, Tri, V3, WIDTH};
 use super::frame::{CHUNK, Frame};
 use crate::measure::{cross, dot, sub};
 use crate::mesh::Mesh;
 
-/// Crossing pairs of faces in `mesh`.
+/// A face's box in the tree's `f32` frame, grown by the margin.
+#[derive(Clone, Copy)]
+struct Boxed {
+    face: u32,
+    /// Its slot in the tree's triangles, whose `f32` corners the quick rejection reads.
+    slot: u32,
+    lo: V3,
+    hi: V3,
+}
+
+fn overlap(a: &Boxed, lo: &V3, hi: &V3) -> bool {
+    (0..3).all(|k| a.lo[k] <= hi[k] && lo[k] <= a.hi[k])
+}
+
+/// Crossing pairs of faces in `mesh`. The tree is asked once per leaf (a few faces that lie together),
+/// with the leaf's box, rather than once per face; each face of the leaf is then checked against the
+/// candidates whose boxes meet its own. Integer counts: the sum is the same in any order.
 pub(crate) fn count(mesh: &Mesh, frame: &Frame, bvh: &Bvh) -> u64 {
     // f32 coordinates relative to the centre carry ~1e-7 × diagonal of rounding; boxes grow by more.
     let margin = (1e-6 * frame.diagonal) as f32;
-    (0..mesh.triangles.len())
-        .into_par_iter()
-        .chunks(CHUNK)
+    leaves(bvh)
+        .par_chunks(CHUNK / 8)
         .map_init(
-            || (Vec::new(), Vec::new()),
-            |(stack, found), faces| {
-                faces
-                    .into_iter()
-                    .map(|f| crossings_of(mesh, frame, bvh, f, margin, stack, found))
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(stack, mine, found), chunk| {
+                chunk
+                    .iter()
+                    .map(|leaf| leaf_crossings(mesh, bvh, *leaf, margin, stack, mine, found))
                     .sum::<u64>()
             },
         )
-        .collect::<Vec<u64>>()
-        .into_iter()
         .sum()
 }
 
-fn crossings_of(
+/// Every leaf of the tree.
+fn leaves(bvh: &Bvh) -> Vec<Child> {
+    let mut out = Vec::new();
+    let mut stack = vec![bvh.root];
+    while let Some(c) = stack.pop() {
+        if c.count > 0 {
+            out.push(c);
+            continue;
+        }
+        let node = &bvh.nodes[c.index as usize];
+        stack.extend(node.child.iter().filter(|&&ch| ch != Child::NONE));
+    }
+    out
+}
+
+fn boxed(bvh: &Bvh, slot: usize, margin: f32) -> Boxed {
+    let t = &bvh.tris[slot];
+    let corners = [
+        t.v0,
+        [0, 1, 2].map(|k| t.v0[k] + t.e1[k]),
+        [0, 1, 2].map(|k| t.v0[k] + t.e2[k]),
+    ];
+    Boxed {
+        face: t.face,
+        slot: slot as u32,
+        lo: [0, 1, 2].map(|k| corners.iter().map(|p| p[k]).fold(f32::INFINITY, f32::min) - margin),
+        hi: [0, 1, 2].map(|k| {
+            corners
+                .iter()
+                .map(|p| p[k])
+                .fold(f32::NEG_INFINITY, f32::max)
+                + margin
+        }),
+    }
+}
+
+fn leaf_crossings(
     mesh: &Mesh,
-    frame: &Frame,
     bvh: &Bvh,
-    f: usize,
+    leaf: Child,
     margin: f32,
     stack: &mut Vec<Child>,
-    found: &mut Vec<u32>,
+    mine: &mut Vec<Boxed>,
+    found: &mut Vec<Boxed>,
 ) -> u64 {
-    let tri = mesh.triangles[f];
+    let first = leaf.index as usize;
+    mine.clear();
+    mine.extend((first..first + leaf.count as usize).map(|i| boxed(bvh, i, margin)));
     let mut lo = [f32::INFINITY; 3];
     let mut hi = [f32::NEG_INFINITY; 3];
-    for &v in &tri {
-        let p = frame.verts[v as usize];
+    for b in mine.iter() {
         for k in 0..3 {
-            lo[k] = lo[k].min(p[k] - margin);
-            hi[k] = hi[k].max(p[k] + margin);
+            lo[k] = lo[k].min(b.lo[k]);
+            hi[k] = hi[k].max(b.hi[k]);
         }
     }
     found.clear();
-    overlapping(bvh, &lo, &hi, stack, found);
-    let a = mesh.triangle(f);
-    found
-        .iter()
-        .filter(|&&g| g as usize > f)
-        .filter(|&&g| {
-            let other = mesh.triangles[g as usize];
-            !other.iter().any(|v| tri.contains(v))
-        })
-        .filter(|&&g| triangles_cross(&a, &mesh.triangle(g as usize)))
-        .count() as u64
+    overlapping(bvh, &lo, &hi, margin, stack, found);
+    let mut crossings = 0;
+    for a in mine.iter() {
+        let tri = mesh.triangles[a.face as usize];
+        let corners = mesh.triangle(a.face as usize);
+        for b in found.iter() {
+            // Each pair once (from its lower face), boxes meeting, no shared vertex, then exactly.
+            if b.face <= a.face
+                || !overlap(b, &a.lo, &a.hi)
+                || apart(
+                    &bvh.tris[a.slot as usize],
+                    &bvh.tris[b.slot as usize],
+                    margin,
+                )
+            {
+                continue;
+            }
+            let other = mesh.triangles[b.face as usize];
+            if other.iter().any(|v| tri.contains(v)) {
+                continue;
+            }
+            if triangles_cross(&corners, &mesh.triangle(b.face as usize)) {
+                crossings += 1;
+            }
+        }
+    }
+    crossings
 }
 
-/// Faces whose stored boxes overlap `lo..hi`.
-fn overlapping(bvh: &Bvh, lo: &V3, hi: &V3, stack: &mut Vec<Child>, out: &mut Vec<u32>) {
+/// Whether one triangle lies clearly on one side of the other's plane, judged on the tree's `f32`
+/// corners with the margin as slack: most candidate pairs end here, without reading the mesh.
+fn apart(a: &Tri, b: &Tri, margin: f32) -> bool {
+    let side = |p: &Tri, q: &Tri| {
+        let n = cross3(&p.e1, &p.e2);
+        let slack = margin * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+        let corners = [
+            q.v0,
+            [0, 1, 2].map(|k| q.v0[k] + q.e1[k]),
+            [0, 1, 2].map(|k| q.v0[k] + q.e2[k]),
+        ];
+        let d = corners.map(|c| (0..3).map(|k| n[k] * (c[k] - p.v0[k])).sum::<f32>());
+        d.iter().all(|&x| x > slack) || d.iter().all(|&x| x < -slack)
+    };
+    side(a, b) || side(b, a)
+}
+
+fn cross3(a: &V3, b: &V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+/// Faces whose boxes overlap `lo..hi`, with their boxes.
+fn overlapping(
+    bvh: &Bvh,
+    lo: &V3,
+    hi: &V3,
+    margin: f32,
+    stack: &mut Vec<Child>,
+    out: &mut Vec<Boxed>,
+) {
     let hits = |blo: &V3, bhi: &V3| (0..3).all(|k| blo[k] <= hi[k] && lo[k] <= bhi[k]);
     if !hits(&bvh.root_lo, &bvh.root_hi) {
         return;
@@ -79,22 +178,10 @@ fn overlapping(bvh: &Bvh, lo: &V3, hi: &V3, stack: &mut Vec<Child>, out: &mut Ve
     while let Some(c) = stack.pop() {
         if c.count > 0 {
             let first = c.index as usize;
-            for t in &bvh.tris[first..first + c.count as usize] {
-                let corners = [
-                    t.v0,
-                    [0, 1, 2].map(|k| t.v0[k] + t.e1[k]),
-                    [0, 1, 2].map(|k| t.v0[k] + t.e2[k]),
-                ];
-                let tlo =
-                    [0, 1, 2].map(|k| corners.iter().map(|p| p[k]).fold(f32::INFINITY, f32::min));
-                let thi = [0, 1, 2].map(|k| {
-                    corners
-                        .iter()
-                        .map(|p| p[k])
-                        .fold(f32::NEG_INFINITY, f32::max)
-                });
-                if hits(&tlo, &thi) {
-                    out.push(t.face);
+            for slot in first..first + c.count as usize {
+                let b = boxed(bvh, slot, margin);
+                if overlap(&b, lo, hi) {
+                    out.push(b);
                 }
             }
             continue;

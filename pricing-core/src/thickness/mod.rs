@@ -68,8 +68,7 @@ pub fn analyze_thickness_with_progress(
         t_min: (opts.self_hit_epsilon_rel * frame.diagonal) as f32,
     };
     let faces = cast::cast_all(mesh, &frame, &bvh, &params, progress);
-    let crossings = opts
-        .self_intersections
+    let crossings = (mesh.triangles.len() <= opts.self_intersection_max_faces)
         .then(|| crossings::count(mesh, &frame, &bvh));
     drop(bvh);
     let limit = opts.max_thin_limit_mm;

@@ -10,6 +10,9 @@ pub(crate) struct Hit {
     /// Whether the ray crosses the hit face from its back to its front, i.e. leaves the solid through it. A
     /// ray cast inward that first crosses a face front-to-back travelled through empty space instead.
     pub exits: bool,
+    /// Cosine of the angle between the ray and the hit face's normal (`e1 × e2`), from the triangle the
+    /// test just read, so classifying the hit needs no second look at the mesh.
+    pub cos: f32,
 }
 
 /// Barycentric slack, so a ray through the shared edge of two triangles cannot slip between them through `f32`
@@ -60,10 +63,13 @@ impl Bvh {
                             && t < best_t
                         {
                             best_t = t;
+                            let n = cross(&tri.e1, &tri.e2);
                             best = Some(Hit {
                                 t,
                                 face: tri.face,
                                 exits: det < 0.0,
+                                // det = e1 · (d × e2) = −d · (e1 × e2)
+                                cos: -det / dot(&n, &n).sqrt(),
                             });
                         }
                     }
