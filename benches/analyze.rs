@@ -90,6 +90,23 @@ fn quote(c: &mut Criterion) {
             })
         });
     }
+    // The same quote without the self-intersection check, in the same run: what the check costs.
+    let unchecked = pricing_core::QuoteRequest {
+        thickness: pricing_core::thickness::ThicknessOptions {
+            self_intersection_max_faces: 0,
+            ..Default::default()
+        },
+        ..request.clone()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    group.bench_function("stl-binary-50k-2-threads-no-self-intersection", |b| {
+        b.iter(|| {
+            pool.install(|| black_box(pricing_core::quote_model(&stl, &rules, &unchecked).unwrap()))
+        })
+    });
     group.finish();
 }
 
