@@ -553,3 +553,70 @@ fn adversarial_layouts_build_without_deep_recursion() {
     // Coplanar copies lie at distance 0, below the self-hit threshold: nothing is measured.
     assert_eq!(r.min_mm, f64::INFINITY);
 }
+
+/// A 4 × 2 mm bar, `len` long along y, with a 0.2 mm wide ridge `h` tall along the middle of its top:
+/// the profile (star-shaped from its centre) extruded, caps fanned from their centres.
+fn ridged_bar(h: f64, len: f64) -> Mesh {
+    let profile = [
+        (0.0, 0.0),
+        (4.0, 0.0),
+        (4.0, 2.0),
+        (2.1, 2.0),
+        (2.1, 2.0 + h),
+        (1.9, 2.0 + h),
+        (1.9, 2.0),
+        (0.0, 2.0),
+    ];
+    let n = profile.len() as u32;
+    let mut positions: Vec<[f64; 3]> = Vec::new();
+    for y in [0.0, len] {
+        positions.extend(profile.iter().map(|&(x, z)| [x, y, z]));
+    }
+    positions.push([2.0, 0.0, 1.0]);
+    positions.push([2.0, len, 1.0]);
+    let (c0, c1) = (2 * n, 2 * n + 1);
+    let mut triangles = Vec::new();
+    for i in 0..n {
+        let j = (i + 1) % n;
+        // The profile runs counter-clockwise seen from -y: outward sides and caps.
+        triangles.push([i, n + i, n + j]);
+        triangles.push([i, n + j, j]);
+        triangles.push([c0, i, j]);
+        triangles.push([c1, n + j, n + i]);
+    }
+    Mesh {
+        positions,
+        triangles,
+    }
+}
+
+#[test]
+fn a_shallow_ridge_is_relief_and_a_tall_fin_is_a_thin_wall() {
+    // Ridge sides are 0.2 mm apart; a 0.1 mm tall ridge is a strip 0.1 mm wide (relief fed along its
+    // length), a 2 mm tall fin a wall of 2 × 10 mm per side.
+    let cases = [
+        (0.1, 0.0),
+        (0.2, 0.0),
+        (1.0, 2.0 * 1.0 * 10.0),
+        (2.0, 2.0 * 2.0 * 10.0),
+    ];
+    for (h, want) in cases {
+        let bar = ridged_bar(h, 10.0);
+        let volume = pricing_core::measure::integrals(&bar, [0.0; 3]).volume;
+        assert!(
+            (volume - (80.0 + 0.2 * h * 10.0)).abs() < 1e-9,
+            "h {h}: volume {volume}"
+        );
+        let r = analyze(&bar);
+        assert!(
+            (r.area_below(0.6) - 2.0 * h * 10.0).abs() < 1e-9,
+            "h {h}: both sides are measured thin"
+        );
+        let thin = r.thin_area(0.6);
+        assert!(
+            (thin - want).abs() < 1e-9,
+            "h {h}: thin area {thin}, want {want}"
+        );
+        assert_eq!(r.thin_regions(0.6).len(), usize::from(want > 0.0), "h {h}");
+    }
+}

@@ -270,6 +270,14 @@ pub(super) fn alloy_reasons(
         let hard_wall = min_wall * limits.hard_wall_fraction;
         let hard_area = report.thin_area(hard_wall);
         let thin_area = report.thin_area(min_wall);
+        // The thinnest of the walls counted, not of every face: relief lines and specks are left out.
+        let thinnest = |t_mm: f64| {
+            report
+                .thin_regions(t_mm)
+                .iter()
+                .map(|r| r.min_thickness_mm)
+                .fold(f64::INFINITY, f64::min)
+        };
         if hard_area > limits.hard_thin_area_mm2 {
             out.push(reason(
                 ReasonCode::WallsTooThin,
@@ -277,7 +285,7 @@ pub(super) fn alloy_reasons(
                 format!(
                     "{hard_area:.2} mm² of the surface has walls thinner than {hard_wall:.2} mm (thinnest \
                      {:.2} mm); {code} will not fill them. Thicken those walls to at least {min_wall:.2} mm.",
-                    report.min_mm
+                    thinnest(hard_wall)
                 ),
             ));
         } else if thin_area > limits.thin_wall_review_area_mm2 {
@@ -288,7 +296,7 @@ pub(super) fn alloy_reasons(
                     "{thin_area:.2} mm² of the surface has walls thinner than the {min_wall:.2} mm minimum \
                      for {code} (thinnest {:.2} mm); a caster will check it. Thickening them to {min_wall:.2} mm \
                      avoids a failed cast.",
-                    report.min_mm
+                    thinnest(min_wall)
                 ),
             ));
         } else if thin_area > 0.0 {

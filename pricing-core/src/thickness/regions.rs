@@ -4,6 +4,7 @@ use rustc_hash::FxHashMap;
 
 use super::cast::FaceSample;
 use super::report::ThinRegion;
+use crate::measure::{dot, sub};
 use crate::mesh::Mesh;
 
 /// A face thin enough to be asked about, with what grouping it needs (so queries need no mesh).
@@ -17,6 +18,8 @@ pub(crate) struct WallFace {
     pub vertices: [u32; 3],
     pub min: [f64; 3],
     pub max: [f64; 3],
+    /// Lengths of the edges `v0v1`, `v1v2`, `v2v0`, for the region's perimeter.
+    pub edges: [f64; 3],
 }
 
 impl WallFace {
@@ -30,12 +33,22 @@ impl WallFace {
             vertices: mesh.triangles[face],
             min: [0, 1, 2].map(|k| a[k].min(b[k]).min(c[k])),
             max: [0, 1, 2].map(|k| a[k].max(b[k]).max(c[k])),
+            edges: [(a, b), (b, c), (c, a)].map(|(p, q)| {
+                let d = sub(q, p);
+                dot(d, d).sqrt()
+            }),
         }
     }
 }
 
 /// The regions of walls thinner than `t_mm` wider than `t_mm`, and their total area (summed in the
 /// walls' order, so the same bits on any thread count). `walls` is sorted thinnest first.
+///
+/// A region's width is `4 × area / perimeter` (its boundary: edges that only one of its faces uses):
+/// the diameter of the inscribed circle for a disc or a square, and twice the width of a long strip,
+/// so it errs towards calling a patch wide. A shallow ridge or groove along a band (0.1 mm tall, 0.2 mm
+/// thick, 40 mm long) is then relief fed by the metal along its whole length, not a wall; a prong is
+/// still one (its side is as wide as it is long), and so is a closed thin shell (no boundary at all).
 pub(crate) fn thin_walls(walls: &[WallFace], t_mm: f64) -> (Vec<ThinRegion>, f64) {
     let thin = &walls[..walls.partition_point(|w| w.t_mm < t_mm)];
     let mut uf = UnionFind::new(thin.len());
@@ -84,9 +97,13 @@ pub(crate) fn thin_walls(walls: &[WallFace], t_mm: f64) -> (Vec<ThinRegion>, f64
         region.min_thickness_mm = region.min_thickness_mm.min(w.t_mm);
         region.faces += 1;
     }
+    let perimeter = perimeters(thin, &member, regions.len());
     let wide: Vec<bool> = regions
         .iter()
-        .map(|(_, r)| (0..3).any(|k| r.max[k] - r.min[k] > t_mm))
+        .zip(&perimeter)
+        .map(|((_, r), &p)| {
+            (0..3).any(|k| r.max[k] - r.min[k] > t_mm) && 4.0 * r.area_mm2 > t_mm * p
+        })
         .collect();
     let area = thin
         .iter()
@@ -101,6 +118,29 @@ pub(crate) fn thin_walls(walls: &[WallFace], t_mm: f64) -> (Vec<ThinRegion>, f64
         .collect();
     kept.sort_by(|(fa, a), (fb, b)| b.area_mm2.total_cmp(&a.area_mm2).then(fa.cmp(fb)));
     (kept.into_iter().map(|(_, r)| r).collect(), area)
+}
+
+/// Each region's boundary length: the edges only one of its faces uses. Summed in the walls' order.
+fn perimeters(thin: &[WallFace], member: &[usize], regions: usize) -> Vec<f64> {
+    let mut uses: FxHashMap<(usize, u32, u32), u32> = FxHashMap::default();
+    let edges = |w: &WallFace| {
+        let [a, b, c] = w.vertices;
+        [(a, b), (b, c), (c, a)].map(|(p, q)| (p.min(q), p.max(q)))
+    };
+    for (w, &r) in thin.iter().zip(member) {
+        for (p, q) in edges(w) {
+            *uses.entry((r, p, q)).or_insert(0) += 1;
+        }
+    }
+    let mut perimeter = vec![0.0; regions];
+    for (w, &r) in thin.iter().zip(member) {
+        for ((p, q), len) in edges(w).into_iter().zip(w.edges) {
+            if uses[&(r, p, q)] == 1 {
+                perimeter[r] += len;
+            }
+        }
+    }
+    perimeter
 }
 
 /// Union-find over local indices, with path halving and union by index (the smaller root wins), which

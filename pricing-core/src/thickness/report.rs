@@ -87,6 +87,8 @@ impl ThicknessReport {
                 vertices: [3 * i as u32, 3 * i as u32 + 1, 3 * i as u32 + 2],
                 min: [0.0; 3],
                 max: [f64::MAX; 3],
+                // No boundary: as wide as it gets.
+                edges: [0.0; 3],
             })
             .collect();
         let mut report = ThicknessReport {
@@ -152,8 +154,9 @@ impl ThicknessReport {
 
     /// Thin walls below `t_mm` as connected regions, largest area first, ties by lowest face index. Faces
     /// belong together when they share a vertex or when one's ray measured the other (the two skins of one
-    /// wall); a region no wider than `t_mm` in any direction is a speck the surrounding metal fills, not a
-    /// wall, and is left out (Meshmixer's minimum defect size, set to the limit itself).
+    /// wall); a region no wider than `t_mm` is a speck or a shallow relief line the surrounding metal
+    /// fills, not a wall, and is left out (Meshmixer's minimum defect size, set to the limit itself; the
+    /// width is 4 × area / perimeter, see `regions::thin_walls`).
     pub fn thin_regions(&self, t_mm: f64) -> Vec<ThinRegion> {
         regions::thin_walls(&self.walls, t_mm).0
     }
