@@ -28,6 +28,7 @@ pub mod mesh;
 pub mod pipeline;
 pub mod pricing;
 pub mod probe;
+pub mod ring;
 pub mod shells;
 pub mod thickness;
 pub mod topology;

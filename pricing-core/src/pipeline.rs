@@ -7,8 +7,9 @@ use thiserror::Error;
 use crate::analysis::{self, Analysis, AnalyzeOptions, Loaded};
 use crate::error::ParseError;
 use crate::pricing::{
-    self, AlloyQuote, Channel, Defects, PricingFacts, QuoteError, Rules, ThicknessSummary,
+    self, AlloyQuote, Channel, Defects, PricingFacts, QuoteError, RingSize, Rules, ThicknessSummary,
 };
+use crate::ring;
 use crate::shells::ShellKind;
 use crate::thickness::{self, Progress, ThicknessError, ThicknessOptions, ThinRegion};
 use crate::units::UnitsSource;
@@ -59,6 +60,8 @@ pub struct ModelQuote {
     pub thickness: Option<ThicknessSummary>,
     /// Where the walls are thinner than the strictest requested alloy allows.
     pub thin_regions: Vec<ThinRegion>,
+    /// The ring's size when the piece is a ring (a bore round one axis), else `None`.
+    pub ring: Option<RingSize>,
     pub alloys: Vec<AlloyQuote>,
 }
 
@@ -93,6 +96,7 @@ pub fn quote_loaded(
         .fold(req.thickness.max_thin_limit_mm, f64::max);
     let options = ThicknessOptions {
         max_thin_limit_mm: strictest,
+        section_above_mm: rules.weights().hollow_above_mm,
         ..req.thickness
     };
     let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &options, progress)?;
@@ -122,6 +126,7 @@ pub fn quote_loaded(
     };
     thin_regions.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
     thin_regions.truncate(MAX_THIN_REGIONS);
+    let ring = ring::bore(&loaded.mesh).map(|b| pricing::ring_size(&b, rules.ring_sizes()));
     Ok(ModelQuote {
         rules_version: quote.rules_version,
         rules_sha256: quote.rules_sha256,
@@ -131,6 +136,7 @@ pub fn quote_loaded(
         measurements: analysis,
         thickness: quote.thickness,
         thin_regions,
+        ring,
         alloys: quote.alloys,
     })
 }

@@ -620,3 +620,28 @@ fn a_shallow_ridge_is_relief_and_a_tall_fin_is_a_thin_wall() {
         assert_eq!(r.thin_regions(0.6).len(), usize::from(want > 0.0), "h {h}");
     }
 }
+
+#[test]
+fn a_thick_block_is_worth_hollowing_and_a_wide_band_is_not() {
+    let options = ThicknessOptions {
+        section_above_mm: 4.0,
+        ..Default::default()
+    };
+    let block = fixtures::shapes::box_([12.0, 12.0, 6.0], [0.0; 3]).0;
+    let block = Mesh {
+        positions: block.positions.clone(),
+        triangles: block.triangles(),
+    };
+    let r = analyze_thickness(&block, &options).unwrap();
+    // The exact core with 1 mm walls is 10 × 10 × 4 = 400 mm³; the top and bottom faces' columns,
+    // 2 × 144 × (6 − 2) / 2 = 576 mm³, bound it from above (the sides are 4 mm across: not counted).
+    let saved = r.hollowable_mm3(4.0, 1.0);
+    assert!((saved - 576.0).abs() < 1e-6, "{saved}");
+    // A bar 4 mm wide and 2 mm thick: its side faces' rays run 4 mm along the width, but the metal
+    // across them is 2 mm, so nothing is thicker than 4 mm.
+    for len in [10.0, 30.0] {
+        let bar = ridged_bar(0.0001, len);
+        let r = analyze_thickness(&bar, &options).unwrap();
+        assert_eq!(r.hollowable_mm3(3.0, 0.5), 0.0, "bar {len}");
+    }
+}

@@ -148,6 +148,20 @@ fn render(name: &str, q: &ModelQuote) -> String {
             r.area_mm2, r.min_thickness_mm, r.min[0], r.min[1], r.min[2], r.max[0], r.max[1], r.max[2]
         ));
     }
+    if let Some(ring) = &q.ring {
+        out.push_str(&format!(
+            "ring: inner diameter {:.2} mm, circumference {:.2} mm",
+            ring.inner_diameter_mm, ring.inner_circumference_mm
+        ));
+        match (&ring.note, ring.iso_8653, ring.us_canada) {
+            (None, Some(iso), Some(us)) => out.push_str(&format!(
+                "; size ISO 8653 {iso}, US/Canada {us}, UK/Australia {}, Japan {}\n",
+                ring.uk_australia.as_deref().unwrap_or("—"),
+                ring.japan.map_or("—".to_owned(), |j| j.to_string())
+            )),
+            (note, _, _) => out.push_str(&format!("; {}\n", note.as_deref().unwrap_or("no size"))),
+        }
+    }
     out.push_str(&format!(
         "rules {} ({}), channel {:?}\n\n",
         q.rules_version,
@@ -160,6 +174,18 @@ fn render(name: &str, q: &ModelQuote) -> String {
             "{} ({}) — {weight} — {:?}\n",
             a.alloy, a.name, a.status
         ));
+        if let Some(w) = &a.weights {
+            for (what, weight) in [
+                ("designed", &w.designed),
+                ("casting charge", &w.casting_charge),
+                ("finished", &w.finished),
+            ] {
+                out.push_str(&format!(
+                    "  {what:<16} {:>10} g   {}\n",
+                    weight.grams, weight.rule
+                ));
+            }
+        }
         for line in &a.lines {
             out.push_str(&format!(
                 "  {:<16} {:>12} {}   {}\n",

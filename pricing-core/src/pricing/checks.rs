@@ -3,7 +3,7 @@
 
 use super::facts::PricingFacts;
 use super::quote::{Reason, ReasonCode, Severity, Status};
-use super::rules::{Alloy, ManufacturingLimits};
+use super::rules::{Alloy, ManufacturingLimits, WeightRules};
 
 fn reason(code: ReasonCode, severity: Severity, message: String) -> Reason {
     Reason {
@@ -324,4 +324,28 @@ pub(super) fn status_of(reasons: &[Reason]) -> Status {
         .map(|r| r.severity.status())
         .max()
         .unwrap_or(Status::Priced)
+}
+
+/// A note when solid sections are thick enough that a hollow core would save metal worth mentioning
+/// (at least a tenth of a gram).
+pub(super) fn hollowing_reason(
+    facts: &PricingFacts<'_>,
+    code: &str,
+    alloy: &Alloy,
+    rules: &WeightRules,
+) -> Option<Reason> {
+    let report = facts.thickness?;
+    let saved_mm3 = report.hollowable_mm3(rules.hollow_above_mm, rules.hollow_wall_mm);
+    let saved_g = super::compute::metal_weight_g(saved_mm3, alloy.density_g_cm3);
+    (saved_g >= 0.1).then(|| {
+        reason(
+            ReasonCode::HollowingSaves,
+            Severity::Warning,
+            format!(
+                "Parts of the piece are solid metal thicker than {:.1} mm; hollowing them (keeping {:.1} mm \
+                 walls) would save up to about {saved_g:.1} g of {code} ({saved_mm3:.0} mm³).",
+                rules.hollow_above_mm, rules.hollow_wall_mm
+            ),
+        )
+    })
 }

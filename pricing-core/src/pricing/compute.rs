@@ -3,13 +3,14 @@
 use rust_decimal::Decimal;
 
 use super::channel::Channel;
-use super::checks::{alloy_reasons, model_reasons, sort_reasons, status_of};
+use super::checks::{alloy_reasons, hollowing_reason, model_reasons, sort_reasons, status_of};
 use super::error::QuoteError;
 use super::facts::PricingFacts;
 use super::lines::{PriceInputs, price_lines};
 use super::money::from_f64;
 use super::quote::{AlloyQuote, Measurements, Quote, Status, ThicknessSummary};
 use super::rules::{Alloy, Rules};
+use super::weights::{Weights, weights};
 
 /// Areas enter the price at 0.01 mm² resolution (4 decimals of a cm²): far below what labour notices.
 const AREA_MM2_DECIMALS: u32 = 2;
@@ -73,8 +74,23 @@ pub fn quote<S: AsRef<str>>(
         } else {
             None
         };
+        let weights = match weight_g {
+            Some(_) => Some(
+                weights(
+                    metal_weight_g(facts.volume_mm3, alloy.density_g_cm3),
+                    alloy.density_g_cm3,
+                    rules.weights(),
+                    rounding,
+                )
+                .ok_or(QuoteError::OutOfRange {
+                    what: "metal weight",
+                })?,
+            ),
+            None => None,
+        };
         let mut reasons = model.clone();
         reasons.extend(alloy_reasons(facts, code, alloy, rules.limits()));
+        reasons.extend(hollowing_reason(facts, code, alloy, rules.weights()));
         sort_reasons(&mut reasons);
         let status = status_of(&reasons);
 
@@ -99,6 +115,7 @@ pub fn quote<S: AsRef<str>>(
             rules,
             thin_area_mm2,
             weight_g,
+            weights,
             lines,
             total,
             status,
@@ -148,6 +165,7 @@ fn alloy_entry(
     rules: &Rules,
     thin_area_mm2: Option<f64>,
     weight_g: Option<Decimal>,
+    weights: Option<Weights>,
     lines: Vec<super::quote::Line>,
     total: Option<Decimal>,
     status: Status,
@@ -162,6 +180,7 @@ fn alloy_entry(
         min_wall_mm: alloy.min_wall_mm,
         thin_area_mm2,
         weight_g,
+        weights,
         lines,
         total,
         currency: rules.currency().to_owned(),

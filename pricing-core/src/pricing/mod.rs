@@ -9,6 +9,8 @@
 //! - `checks`: manufacturability reasons (blockers, review, warnings) as pure functions.
 //! - `money`: the only f64 -> Decimal conversion and the rounding rule; `lines`: the line items.
 //! - `compute`: [`quote()`]; [`quote`](mod@quote): the serialisable [`Quote`].
+//! - [`weights`]: designed, casting-charge and finished weight per alloy; [`ring_size`]: a bore's size
+//!   in the ISO, US, UK and Japanese charts.
 //!
 //! Determinism: no clocks, no randomness, no hash-map iteration; f64 only for measured facts, every
 //! amount of money an exact `Decimal` rounded once per line with the rules' mode.
@@ -23,8 +25,10 @@ pub mod location;
 mod money;
 pub mod quote;
 mod raw;
+pub mod ring_size;
 pub mod rules;
 mod validate;
+pub mod weights;
 
 pub use channel::{Channel, UnknownChannel};
 pub use compute::{metal_weight_g, quote};
@@ -36,7 +40,9 @@ pub use quote::{
     ThicknessSummary,
 };
 pub use raw::RoundingMode;
+pub use ring_size::{RingSize, ring_size};
 pub use rules::{
-    Alloy, Finishing, Labour, ManufacturingLimits, RULES_PATH_ENV, Rounding, Rules,
-    SHIPPED_RULES_TOML,
+    Alloy, Finishing, Labour, ManufacturingLimits, RULES_PATH_ENV, RingSizeCharts, Rounding, Rules,
+    SHIPPED_RULES_TOML, WeightRules,
 };
+pub use weights::{Weight, Weights};

@@ -93,6 +93,9 @@ pub struct AlloyQuote {
     pub thin_area_mm2: Option<f64>,
     /// Net metal weight, rounded to the rules' `weight_decimals`; `None` when the model has no volume.
     pub weight_g: Option<Decimal>,
+    /// The metal as designed, the casting charge and the finished piece, each with its rule; `None`
+    /// when the model has no volume.
+    pub weights: Option<super::weights::Weights>,
     /// Empty when rejected.
     pub lines: Vec<Line>,
     /// Sum of `lines`; `None` when rejected. Indicative (still to be confirmed) when `needs_review`.
@@ -194,4 +197,6 @@ pub enum ReasonCode {
     ThicknessUnavailable,
     UnitsInferred,
     VolumeUnreliable,
+    /// Solid sections thicker than the rules' `hollow_above_mm`: hollowing them would save metal.
+    HollowingSaves,
 }

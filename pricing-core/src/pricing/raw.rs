@@ -23,6 +23,8 @@ pub(super) struct RawRules {
     pub order: RawOrder,
     pub channels: RawChannels,
     pub manufacturability: RawManufacturability,
+    pub weights: RawWeights,
+    pub ring_sizes: RawRingSizes,
     pub alloys: Spanned<BTreeMap<String, Spanned<RawAlloy>>>,
     #[serde(default)]
     pub aliases: BTreeMap<String, Spanned<String>>,
@@ -97,6 +99,32 @@ pub(super) struct RawManufacturability {
     pub thin_wall_review_area_mm2: Spanned<f64>,
     pub hard_wall_fraction: Spanned<f64>,
     pub hard_thin_area_mm2: Spanned<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWeights {
+    pub sprue_pct: Spanned<f64>,
+    pub button_pct: Spanned<f64>,
+    pub shrinkage_linear_pct: Spanned<f64>,
+    pub polishing_loss_pct: Spanned<f64>,
+    pub hollow_above_mm: Spanned<f64>,
+    pub hollow_wall_mm: Spanned<f64>,
+    pub source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRingSizes {
+    pub us_base_circumference_mm: Spanned<f64>,
+    pub us_step_mm: Spanned<f64>,
+    pub uk_base_circumference_mm: Spanned<f64>,
+    pub uk_step_mm: Spanned<f64>,
+    pub japan_as_us: Spanned<Vec<f64>>,
+    pub out_of_round_tolerance_mm: Spanned<f64>,
+    pub min_inner_diameter_mm: Spanned<f64>,
+    pub max_inner_diameter_mm: Spanned<f64>,
+    pub source: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,6 +32,8 @@ pub struct Rules {
     pub(super) minimum_order: Decimal,
     pub(super) margins: BTreeMap<Channel, Decimal>,
     pub(super) limits: ManufacturingLimits,
+    pub(super) weights: WeightRules,
+    pub(super) ring_sizes: RingSizeCharts,
     pub(super) alloys: BTreeMap<String, Alloy>,
     pub(super) aliases: BTreeMap<String, String>,
     pub(super) content_hash: String,
@@ -69,6 +71,34 @@ pub struct ManufacturingLimits {
     pub thin_wall_review_area_mm2: f64,
     pub hard_wall_fraction: f64,
     pub hard_thin_area_mm2: f64,
+}
+
+/// How the casting charge and the finished weight follow from the designed metal weight, and when a
+/// solid section is worth hollowing; see [`super::weights`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightRules {
+    pub sprue_pct: f64,
+    pub button_pct: f64,
+    pub shrinkage_linear_pct: f64,
+    pub polishing_loss_pct: f64,
+    pub hollow_above_mm: f64,
+    pub hollow_wall_mm: f64,
+    pub source: String,
+}
+
+/// Ring-size charts by inner circumference; see [`super::ring_size`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RingSizeCharts {
+    pub us_base_circumference_mm: f64,
+    pub us_step_mm: f64,
+    pub uk_base_circumference_mm: f64,
+    pub uk_step_mm: f64,
+    /// `japan_as_us[n - 1]` is the US size that Japanese size `n` corresponds to.
+    pub japan_as_us: Vec<f64>,
+    pub out_of_round_tolerance_mm: f64,
+    pub min_inner_diameter_mm: f64,
+    pub max_inner_diameter_mm: f64,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +179,14 @@ impl Rules {
 
     pub fn limits(&self) -> &ManufacturingLimits {
         &self.limits
+    }
+
+    pub fn weights(&self) -> &WeightRules {
+        &self.weights
+    }
+
+    pub fn ring_sizes(&self) -> &RingSizeCharts {
+        &self.ring_sizes
     }
 
     /// Canonical alloy codes, sorted.

@@ -10,7 +10,9 @@ use super::channel::Channel;
 use super::error::RulesError;
 use super::location::Location;
 use super::raw::{RawAlloy, RawRules};
-use super::rules::{Alloy, Finishing, Labour, ManufacturingLimits, Rounding, Rules};
+use super::rules::{
+    Alloy, Finishing, Labour, ManufacturingLimits, RingSizeCharts, Rounding, Rules, WeightRules,
+};
 
 /// Most decimals a money amount may be rounded to (sub-cent pricing is still possible, silliness is not).
 const MAX_MONEY_DECIMALS: u32 = 4;
@@ -120,6 +122,87 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
         )?,
     };
 
+    let w = &raw.weights;
+    let pct = Bound::NonNegativeAtMost(100.0);
+    let weights = WeightRules {
+        sprue_pct: v.float(&w.sprue_pct, "weights.sprue_pct", pct)?,
+        button_pct: v.float(&w.button_pct, "weights.button_pct", pct)?,
+        shrinkage_linear_pct: v.float(
+            &w.shrinkage_linear_pct,
+            "weights.shrinkage_linear_pct",
+            Bound::NonNegativeAtMost(20.0),
+        )?,
+        polishing_loss_pct: v.float(
+            &w.polishing_loss_pct,
+            "weights.polishing_loss_pct",
+            Bound::NonNegativeAtMost(50.0),
+        )?,
+        hollow_above_mm: v.float(
+            &w.hollow_above_mm,
+            "weights.hollow_above_mm",
+            Bound::Positive,
+        )?,
+        hollow_wall_mm: v.float(&w.hollow_wall_mm, "weights.hollow_wall_mm", Bound::Positive)?,
+        source: v.non_empty(&w.source, "weights.source")?,
+    };
+    if 2.0 * weights.hollow_wall_mm >= weights.hollow_above_mm {
+        return Err(v.error(
+            w.hollow_wall_mm.span(),
+            "weights.hollow_wall_mm",
+            "two walls must be thinner than hollow_above_mm, or hollowing saves nothing",
+        ));
+    }
+    let r = &raw.ring_sizes;
+    let ring_sizes = RingSizeCharts {
+        us_base_circumference_mm: v.float(
+            &r.us_base_circumference_mm,
+            "ring_sizes.us_base_circumference_mm",
+            Bound::Positive,
+        )?,
+        us_step_mm: v.float(&r.us_step_mm, "ring_sizes.us_step_mm", Bound::Positive)?,
+        uk_base_circumference_mm: v.float(
+            &r.uk_base_circumference_mm,
+            "ring_sizes.uk_base_circumference_mm",
+            Bound::Positive,
+        )?,
+        uk_step_mm: v.float(&r.uk_step_mm, "ring_sizes.uk_step_mm", Bound::Positive)?,
+        japan_as_us: r.japan_as_us.get_ref().clone(),
+        out_of_round_tolerance_mm: v.float(
+            &r.out_of_round_tolerance_mm,
+            "ring_sizes.out_of_round_tolerance_mm",
+            Bound::Positive,
+        )?,
+        min_inner_diameter_mm: v.float(
+            &r.min_inner_diameter_mm,
+            "ring_sizes.min_inner_diameter_mm",
+            Bound::Positive,
+        )?,
+        max_inner_diameter_mm: v.float(
+            &r.max_inner_diameter_mm,
+            "ring_sizes.max_inner_diameter_mm",
+            Bound::Positive,
+        )?,
+        source: v.non_empty(&r.source, "ring_sizes.source")?,
+    };
+    let japan = &ring_sizes.japan_as_us;
+    if japan.is_empty()
+        || japan.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+        || japan.windows(2).any(|p| p[1] <= p[0])
+    {
+        return Err(v.error(
+            r.japan_as_us.span(),
+            "ring_sizes.japan_as_us",
+            "must list the US size of Japanese sizes 1, 2, 3, ... in increasing order",
+        ));
+    }
+    if ring_sizes.min_inner_diameter_mm >= ring_sizes.max_inner_diameter_mm {
+        return Err(v.error(
+            r.max_inner_diameter_mm.span(),
+            "ring_sizes.max_inner_diameter_mm",
+            "must be larger than min_inner_diameter_mm",
+        ));
+    }
+
     if raw.alloys.get_ref().is_empty() {
         return Err(v.error(
             raw.alloys.span(),
@@ -169,6 +252,8 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
         minimum_order,
         margins,
         limits,
+        weights,
+        ring_sizes,
         alloys,
         aliases,
         content_hash: String::new(),
@@ -183,6 +268,8 @@ enum Bound {
     Fraction,
     /// In (0, max].
     PositiveAtMost(f64),
+    /// In [0, max].
+    NonNegativeAtMost(f64),
 }
 
 struct Check<'t> {
@@ -263,6 +350,9 @@ impl Check<'_> {
                 x > 0.0 && x <= max,
                 format!("greater than 0 and at most {max}"),
             ),
+            Bound::NonNegativeAtMost(max) => {
+                ((0.0..=max).contains(&x), format!("between 0 and {max}"))
+            }
         };
         if !x.is_finite() || !ok {
             return Err(self.error(

@@ -29,6 +29,7 @@ mod options;
 mod ray;
 mod regions;
 pub mod report;
+mod sections;
 mod summary;
 
 pub use cast::Progress;
@@ -70,9 +71,18 @@ pub fn analyze_thickness_with_progress(
     let faces = cast::cast_all(mesh, &frame, &bvh, &params, progress);
     let crossings = (mesh.triangles.len() <= opts.self_intersection_max_faces)
         .then(|| crossings::count(mesh, &frame, &bvh));
+    let thick = sections::thick_sections(
+        mesh,
+        &frame,
+        &bvh,
+        &faces,
+        params.flip,
+        opts.section_above_mm,
+    );
     drop(bvh);
     let limit = opts.max_thin_limit_mm;
     let mut report = summary::summarise(mesh, faces, params.flip, limit);
     report.self_intersections = crossings;
+    report.thick_sections = thick;
     Ok(report)
 }

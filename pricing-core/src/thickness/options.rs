@@ -15,10 +15,13 @@ pub struct ThicknessOptions {
     /// raises it to the strictest requested alloy's minimum when a rules file asks for more.
     pub max_thin_limit_mm: f64,
     /// Count faces that pass through each other (see `crossings`) on meshes of up to this many faces;
-    /// larger ones report `self_intersections: None` (not checked). The check is one tree query per
-    /// leaf: on the 3M-triangle benchmark ring it added 0.8–1.2 s to a 2.6 s quote on 2 threads, while
-    /// on the website's 50k-triangle models it costs milliseconds.
+    /// larger ones report `self_intersections: None` (not checked). The check walks the tree against
+    /// itself: about 11 ms of a 41 ms quote of the 50k-triangle ring on 2 threads; on the 3M-triangle
+    /// benchmark ring an earlier, slower form added 0.8–1.2 s to a 2.6 s quote, hence the limit.
     pub self_intersection_max_faces: usize,
+    /// Measure the section across faces thicker than this (for hollowing, `sections`); infinity
+    /// (the default) measures none.
+    pub section_above_mm: f64,
 }
 
 impl Default for ThicknessOptions {
@@ -27,6 +30,7 @@ impl Default for ThicknessOptions {
             self_hit_epsilon_rel: 1e-5,
             max_thin_limit_mm: 1.0,
             self_intersection_max_faces: 1_000_000,
+            section_above_mm: f64::INFINITY,
         }
     }
 }

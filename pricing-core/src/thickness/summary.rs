@@ -64,6 +64,7 @@ pub(crate) fn summarise(
         edge_area_mm2,
         winding_inverted,
         self_intersections: None,
+        thick_sections: Vec::new(),
         max_thin_limit_mm,
         walls,
         face_mm: faces.iter().map(|f| f.t_mm).collect(),
