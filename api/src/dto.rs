@@ -38,7 +38,7 @@ pub struct JobAccepted {
     pub id: Uuid,
     /// SUBMITTED, QUEUED, ... (PRICE_CALCULATED at once when the quote was cached).
     pub status: String,
-    /// Detected format: stl-binary, stl-ascii, obj, gltf or glb.
+    /// Detected format: stl-binary, stl-ascii, obj, gltf, glb or 3mf.
     pub format: String,
     pub triangles: u64,
     /// Size lane: small, medium or large.

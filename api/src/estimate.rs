@@ -57,6 +57,14 @@ impl Bbox {
         (0..3).all(|i| self.min[i] <= self.max[i]).then_some(self)
     }
 
+    /// The box of two corners, `None` unless finite and ordered.
+    pub fn from_corners(min: [f64; 3], max: [f64; 3]) -> Option<Self> {
+        let mut b = Bbox::empty();
+        b.add(min);
+        b.add(max);
+        b.valid()
+    }
+
     pub fn size(&self) -> [f64; 3] {
         [0, 1, 2].map(|i| self.max[i] - self.min[i])
     }

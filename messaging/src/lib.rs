@@ -45,7 +45,7 @@ pub use broker::Broker;
 pub use consumer::Consumer;
 pub use contracts::{
     AlloyTotal, Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed,
-    PriceRejected, QuoteSummary, ResultEvent, RunJob, SchemaVersion, SubmitJob,
+    PriceRejected, QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, SubmitJob,
 };
 pub use delivery::Delivery;
 pub use error::{MessagingError, Result};

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use messaging::contracts::schema_files;
 use messaging::{
     AlloyTotal, Contract, JobOptions, Lane, ModelRef, OrderReady, PriceCalculated, PriceFailed,
-    PriceRejected, QuoteSummary, RunJob, SchemaVersion, SubmitJob,
+    PriceRejected, QuoteSummary, RingSizeSummary, RunJob, SchemaVersion, SubmitJob,
 };
 use uuid::Uuid;
 
@@ -120,8 +120,18 @@ fn examples() -> Vec<(&'static str, serde_json::Value)> {
                 alloy: "au750y".into(),
                 status: "needs_review".into(),
                 weight_g: None,
+                casting_charge_g: None,
+                finished_g: None,
                 total: Some("10.00".into()),
             }],
+            ring: Some(RingSizeSummary {
+                inner_diameter_mm: 16.79,
+                iso_8653: None,
+                us_canada: None,
+                uk_australia: None,
+                japan: None,
+                note: Some("The inside of the ring is not round enough to size".into()),
+            }),
         },
     };
     let submit = SubmitJob {

@@ -266,8 +266,11 @@ pub async fn results_are_routed_by_topic(backend: Backend) {
                 alloy: "au750y".into(),
                 status: "priced".into(),
                 weight_g: Some("4.21".into()),
+                casting_charge_g: Some("5.094".into()),
+                finished_g: Some("3.962".into()),
                 total: Some("812.40".into()),
             }],
+            ring: None,
         },
     };
     publish_event(&h, &order).await;

@@ -101,6 +101,7 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
     opts.limits.check_bytes(len)?;
     let format = format::resolve(opts.format, bytes, len).ok_or(ParseError::UnknownFormat)?;
     let mut non_planar = formats::obj::NonPlanar::default();
+    let mut declared = None;
     let (format, welder) = match format {
         Format::StlBinary => {
             let n = formats::stl_binary::triangle_count(bytes, len)?;
@@ -125,10 +126,16 @@ pub fn load(bytes: &[u8], opts: &AnalyzeOptions) -> Result<Loaded, ParseError> {
             let (_, n) = formats::gltf::triangle_count(bytes, &opts.limits)?;
             let mut w = Welder::new(opts.weld, n as usize);
             let f = formats::gltf::parse(bytes, &opts.limits, &mut w)?;
+            declared = Some(Units::M);
             (f, w)
         }
+        Format::ThreeMf => {
+            let mut w = Welder::new(opts.weld, 0);
+            declared = Some(formats::threemf::parse(bytes, &opts.limits, &mut w)?);
+            (format, w)
+        }
     };
-    finish(format, welder, opts, non_planar)
+    finish(format, welder, opts, non_planar, declared)
 }
 
 /// Like [`load`], but binary STL is decoded as it is read, so memory holds the mesh and never the file.
@@ -151,7 +158,7 @@ pub fn load_stream<R: Read + Send>(
         opts.limits.check_triangles(n)?;
         let mut w = Welder::new(opts.weld, n as usize);
         formats::stl_binary::parse(&mut prefix.chain(reader), len, &opts.limits, &mut w)?;
-        return finish(Format::StlBinary, w, opts, Default::default());
+        return finish(Format::StlBinary, w, opts, Default::default(), None);
     }
     let mut bytes = Vec::with_capacity(len as usize);
     bytes.extend_from_slice(prefix);
@@ -192,6 +199,7 @@ fn finish(
     welder: Welder,
     opts: &AnalyzeOptions,
     non_planar: formats::obj::NonPlanar,
+    declared: Option<Units>,
 ) -> Result<Loaded, ParseError> {
     let (mut mesh, weld) = welder.finish();
     if mesh.triangles.is_empty() {
@@ -203,10 +211,10 @@ fn finish(
         Some(_) => 0.0,
         None => measure::bbox(&mesh).max_extent(),
     };
-    let (units, units_source) = match (opts.units, format.declares_units()) {
+    let (units, units_source) = match (opts.units, declared) {
         (Some(u), _) => (u, UnitsSource::Override),
-        (None, true) => (Units::M, UnitsSource::Declared),
-        (None, false) => {
+        (None, Some(u)) => (u, UnitsSource::Declared),
+        (None, None) => {
             let (u, doubt) = units::infer(extent);
             if let Some(message) = doubt {
                 warnings.push(Warning {

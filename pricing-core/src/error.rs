@@ -9,7 +9,9 @@ use crate::format::Format;
 pub enum ParseError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file format was not recognised (expected binary or ASCII STL, OBJ, glTF or GLB)")]
+    #[error(
+        "the file format was not recognised (expected binary or ASCII STL, OBJ, glTF, GLB or 3MF)"
+    )]
     UnknownFormat,
     #[error("{format} file is truncated: {detail}")]
     Truncated { format: Format, detail: String },

@@ -18,6 +18,9 @@ pub enum Format {
     Obj,
     Gltf,
     Glb,
+    /// 3MF: a zip package of XML parts that states its unit.
+    #[serde(rename = "3mf")]
+    ThreeMf,
 }
 
 impl Format {
@@ -28,12 +31,14 @@ impl Format {
             Format::Obj => "obj",
             Format::Gltf => "gltf",
             Format::Glb => "glb",
+            Format::ThreeMf => "3mf",
         }
     }
 
-    /// Whether the format carries its unit (glTF is metres by specification); STL and OBJ do not.
+    /// Whether the format carries its unit (glTF is metres by specification, 3MF names its own); STL
+    /// and OBJ do not.
     pub fn declares_units(self) -> bool {
-        matches!(self, Format::Gltf | Format::Glb)
+        matches!(self, Format::Gltf | Format::Glb | Format::ThreeMf)
     }
 }
 
@@ -51,7 +56,7 @@ pub enum FormatHint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format {0:?}: expected one of stl, stl-binary, stl-ascii, obj, gltf, glb")]
+#[error("unknown format {0:?}: expected one of stl, stl-binary, stl-ascii, obj, gltf, glb, 3mf")]
 pub struct UnknownFormatName(pub String);
 
 impl FromStr for FormatHint {
@@ -64,6 +69,7 @@ impl FromStr for FormatHint {
             "obj" => FormatHint::Exact(Format::Obj),
             "gltf" => FormatHint::Exact(Format::Gltf),
             "glb" => FormatHint::Exact(Format::Glb),
+            "3mf" => FormatHint::Exact(Format::ThreeMf),
             _ => return Err(UnknownFormatName(s.to_owned())),
         })
     }
@@ -85,6 +91,9 @@ pub fn is_binary_stl(prefix: &[u8], total_len: u64) -> bool {
 pub fn sniff(prefix: &[u8], total_len: u64) -> Option<Format> {
     if prefix.starts_with(b"glTF") {
         return Some(Format::Glb);
+    }
+    if crate::formats::threemf::looks_like_3mf(prefix) {
+        return Some(Format::ThreeMf);
     }
     if is_binary_stl(prefix, total_len) {
         return Some(Format::StlBinary);

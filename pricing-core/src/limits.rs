@@ -9,6 +9,8 @@ pub struct Limits {
     pub max_triangles: u64,
     /// Largest decoded `data:` URI in a `.gltf` file.
     pub max_data_uri_bytes: u64,
+    /// Largest part of a 3MF package once inflated: a zip bomb is refused at this many bytes.
+    pub max_unzipped_bytes: u64,
 }
 
 impl Default for Limits {
@@ -17,6 +19,7 @@ impl Default for Limits {
             max_bytes: 1 << 30,
             max_triangles: 20_000_000,
             max_data_uri_bytes: 512 << 20,
+            max_unzipped_bytes: 1 << 30,
         }
     }
 }

@@ -30,6 +30,7 @@ pub fn probe(bytes: &[u8], hint: Option<FormatHint>, limits: &Limits) -> Result<
         Format::StlAscii => (format, formats::stl_ascii::triangle_count(bytes)),
         Format::Obj => (format, formats::obj::triangle_count(bytes)),
         Format::Gltf | Format::Glb => formats::gltf::triangle_count(bytes, limits)?,
+        Format::ThreeMf => (format, formats::threemf::triangle_count(bytes, limits)?),
     };
     limits.check_triangles(triangles)?;
     Ok(Probe {

@@ -13,6 +13,7 @@ fn expected_format(f: fixtures::Format) -> Format {
         fixtures::Format::Obj => Format::Obj,
         fixtures::Format::Gltf => Format::Gltf,
         fixtures::Format::Glb => Format::Glb,
+        fixtures::Format::ThreeMf => Format::ThreeMf,
     }
 }
 
@@ -52,7 +53,10 @@ fn every_format_gives_the_same_measurements() {
             );
             assert_eq!(a.inverted, reference.inverted, "{ctx}: inverted");
             assert_eq!(a.cavities, reference.cavities, "{ctx}: cavities");
-            let declared = matches!(format, fixtures::Format::Gltf | fixtures::Format::Glb);
+            let declared = matches!(
+                format,
+                fixtures::Format::Gltf | fixtures::Format::Glb | fixtures::Format::ThreeMf
+            );
             assert_eq!(
                 a.units_source == UnitsSource::Declared,
                 declared,

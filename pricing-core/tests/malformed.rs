@@ -124,6 +124,7 @@ fn limits_refuse_before_allocating() {
         max_triangles: 10,
         max_bytes: 1 << 20,
         max_data_uri_bytes: 1 << 20,
+        max_unzipped_bytes: 1 << 20,
     };
     let big = binary_stl(&[TRI; 11]);
     assert_eq!(

@@ -15,7 +15,7 @@
 
 use messaging::{
     AlloyTotal, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, Publish,
-    QuoteSummary, ResultEvent, RunJob, SchemaVersion, Topology,
+    QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, Topology,
 };
 use scheduler::outbox::{JobEventPayload, RunJobPayload};
 use scheduler::{Channel, Destination, Job, JobStatus, OutboxMessage};
@@ -228,15 +228,30 @@ pub fn quote_summary(quote: &Value) -> QuoteSummary {
                     alloy: text(&a["alloy"]).unwrap_or_default(),
                     status: text(&a["status"]).unwrap_or_default(),
                     weight_g: text(&a["weight_g"]),
+                    casting_charge_g: text(&a["weights"]["casting_charge"]["grams"]),
+                    finished_g: text(&a["weights"]["finished"]["grams"]),
                     total: text(&a["total"]),
                 })
                 .collect()
         })
         .unwrap_or_default();
+    let ring = &quote["ring"];
     QuoteSummary {
         rules_version: text(&quote["rules_version"]).unwrap_or_default(),
         currency: text(&quote["currency"]).unwrap_or_default(),
         alloys,
+        ring: ring["inner_diameter_mm"]
+            .as_f64()
+            .map(|inner_diameter_mm| RingSizeSummary {
+                inner_diameter_mm,
+                iso_8653: ring["iso_8653"]
+                    .as_u64()
+                    .and_then(|v| u32::try_from(v).ok()),
+                us_canada: ring["us_canada"].as_f64(),
+                uk_australia: text(&ring["uk_australia"]),
+                japan: ring["japan"].as_u64().and_then(|v| u32::try_from(v).ok()),
+                note: text(&ring["note"]),
+            }),
     }
 }
 
@@ -283,9 +298,12 @@ mod tests {
             "rules_version": "2025.1",
             "currency": "EUR",
             "alloys": [
-                {"alloy": "au750", "status": "priced", "weight_g": "3.21", "total": "412.50"},
+                {"alloy": "au750", "status": "priced", "weight_g": "3.21", "total": "412.50",
+                 "weights": {"casting_charge": {"grams": "3.884"}, "finished": {"grams": "3.021"}}},
                 {"alloy": "ag925", "status": "needs_review", "weight_g": 1.5, "total": null}
-            ]
+            ],
+            "ring": {"inner_diameter_mm": 17.32, "iso_8653": 54, "us_canada": 7.0,
+                     "uk_australia": "N 1/2", "japan": 14, "note": null}
         })
     }
 
@@ -414,15 +432,30 @@ mod tests {
                     alloy: "au750".into(),
                     status: "priced".into(),
                     weight_g: Some("3.21".into()),
+                    casting_charge_g: Some("3.884".into()),
+                    finished_g: Some("3.021".into()),
                     total: Some("412.50".into())
                 },
                 AlloyTotal {
                     alloy: "ag925".into(),
                     status: "needs_review".into(),
                     weight_g: Some("1.5".into()),
+                    casting_charge_g: None,
+                    finished_g: None,
                     total: None
                 }
             ]
+        );
+        assert_eq!(
+            order.quote.ring,
+            Some(RingSizeSummary {
+                inner_diameter_mm: 17.32,
+                iso_8653: Some(54),
+                us_canada: Some(7.0),
+                uk_australia: Some("N 1/2".into()),
+                japan: Some(14),
+                note: None,
+            })
         );
     }
 

@@ -53,19 +53,19 @@ pub async fn estimate(
             .await
             .map_err(AppError::internal)??
     };
-    let (probe, bbox_file, declared_metres) = analysis;
-    let (units, units_inferred) = match (parsed.units, declared_metres) {
+    let (probe, bbox_file, declared) = analysis;
+    let (units, units_inferred) = match (parsed.units, declared) {
         (Some(u), _) => (u, false),
-        (None, true) => (Units::M, false),
-        (None, false) => {
+        (None, Some(u)) => (u, false),
+        (None, None) => {
             let extent = bbox_file.map_or(0.0, |b| b.largest_extent());
             (pricing_core::units::infer(extent).0, true)
         }
     };
-    let source = match (parsed.units, declared_metres) {
+    let source = match (parsed.units, declared) {
         (Some(_), _) => UnitsSource::Override,
-        (None, true) => UnitsSource::Declared,
-        (None, false) => UnitsSource::Inferred,
+        (None, Some(_)) => UnitsSource::Declared,
+        (None, None) => UnitsSource::Inferred,
     };
     let extent = bbox_file.map_or(0.0, |b| b.largest_extent());
     let reading = estimate::UnitsReading {
@@ -110,7 +110,8 @@ pub async fn estimate(
     }))
 }
 
-type Analysis = (Probe, Option<Bbox>, bool);
+/// The probe, the bounding box in the file's units, and the unit the file declares.
+type Analysis = (Probe, Option<Bbox>, Option<Units>);
 
 /// Probe and sample the spooled file (blocking IO and CPU). The third value is true when the
 /// format declares metres (glTF).
@@ -128,7 +129,7 @@ fn analyse(
         let mut file = spooled.file.reopen().map_err(AppError::internal)?;
         let bbox =
             estimate::sample_binary_stl(&mut file, probe.triangles).map_err(AppError::internal)?;
-        return Ok((probe, bbox, false));
+        return Ok((probe, bbox, None));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(spooled.size).unwrap_or(0));
     spooled
@@ -137,11 +138,25 @@ fn analyse(
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(AppError::internal)?;
     let probe = pricing_core::probe(&bytes, hint, limits)?;
-    let (bbox, metres) = match probe.format {
-        Format::Gltf | Format::Glb => (estimate::gltf_bbox(&bytes, probe.format), true),
-        other => (estimate::sample_text(&bytes, other), false),
+    let (bbox, declared) = match probe.format {
+        Format::Gltf | Format::Glb => (estimate::gltf_bbox(&bytes, probe.format), Some(Units::M)),
+        // A 3MF's vertices are inside a compressed part: read it whole (the probe already has).
+        Format::ThreeMf => {
+            let opts = pricing_core::AnalyzeOptions {
+                limits: *limits,
+                ..Default::default()
+            };
+            let loaded = pricing_core::analysis::load(&bytes, &opts)?;
+            let per_mm = 1.0 / loaded.units.to_mm();
+            let b = pricing_core::measure::bbox(&loaded.mesh);
+            (
+                Bbox::from_corners(b.min, b.max).map(|b| b.scaled(per_mm)),
+                Some(loaded.units),
+            )
+        }
+        other => (estimate::sample_text(&bytes, other), None),
     };
-    Ok((probe, bbox, metres))
+    Ok((probe, bbox, declared))
 }
 
 /// The ETA a job of `predicted_seconds` in `lane` would get now: the lane's queued and running

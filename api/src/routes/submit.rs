@@ -30,7 +30,7 @@ pub struct SubmitOptions {
     pub channel: Option<String>,
     /// The partner's or MES's own order reference, echoed in results.
     pub partner_ref: Option<String>,
-    /// Format override: stl, stl-binary, stl-ascii, obj, gltf, glb.
+    /// Format override: stl, stl-binary, stl-ascii, obj, gltf, glb, 3mf.
     pub format: Option<String>,
 }
 

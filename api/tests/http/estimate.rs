@@ -16,6 +16,7 @@ async fn estimates_in_every_format(b: Backend) {
         ("torus_ring.obj", "obj", "mm"),
         ("torus_ring.gltf", "gltf", "m"),
         ("torus_ring.glb", "glb", "m"),
+        ("torus_ring.3mf", "3mf", "mm"),
     ] {
         let r = app
             .call(
@@ -35,8 +36,12 @@ async fn estimates_in_every_format(b: Backend) {
         assert_eq!(v["format"], format, "{name}");
         assert!(v["triangles"].as_u64().unwrap() > 100);
         assert_eq!(v["units"], units, "{name}");
-        // glTF declares metres; the others' unit is inferred from the size.
-        assert_eq!(v["units_inferred"], units == "mm", "{name}");
+        // glTF declares metres and 3MF its unit; the others' unit is inferred from the size.
+        assert_eq!(
+            v["units_inferred"],
+            !matches!(format, "gltf" | "glb" | "3mf"),
+            "{name}"
+        );
         assert!(v["eta"]["seconds"].as_f64().unwrap() > 0.0);
         let prices = v["prices"].as_array().unwrap();
         assert_eq!(prices.len(), 2);

@@ -17,7 +17,7 @@ pub struct SubmitJob {
     pub tenant: String,
     pub partner_ref: Option<String>,
     pub model: ModelRef,
-    /// Upload format override (`stl`, `stl-binary`, `stl-ascii`, `obj`, `gltf`, `glb`); detected
+    /// Upload format override (`stl`, `stl-binary`, `stl-ascii`, `obj`, `gltf`, `glb`, `3mf`); detected
     /// from the content when absent.
     pub format: Option<String>,
     pub options: JobOptions,

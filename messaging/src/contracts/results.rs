@@ -60,7 +60,8 @@ pub struct PriceFailed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderReady {
-    pub schema_version: SchemaVersion<1>,
+    /// 2 since the quote summary carries the three weights and the ring size (rules 2026.12.1).
+    pub schema_version: SchemaVersion<2>,
     pub job_id: Uuid,
     pub tenant: String,
     /// The partner's reference for the order to create.
@@ -77,6 +78,22 @@ pub struct QuoteSummary {
     pub currency: String,
     /// One entry per alloy quoted, in the order requested.
     pub alloys: Vec<AlloyTotal>,
+    /// The ring's size when the piece is a ring; absent otherwise.
+    pub ring: Option<RingSizeSummary>,
+}
+
+/// A ring's size as the order needs it; the sizes are absent when the bore cannot be sized
+/// (`note` says why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RingSizeSummary {
+    pub inner_diameter_mm: f64,
+    /// ISO 8653 (EU): inner circumference in mm.
+    pub iso_8653: Option<u32>,
+    pub us_canada: Option<f64>,
+    pub uk_australia: Option<String>,
+    pub japan: Option<u32>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -85,19 +102,25 @@ pub struct AlloyTotal {
     pub alloy: String,
     /// `priced`, `needs_review` or `rejected`.
     pub status: String,
-    /// Metal weight in grams, decimal string; absent when the model has no volume.
+    /// Metal weight in grams (as designed), decimal string; absent when the model has no volume.
     #[schemars(regex(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub weight_g: Option<String>,
+    /// Metal to put in the crucible (with sprue and button), grams, decimal string.
+    #[schemars(regex(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
+    pub casting_charge_g: Option<String>,
+    /// Expected weight of the finished piece (after shrinkage and polishing), grams, decimal string.
+    #[schemars(regex(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
+    pub finished_g: Option<String>,
     /// Total price, decimal string in `currency`; absent when rejected.
     #[schemars(regex(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub total: Option<String>,
 }
 
 macro_rules! result_event {
-    ($ty:ty, $type_name:literal, $key:path) => {
+    ($ty:ty, $type_name:literal, $key:path, $version:literal) => {
         impl Contract for $ty {
             const TYPE: &'static str = $type_name;
-            const SCHEMA_VERSION: u32 = 1;
+            const SCHEMA_VERSION: u32 = $version;
             fn dedup_key(&self) -> String {
                 format!("{}/{}", $key, self.job_id)
             }
@@ -111,20 +134,24 @@ macro_rules! result_event {
 result_event!(
     PriceCalculated,
     "alexandrite.price_calculated",
-    routing::PRICE_CALCULATED
+    routing::PRICE_CALCULATED,
+    1
 );
 result_event!(
     PriceRejected,
     "alexandrite.price_rejected",
-    routing::PRICE_REJECTED
+    routing::PRICE_REJECTED,
+    1
 );
 result_event!(
     PriceFailed,
     "alexandrite.price_failed",
-    routing::PRICE_FAILED
+    routing::PRICE_FAILED,
+    1
 );
 result_event!(
     OrderReady,
     "alexandrite.order_ready",
-    routing::CRM_ORDER_READY
+    routing::CRM_ORDER_READY,
+    2
 );

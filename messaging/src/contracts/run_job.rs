@@ -16,7 +16,7 @@ pub struct RunJob {
     /// Hex SHA-256 of the uploaded bytes: the key of the model in the object store.
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub model_sha256: String,
-    /// Detected upload format: `stl-binary`, `stl-ascii`, `obj`, `gltf` or `glb`.
+    /// Detected upload format: `stl-binary`, `stl-ascii`, `obj`, `gltf`, `glb` or `3mf`.
     pub format: String,
     /// Triangle count measured at upload; what the lane was chosen from.
     pub triangles: u64,

@@ -6,4 +6,5 @@ pub mod gltf;
 pub mod obj;
 pub mod stl_ascii;
 pub mod stl_binary;
+pub mod threemf;
 mod triangulate;
