@@ -43,6 +43,10 @@ pub enum ParseError {
         "glTF requires extension {0}, which is not supported (export without Draco/meshopt compression)"
     )]
     UnsupportedExtension(String),
+    #[error(
+        "3MF requires extension {0}, which is not supported (save the file without it: the core mesh, materials and colours are read)"
+    )]
+    Unsupported3mfExtension(String),
     #[error("the model has {found} triangles; the limit is {limit}")]
     TooManyTriangles { found: u64, limit: u64 },
     #[error("the file is {found} bytes; the limit is {limit}")]
@@ -64,7 +68,9 @@ impl ParseError {
             ParseError::BadUtf8 { .. } => "bad_utf8",
             ParseError::Json(_) => "bad_json",
             ParseError::ExternalUri(_) => "external_reference",
-            ParseError::UnsupportedExtension(_) => "unsupported_extension",
+            ParseError::UnsupportedExtension(_) | ParseError::Unsupported3mfExtension(_) => {
+                "unsupported_extension"
+            }
             ParseError::TooManyTriangles { .. } => "too_many_triangles",
             ParseError::TooLarge { .. } => "too_large",
             ParseError::NoTriangles => "no_triangles",

@@ -260,3 +260,35 @@ fn the_triangle_limit_counts_instances() {
         })
     ));
 }
+
+#[test]
+fn required_extensions_that_change_the_geometry_are_refused_by_name() {
+    let (cube, _) = box_([10.0, 10.0, 10.0], [0.0; 3]);
+    let xml = model_xml("millimeter", &[Object::Mesh(&cube)], &[(1, IDENTITY)]);
+    let with = |prefix: &str, ns: &str| {
+        xml.replacen(
+            "<model ",
+            &format!("<model xmlns:{prefix}=\"{ns}\" requiredextensions=\"{prefix}\" "),
+            1,
+        )
+    };
+    let materials = with(
+        "m",
+        "http://schemas.microsoft.com/3dmanufacturing/material/2015/02",
+    );
+    assert!((measure(&package(&materials).unwrap()).volume_mm3 - 1000.0).abs() < 1e-6);
+    let lattice = with(
+        "b",
+        "http://schemas.microsoft.com/3dmanufacturing/beamlattice/2017/02",
+    );
+    let err = analysis::load(&package(&lattice).unwrap(), &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "unsupported_extension");
+    assert!(err.to_string().contains("beamlattice"), "{err}");
+    let production = xml.replace(
+        "<item objectid=\"1\"",
+        "<item p:path=\"/3D/other.model\" objectid=\"1\"",
+    );
+    let err =
+        analysis::load(&package(&production).unwrap(), &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "unsupported_extension");
+}

@@ -28,6 +28,9 @@ use crate::weld::Welder;
 pub const MAX_DEPTH: usize = 16;
 
 const DEFAULT_MODEL_PART: &str = "3D/3dmodel.model";
+/// Extensions whose required presence does not change the geometry read here (colours and materials).
+const IGNORABLE_EXTENSIONS: &[&str] =
+    &["http://schemas.microsoft.com/3dmanufacturing/material/2015/02"];
 const MODEL_RELATIONSHIP: &str = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel";
 
 /// A 3 × 4 affine transform as 3MF writes it: `m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32`,
@@ -297,6 +300,39 @@ fn transform(e: &BytesStart<'_>) -> Result<Affine, ParseError> {
     }
 }
 
+/// Refuses a model whose `requiredextensions` names one that changes what the geometry is (beam
+/// lattices, slices, production parts, volumetric data): a consumer that ignored it would price
+/// something other than the piece.
+fn required_extensions(model: &BytesStart<'_>) -> Result<(), ParseError> {
+    let Some(required) = attr(model, b"requiredextensions")? else {
+        return Ok(());
+    };
+    for prefix in required.split_ascii_whitespace() {
+        let mut namespace = None;
+        for a in model.attributes().flatten() {
+            let key = a.key.as_ref();
+            if key.strip_prefix(b"xmlns:") == Some(prefix.as_bytes()) {
+                namespace = Some(String::from_utf8_lossy(&a.value).into_owned());
+            }
+        }
+        let namespace = namespace.unwrap_or_else(|| prefix.to_owned());
+        if !IGNORABLE_EXTENSIONS.contains(&namespace.as_str()) {
+            return Err(ParseError::Unsupported3mfExtension(namespace));
+        }
+    }
+    Ok(())
+}
+
+/// The production extension's `p:path` places objects from another model part; not read here.
+fn no_external_part(e: &BytesStart<'_>) -> Result<(), ParseError> {
+    match attr(e, b"path")? {
+        Some(path) => Err(ParseError::Unsupported3mfExtension(format!(
+            "production (an object in another part, {path})"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn unit(name: &str) -> Result<(Units, f64), ParseError> {
     Ok(match name {
         "micron" => (Units::Mm, 0.001),
@@ -335,6 +371,7 @@ fn parse_model(xml: &[u8], limits: &Limits) -> Result<Model, ParseError> {
                     if let Some(u) = attr(&e, b"unit")? {
                         (model.units, model.scale) = unit(u.trim())?;
                     }
+                    required_extensions(&e)?;
                 }
                 b"object" => {
                     let id = index(&e, b"id")?;
@@ -373,9 +410,13 @@ fn parse_model(xml: &[u8], limits: &Limits) -> Result<Model, ParseError> {
                     let (_, o) = current
                         .as_mut()
                         .ok_or_else(|| malformed("a component outside an object"))?;
+                    no_external_part(&e)?;
                     o.components.push((index(&e, b"objectid")?, transform(&e)?));
                 }
-                b"item" => model.build.push((index(&e, b"objectid")?, transform(&e)?)),
+                b"item" => {
+                    no_external_part(&e)?;
+                    model.build.push((index(&e, b"objectid")?, transform(&e)?));
+                }
                 _ => {}
             },
             Event::End(e) if e.local_name().as_ref() == b"object" => {
