@@ -217,8 +217,21 @@ pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
-fn norm(a: [f64; 3]) -> f64 {
+pub(crate) fn norm(a: [f64; 3]) -> f64 {
     dot(a, a).sqrt()
+}
+
+/// Two unit vectors spanning the plane across the unit vector `d` (with `d`, a right-handed frame).
+pub(crate) fn across(d: [f64; 3]) -> ([f64; 3], [f64; 3]) {
+    let helper = if d[0].abs() < 0.9 {
+        [1.0, 0.0, 0.0]
+    } else {
+        [0.0, 1.0, 0.0]
+    };
+    let e1 = cross(d, helper);
+    let l = norm(e1);
+    let e1 = e1.map(|x| x / l);
+    (e1, cross(d, e1))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::measure::{cross, dot, sub};
+use crate::measure::{across as basis, cross, dot, norm, sub};
 use crate::mesh::Mesh;
 
 /// Angular sectors read around the axis (5° each).
@@ -334,26 +334,9 @@ fn jacobi(mut a: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
     ([a[0][0], a[1][1], a[2][2]], vectors)
 }
 
-/// Two unit vectors spanning the plane across `axis`.
-fn basis(axis: [f64; 3]) -> ([f64; 3], [f64; 3]) {
-    let helper = if axis[0].abs() < 0.9 {
-        [1.0, 0.0, 0.0]
-    } else {
-        [0.0, 1.0, 0.0]
-    };
-    let e1 = cross(axis, helper);
-    let l = norm(e1);
-    let e1 = e1.map(|x| x / l);
-    (e1, cross(axis, e1))
-}
-
 fn perpendicular(d: [f64; 3], axis: [f64; 3]) -> [f64; 3] {
     let along = dot(d, axis);
     [0, 1, 2].map(|k| d[k] - along * axis[k])
-}
-
-fn norm(v: [f64; 3]) -> f64 {
-    dot(v, v).sqrt()
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use super::bvh::Bvh;
 use super::cast::{FaceKind, FaceSample};
 use super::frame::{Frame, area_normal};
 use super::ray::Stack;
-use crate::measure::{cross, dot};
 use crate::mesh::Mesh;
 
 /// Directions across each ray (every 45°).
@@ -57,13 +56,7 @@ fn across(
     let d = if flip { n } else { n.map(|c| -c) };
     let [a, b, c] = mesh.triangle(f);
     let mid = [0, 1, 2].map(|k| (a[k] + b[k] + c[k]) / 3.0 - frame.centre[k] + d[k] * t_mm / 2.0);
-    let helper = if d[0].abs() < 0.9 {
-        [1.0, 0.0, 0.0]
-    } else {
-        [0.0, 1.0, 0.0]
-    };
-    let u = unit(cross(d, helper));
-    let v = cross(d, u);
+    let (u, v) = crate::measure::across(d);
     let mut nearest = f64::INFINITY;
     for i in 0..ACROSS {
         let angle = std::f64::consts::TAU * i as f64 / ACROSS as f64;
@@ -75,9 +68,4 @@ fn across(
         }
     }
     2.0 * nearest
-}
-
-fn unit(a: [f64; 3]) -> [f64; 3] {
-    let l = dot(a, a).sqrt();
-    a.map(|x| x / l)
 }
