@@ -20,6 +20,11 @@ use crate::mesh::Mesh;
 /// Angular sectors read around the axis (5° each).
 pub const SECTORS: usize = 72;
 
+/// The centre is fitted on about this many faces (every k-th); the diameter is then read at that
+/// centre over every face, so a 3M-triangle ring pays for one full pass instead of three (its
+/// diameter moves by 0.1 µm against fitting on all faces; up to 100k faces nothing changes).
+const FIT_FACES: usize = 100_000;
+
 /// Faces whose normal points towards the axis within this cosine count as the inner surface.
 const FACING_COS: f64 = 0.5;
 
@@ -49,11 +54,12 @@ pub fn bore(mesh: &Mesh) -> Option<Bore> {
 fn bore_around(mesh: &Mesh, start: [f64; 3], axis: [f64; 3]) -> Option<Bore> {
     // Read, refit the centre to the nearest points, read again: two refits settle a ring whose
     // material is lopsided (a signet's head pulls the area centroid off the bore's centre).
+    let stride = (mesh.triangles.len() / FIT_FACES).max(1);
     let mut centre = start;
-    let mut sectors = read(mesh, centre, axis)?;
-    for _ in 0..2 {
+    let mut sectors = read(mesh, centre, axis, stride)?;
+    for last in [false, true] {
         centre = fit_circle(&sectors, centre, axis)?;
-        sectors = read(mesh, centre, axis)?;
+        sectors = read(mesh, centre, axis, if last { 1 } else { stride })?;
     }
     let lo = sectors
         .iter()
@@ -90,16 +96,17 @@ fn nearer(a: Option<Nearest>, b: Option<Nearest>) -> Option<Nearest> {
     }
 }
 
-/// One pass over the faces: in each sector's mid-direction, the nearest inward-facing surface, or
+/// One pass over every `stride`-th face: in each sector's mid-direction, the nearest inward-facing surface, or
 /// `None` when the line through `centre` passes through a face or a direction meets no inner surface
 /// (no bore all round). A face is read in every sector direction its angular span covers: the
 /// half-plane through the axis at that angle cuts it in a segment, whose nearer end is the face's
 /// radius there (the radius is linear along the cut).
-fn read(mesh: &Mesh, centre: [f64; 3], axis: [f64; 3]) -> Option<Vec<Nearest>> {
+fn read(mesh: &Mesh, centre: [f64; 3], axis: [f64; 3], stride: usize) -> Option<Vec<Nearest>> {
     let (e1, e2) = basis(axis);
     let empty = || (false, vec![None; SECTORS]);
-    let (pierced, best) = (0..mesh.triangles.len())
+    let (pierced, best) = (0..mesh.triangles.len().div_ceil(stride))
         .into_par_iter()
+        .map(|i| i * stride)
         .fold(empty, |(pierced, mut best), t| {
             if pierced {
                 return (true, best);
