@@ -292,3 +292,69 @@ fn required_extensions_that_change_the_geometry_are_refused_by_name() {
         analysis::load(&package(&production).unwrap(), &AnalyzeOptions::default()).unwrap_err();
     assert_eq!(err.code(), "unsupported_extension");
 }
+
+mod damaged_at_random {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cube_xml() -> String {
+        let (cube, _) = box_([10.0, 10.0, 10.0], [0.0; 3]);
+        model_xml(
+            "millimeter",
+            &[
+                Object::Mesh(&cube),
+                Object::Components(vec![(1, scale_then_move(2.0, [1.0, 2.0, 3.0]))]),
+            ],
+            &[(1, IDENTITY), (2, IDENTITY)],
+        )
+    }
+
+    /// Whatever happens to the bytes, probe and load answer with a mesh or a typed error.
+    fn answers(bytes: &[u8]) {
+        let limits = Limits {
+            max_unzipped_bytes: 1 << 20,
+            max_triangles: 10_000,
+            ..Limits::default()
+        };
+        let _ = probe(bytes, None, &limits);
+        let opts = AnalyzeOptions {
+            limits,
+            ..Default::default()
+        };
+        if let Ok(mut loaded) = analysis::load(bytes, &opts) {
+            let _ = analysis::measure(&mut loaded);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Bytes of the model part changed before packaging: the XML reader sees every kind of damage.
+        #[test]
+        fn a_damaged_model_part_never_panics(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+        ) {
+            let mut xml = cube_xml().into_bytes();
+            for (at, byte) in edits {
+                let i = at.index(xml.len());
+                xml[i] = byte;
+            }
+            answers(&package_at("3D/3dmodel.model", &xml).unwrap());
+        }
+
+        /// Bytes of the package itself changed or cut: the zip reader's damage.
+        #[test]
+        fn a_damaged_package_never_panics(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = package(&cube_xml()).unwrap();
+            for (at, byte) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            bytes.truncate(cut.index(bytes.len()) + 1);
+            answers(&bytes);
+        }
+    }
+}
