@@ -53,6 +53,7 @@ fn formats(c: &mut Criterion) {
         fixtures::Format::AsciiStl,
         fixtures::Format::Obj,
         fixtures::Format::Glb,
+        fixtures::Format::ThreeMf,
     ] {
         let bytes = ring_file(200_000, format);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
