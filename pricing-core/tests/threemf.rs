@@ -326,8 +326,16 @@ mod damaged_at_random {
         }
     }
 
+    /// 256 cases in the suite; `PROPTEST_CASES` raises it for a longer run.
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Bytes of the model part changed before packaging: the XML reader sees every kind of damage.
         #[test]

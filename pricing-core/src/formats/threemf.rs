@@ -59,17 +59,21 @@ fn malformed(detail: impl Into<String>) -> ParseError {
     ParseError::malformed(Format::ThreeMf, None, detail)
 }
 
-/// Whether the bytes are a zip whose entries include a 3MF content-types part (sniffing).
+/// Whether the bytes start like a zip (sniffing: 3MF is the only zip format accepted).
 pub fn looks_like_3mf(prefix: &[u8]) -> bool {
     prefix.starts_with(b"PK\x03\x04")
 }
 
 /// Triangles the build would place, without welding: the count the scheduler routes on.
 pub fn triangle_count(bytes: &[u8], limits: &Limits) -> Result<u64, ParseError> {
-    let model = read_model(bytes, limits)?;
+    placed(&read_model(bytes, limits)?, limits)
+}
+
+/// Triangles every build item places, checked against the limit item by item.
+fn placed(model: &Model, limits: &Limits) -> Result<u64, ParseError> {
     let mut total = 0u64;
     for (id, _) in &model.build {
-        total = total.saturating_add(placed_triangles(&model, *id, 0)?);
+        total = total.saturating_add(placed_triangles(model, *id, 0)?);
         limits.check_triangles(total)?;
     }
     Ok(total)
@@ -78,11 +82,7 @@ pub fn triangle_count(bytes: &[u8], limits: &Limits) -> Result<u64, ParseError> 
 /// Parses the package into `welder`, in millimetres scaled to the unit returned.
 pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<Units, ParseError> {
     let model = read_model(bytes, limits)?;
-    let mut total = 0u64;
-    for (id, _) in &model.build {
-        total = total.saturating_add(placed_triangles(&model, *id, 0)?);
-        limits.check_triangles(total)?;
-    }
+    placed(&model, limits)?;
     let mut corners = Vec::new();
     for (id, transform) in &model.build {
         emit(&model, *id, transform, welder, &mut corners)?;
