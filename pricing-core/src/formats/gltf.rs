@@ -39,7 +39,7 @@ pub fn triangle_count(bytes: &[u8], limits: &Limits) -> Result<(Format, u64), Pa
     let container = split(bytes)?;
     let doc = document(container.json)?;
     let mut total = 0u64;
-    for (mesh, _) in instances(&doc)? {
+    for (_, mesh, _) in instances(&doc)? {
         for primitive in mesh.primitives() {
             total = total.saturating_add(primitive_triangles(&primitive).unwrap_or(0));
         }
@@ -56,19 +56,20 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<Forma
     let instances = instances(&doc)?;
 
     let mut total = 0u64;
-    for (mesh, _) in &instances {
+    for (_, mesh, _) in &instances {
         for primitive in mesh.primitives() {
             total = total.saturating_add(primitive_triangles(&primitive).unwrap_or(0));
         }
     }
     limits.check_triangles(total)?;
 
-    for (mesh, world) in &instances {
+    for (node, mesh, world) in &instances {
         let flip = determinant3(world) < 0.0;
         for primitive in mesh.primitives() {
             if primitive_triangles(&primitive).is_none() {
                 continue;
             }
+            welder.name_part(&part_name(node, mesh, &primitive));
             read_primitive(&primitive, world, flip, &buffers, welder)?;
         }
     }
@@ -218,9 +219,20 @@ fn decode_data_uri(uri: &str, limits: &Limits) -> Result<Vec<u8>, ParseError> {
         })
 }
 
-/// Every mesh placed in the scene, with its world transform. Uses the default scene, else the first, else
-/// every root node.
-fn instances(doc: &gltf::Document) -> Result<Vec<(gltf::Mesh<'_>, Mat4)>, ParseError> {
+/// What the file calls a primitive: its node's, mesh's and material's names, any of which may say "diamond".
+fn part_name(node: &gltf::Node<'_>, mesh: &gltf::Mesh<'_>, p: &gltf::Primitive<'_>) -> String {
+    [node.name(), mesh.name(), p.material().name()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// Every mesh placed in the scene, with its node and world transform. Uses the default scene, else the
+/// first, else every root node.
+type Instance<'a> = (gltf::Node<'a>, gltf::Mesh<'a>, Mat4);
+
+fn instances(doc: &gltf::Document) -> Result<Vec<Instance<'_>>, ParseError> {
     let roots: Vec<gltf::Node<'_>> = match doc.default_scene().or_else(|| doc.scenes().next()) {
         Some(scene) => scene.nodes().collect(),
         None => {
@@ -246,11 +258,11 @@ fn instances(doc: &gltf::Document) -> Result<Vec<(gltf::Mesh<'_>, Mat4)>, ParseE
         }
         let local = node.transform().matrix().map(|col| col.map(|x| x as f64));
         let world = multiply(&parent, &local);
-        if let Some(mesh) = node.mesh() {
-            out.push((mesh, world));
-        }
         for child in node.children() {
             stack.push((child, world, depth + 1));
+        }
+        if let Some(mesh) = node.mesh() {
+            out.push((node, mesh, world));
         }
     }
     Ok(out)

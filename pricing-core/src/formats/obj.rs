@@ -76,6 +76,7 @@ pub fn parse(bytes: &[u8], limits: &Limits, welder: &mut Welder) -> Result<NonPl
     let mut polygon = Vec::new();
     let mut non_planar = NonPlanar::default();
     for (model_index, model) in models.iter().enumerate() {
+        welder.name_part(&model.name);
         let mesh = &model.mesh;
         if mesh.positions.len() % 3 != 0 {
             return Err(ParseError::malformed(

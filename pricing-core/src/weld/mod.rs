@@ -151,7 +151,21 @@ pub struct Welder {
     ready: Vec<Local>,
     /// Merged chunks whose buffers the next batch reuses: fresh memory costs a page fault per 4 KiB.
     spare: Vec<Local>,
+    /// Names the file gives its parts, each from the triangle it starts at (see [`Welder::name_part`]).
+    parts: Vec<PartName>,
 }
+
+/// A name the file gives the triangles from `first_triangle` up to the next part's start (an OBJ
+/// group, a glTF node, a 3MF object): how a model says which body is a stone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartName {
+    pub first_triangle: u32,
+    pub name: String,
+}
+
+/// Names kept per model, and characters per name: a file cannot make the welder hold more than this.
+pub const MAX_PART_NAMES: usize = 4096;
+pub const MAX_PART_NAME_CHARS: usize = 80;
 
 #[inline]
 fn hash(k: Key) -> u64 {
@@ -174,7 +188,36 @@ impl Welder {
             pending: Vec::new(),
             ready: Vec::new(),
             spare: Vec::new(),
+            parts: Vec::new(),
         }
+    }
+
+    /// Names the triangles added from now on (until the next call). Pending triangles are welded first,
+    /// so the part starts exactly at the next triangle kept; an empty name ends the previous part. Past
+    /// [`MAX_PART_NAMES`] names further ones are ignored.
+    pub fn name_part(&mut self, name: &str) {
+        if self.parts.len() >= MAX_PART_NAMES {
+            return;
+        }
+        self.flush();
+        let first_triangle = self.global.triangles as u32;
+        let name: String = name.trim().chars().take(MAX_PART_NAME_CHARS).collect();
+        if let Some(last) = self.parts.last_mut()
+            && last.first_triangle == first_triangle
+        {
+            // A part with no triangles (an empty group) names nothing.
+            last.name = name;
+            return;
+        }
+        self.parts.push(PartName {
+            first_triangle,
+            name,
+        });
+    }
+
+    /// The part names recorded so far, in triangle order; call before [`Welder::finish`].
+    pub fn take_parts(&mut self) -> Vec<PartName> {
+        std::mem::take(&mut self.parts)
     }
 
     /// The vertex index for a point, creating it on first sight. The point must be finite.
