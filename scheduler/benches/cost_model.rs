@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p scheduler --bench cost_model` (about two minutes on the project's 2-core machine).
 //! Options after `--`: `--quick` (one run per point), `--runs N` (runs per point, default 5),
-//! `--sizes 10000,50000,...` (target triangle counts). It prints a table of timings with the
+//! `--sizes 10000,50000,...` (target triangle counts), `--formats 3mf,obj` (only these). It prints a table of timings with the
 //! committed defaults' prediction next to each, then the Rust constants to paste into
 //! `scheduler/src/cost.rs`. Re-run it after pricing-core changes that move the cost (parsers,
 //! welding, thickness) and replace the constants.
@@ -22,17 +22,20 @@ use scheduler::cost::{self, Coefficients, Observation};
 const DEFAULT_SIZES: [usize; 5] = [10_000, 50_000, 200_000, 500_000, 1_000_000];
 
 /// The formats a job can have, as the probe names them, with the fixtures writer for each.
-const FORMATS: [(&str, fixtures::Format); 5] = [
+const FORMATS: [(&str, fixtures::Format); 6] = [
     ("stl-binary", fixtures::Format::Stl),
     ("stl-ascii", fixtures::Format::AsciiStl),
     ("obj", fixtures::Format::Obj),
     ("gltf", fixtures::Format::Gltf),
     ("glb", fixtures::Format::Glb),
+    ("3mf", fixtures::Format::ThreeMf),
 ];
 
 struct Args {
     runs: usize,
     sizes: Vec<usize>,
+    /// Only these formats (probe names); all when empty.
+    formats: Vec<String>,
 }
 
 fn args() -> Args {
@@ -61,9 +64,13 @@ fn args() -> Args {
                 .collect()
         },
     );
+    let formats = value("--formats").map_or_else(Vec::new, |v| {
+        v.split(',').map(|s| s.trim().to_owned()).collect()
+    });
     Args {
         runs: runs.max(1),
         sizes,
+        formats,
     }
 }
 
@@ -143,7 +150,8 @@ fn main() {
         "format", "triangles", "MB", "job MB/s", "min s", "median s", "default s", "default/median"
     );
     let mut fitted: Vec<(&str, Coefficients, Vec<Observation>)> = Vec::new();
-    for (name, writer) in FORMATS {
+    let wanted = |name: &str| args.formats.is_empty() || args.formats.iter().any(|f| f == name);
+    for (name, writer) in FORMATS.into_iter().filter(|(name, _)| wanted(name)) {
         let mut observations = Vec::new();
         for (triangles, ring) in &rings {
             let mut bytes = Vec::new();

@@ -12,6 +12,7 @@
 //! instanced a million times is refused before it is expanded; components nest at most
 //! [`MAX_DEPTH`] deep, which also stops a cycle.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
@@ -41,6 +42,8 @@ const IDENTITY: Affine = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0,
 
 #[derive(Default)]
 struct Object {
+    /// The object's `name` attribute (what a designer called it, e.g. "Diamond 1.5").
+    name: String,
     vertices: Vec<[f64; 3]>,
     triangles: Vec<[u32; 3]>,
     components: Vec<(u64, Affine)>,
@@ -121,6 +124,9 @@ fn emit(
     };
     // A mirroring transform turns the faces inside out: wind them back.
     let flip = determinant(transform) < 0.0;
+    if !object.triangles.is_empty() {
+        welder.name_part(&object.name);
+    }
     corners.clear();
     let points: Vec<[f64; 3]> = object
         .vertices
@@ -246,8 +252,31 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, ParseError> {
     Ok(None)
 }
 
+/// An attribute's text as it stands in the part, when it holds no entity reference (a number never
+/// does): the millions of vertex coordinates are read without a String each, which was half of a
+/// large model's parse time.
+fn raw_attr<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Result<Option<Cow<'a, str>>, ParseError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| malformed(format!("bad attribute: {err}")))?;
+        if a.key.local_name().as_ref() != name {
+            continue;
+        }
+        if a.value.contains(&b'&') {
+            return Ok(attr(e, name)?.map(Cow::Owned));
+        }
+        let text = match a.value {
+            Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).ok(),
+            Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).ok(),
+        };
+        return text
+            .map(Some)
+            .ok_or_else(|| malformed("an attribute is not UTF-8"));
+    }
+    Ok(None)
+}
+
 fn number(e: &BytesStart<'_>, name: &[u8], what: &str) -> Result<f64, ParseError> {
-    let text = attr(e, name)?.ok_or_else(|| {
+    let text = raw_attr(e, name)?.ok_or_else(|| {
         malformed(format!(
             "a {what} has no {} attribute",
             String::from_utf8_lossy(name)
@@ -268,7 +297,7 @@ fn number(e: &BytesStart<'_>, name: &[u8], what: &str) -> Result<f64, ParseError
 }
 
 fn index(e: &BytesStart<'_>, name: &[u8]) -> Result<u64, ParseError> {
-    let text = attr(e, name)?.ok_or_else(|| {
+    let text = raw_attr(e, name)?.ok_or_else(|| {
         malformed(format!(
             "a triangle or reference has no {} attribute",
             String::from_utf8_lossy(name)
@@ -375,7 +404,14 @@ fn parse_model(xml: &[u8], limits: &Limits) -> Result<Model, ParseError> {
                 }
                 b"object" => {
                     let id = index(&e, b"id")?;
-                    current = Some((id, Object::default()));
+                    let name = attr(&e, b"name")?.unwrap_or_default();
+                    current = Some((
+                        id,
+                        Object {
+                            name,
+                            ..Object::default()
+                        },
+                    ));
                 }
                 b"vertex" => {
                     let (_, o) = current
