@@ -272,6 +272,7 @@ pub fn price_range(
         units_alternative: units.alternative,
         defects: Default::default(),
         thickness: None,
+        stones: &[],
     };
     let low = pricing_core::pricing::quote(rules, &facts(LOW_FILL, LOW_AREA), alloys, channel)?;
     let high = pricing_core::pricing::quote(rules, &facts(HIGH_FILL, HIGH_AREA), alloys, channel)?;

@@ -45,7 +45,8 @@ pub use broker::Broker;
 pub use consumer::Consumer;
 pub use contracts::{
     AlloyTotal, Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed,
-    PriceRejected, QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, SubmitJob,
+    PriceRejected, QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary,
+    StonesSummary, SubmitJob,
 };
 pub use delivery::Delivery;
 pub use error::{MessagingError, Result};

@@ -132,6 +132,18 @@ fn examples() -> Vec<(&'static str, serde_json::Value)> {
                 japan: None,
                 note: Some("The inside of the ring is not round enough to size".into()),
             }),
+            stones: Some(messaging::StonesSummary {
+                count: 1,
+                total_carat_if_diamond: 0.25,
+                setting_total: "12.00".into(),
+                stones: vec![messaging::StoneSummary {
+                    cut: "round".into(),
+                    length_mm: 4.1,
+                    width_mm: 4.08,
+                    depth_mm: 2.5,
+                    carat_if_diamond: Some(0.25),
+                }],
+            }),
         },
     };
     let submit = SubmitJob {

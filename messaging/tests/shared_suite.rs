@@ -271,6 +271,7 @@ pub async fn results_are_routed_by_topic(backend: Backend) {
                 total: Some("812.40".into()),
             }],
             ring: None,
+            stones: None,
         },
     };
     publish_event(&h, &order).await;

@@ -12,9 +12,10 @@ use crate::limits::Limits;
 use crate::measure::{self, Aabb};
 use crate::mesh::Mesh;
 use crate::shells::{self, ShellKind, ShellReport};
+use crate::stones::{self, Stone};
 use crate::topology;
 use crate::units::{self, Units, UnitsSource};
-use crate::weld::{WeldMode, WeldStats, Welder};
+use crate::weld::{PartName, WeldMode, WeldStats, Welder};
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
@@ -47,6 +48,64 @@ pub struct Loaded {
     pub non_planar_area_spread_mm2: f64,
     pub weld: WeldStats,
     pub warnings: Vec<Warning>,
+    /// The names the file gives its parts, by first triangle.
+    pub parts: Vec<PartName>,
+    /// Faces of the bodies [`measure`] found to be stones, ascending; empty before it runs.
+    pub stone_faces: Vec<u32>,
+}
+
+impl Loaded {
+    /// A mesh already in memory, in millimetres, as if loaded from a binary STL with `units=mm`.
+    pub fn from_mesh(mesh: Mesh) -> Loaded {
+        Loaded {
+            format: Format::StlBinary,
+            mesh,
+            units: Units::Mm,
+            units_source: UnitsSource::Override,
+            units_alternative: None,
+            non_planar_faces: 0,
+            non_planar_area_spread_mm2: 0.0,
+            weld: WeldStats::default(),
+            warnings: Vec::new(),
+            parts: Vec::new(),
+            stone_faces: Vec::new(),
+        }
+    }
+
+    /// The mesh without its stones: what wall thickness, the ring's bore and the metal are measured on.
+    pub fn metal(&self) -> std::borrow::Cow<'_, Mesh> {
+        use std::borrow::Cow;
+        if self.stone_faces.is_empty() {
+            return Cow::Borrowed(&self.mesh);
+        }
+        let mut stone = vec![false; self.mesh.triangles.len()];
+        for &f in &self.stone_faces {
+            stone[f as usize] = true;
+        }
+        // Vertices keep their order, so the metal's numbering follows the file's as the mesh's does.
+        let mut used = vec![u32::MAX; self.mesh.positions.len()];
+        let mut metal = Mesh::default();
+        for (t, _) in self.mesh.triangles.iter().zip(&stone).filter(|(_, s)| !**s) {
+            for &v in t {
+                used[v as usize] = 0;
+            }
+        }
+        for (v, slot) in used.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = metal.positions.len() as u32;
+                metal.positions.push(self.mesh.positions[v]);
+            }
+        }
+        metal.triangles = self
+            .mesh
+            .triangles
+            .iter()
+            .zip(&stone)
+            .filter(|(_, s)| !**s)
+            .map(|(t, _)| t.map(|v| used[v as usize]))
+            .collect();
+        Cow::Owned(metal)
+    }
 }
 
 /// Everything measured about a model; all lengths in millimetres.
@@ -83,11 +142,22 @@ pub struct Analysis {
     pub faces_reoriented: u64,
     /// Closed bodies that face inwards without lying inside another (not cavities).
     pub inverted_shells: u64,
+    /// Metal bodies inside another, and metal bodies intersecting another metal body (a stone set in
+    /// the metal is neither).
+    pub nested_shells: u64,
+    pub overlapping_shells: u64,
     /// OBJ faces with more than three corners that are not flat, and the surface area (mm²) that
     /// depends on how they were split into triangles.
     pub non_planar_faces: u64,
     pub non_planar_area_spread_mm2: f64,
     pub volume_reliable: bool,
+    /// Volume and area of the bodies that are not stones: what the metal weight is computed from.
+    pub metal_volume_mm3: f64,
+    pub metal_area_mm2: f64,
+    /// Bodies that are metal (all shells but the stones).
+    pub metal_shells: usize,
+    /// The gems the model carries (see [`stones`]); kept out of the metal.
+    pub stones: Vec<Stone>,
     pub shell_details: Vec<ShellReport>,
     pub warnings: Vec<Warning>,
 }
@@ -196,11 +266,12 @@ fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize, ParseErr
 
 fn finish(
     format: Format,
-    welder: Welder,
+    mut welder: Welder,
     opts: &AnalyzeOptions,
     non_planar: formats::obj::NonPlanar,
     declared: Option<Units>,
 ) -> Result<Loaded, ParseError> {
+    let parts = welder.take_parts();
     let (mut mesh, weld) = welder.finish();
     if mesh.triangles.is_empty() {
         return Err(ParseError::NoTriangles);
@@ -271,6 +342,8 @@ fn finish(
         non_planar_area_spread_mm2: non_planar.area_spread * scale * scale,
         weld,
         warnings,
+        parts,
+        stone_faces: Vec::new(),
     })
 }
 
@@ -328,6 +401,25 @@ pub fn measure(loaded: &mut Loaded) -> Analysis {
     };
     let (shell_details, nesting_checked) =
         shells::classify(mesh, &topo.triangle_shell, &per_shell, &topo.shells);
+    let stones = stones::find(mesh, &topo.triangle_shell, &shell_details, &loaded.parts);
+    let mut is_stone = vec![false; shell_details.len()];
+    for s in &stones {
+        is_stone[s.shell] = true;
+    }
+    let (metal_volume, metal_area) = match stones.is_empty() {
+        true => (totals.volume, totals.area),
+        false => per_shell
+            .iter()
+            .zip(&is_stone)
+            .filter(|(_, s)| !**s)
+            .fold((0.0, 0.0), |(v, a), ((i, _), _)| (v + i.volume, a + i.area)),
+    };
+    loaded.stone_faces = match stones.is_empty() {
+        true => Vec::new(),
+        false => (0..mesh.triangles.len() as u32)
+            .filter(|&f| is_stone[topo.triangle_shell[f as usize] as usize])
+            .collect(),
+    };
     let holes = if topo.boundary_edges > 0 {
         holes::find(mesh)
     } else {
@@ -337,15 +429,21 @@ pub fn measure(loaded: &mut Loaded) -> Analysis {
     let mut warnings = loaded.warnings.clone();
     let watertight = topo.watertight();
     let count = |k: ShellKind| shell_details.iter().filter(|s| s.kind == k).count();
+    // A stone set into the metal overlaps it by design: only metal bodies meeting metal are counted.
+    let metal_overlaps =
+        |i: usize| !is_stone[i] && shell_details[i].overlaps.iter().any(|&j| !is_stone[j]);
     // An open body's sign says nothing about its faces (its holes are the cause to report).
     let inverted_shells = shell_details
         .iter()
         .filter(|s| s.kind == ShellKind::Inverted && s.watertight)
         .count();
-    let nested = count(ShellKind::Nested);
-    let overlapping = shell_details
+    let nested = shell_details
         .iter()
-        .filter(|s| !s.overlaps.is_empty())
+        .zip(&is_stone)
+        .filter(|(s, stone)| s.kind == ShellKind::Nested && !**stone)
+        .count();
+    let overlapping = (0..shell_details.len())
+        .filter(|&i| metal_overlaps(i))
         .count();
     let inverted = totals.volume < 0.0 || inverted_shells > 0;
 
@@ -426,6 +524,17 @@ pub fn measure(loaded: &mut Loaded) -> Analysis {
             ),
         );
     }
+    if !stones.is_empty() {
+        let volume: f64 = stones.iter().map(|s| s.volume_mm3).sum();
+        warn(
+            "stones_found",
+            format!(
+                "{} bodies are stones ({volume:.2} mm³ in all): they are listed in the gem table and \
+                 kept out of the metal",
+                stones.len()
+            ),
+        );
+    }
     if !nesting_checked {
         warn(
             "too_many_shells",
@@ -459,6 +568,8 @@ pub fn measure(loaded: &mut Loaded) -> Analysis {
         inconsistent_edges: topo.inconsistent_edges,
         faces_reoriented: repair.faces_turned,
         inverted_shells: inverted_shells as u64,
+        nested_shells: nested as u64,
+        overlapping_shells: overlapping as u64,
         non_planar_faces: loaded.non_planar_faces,
         non_planar_area_spread_mm2: loaded.non_planar_area_spread_mm2,
         volume_reliable: watertight
@@ -466,6 +577,10 @@ pub fn measure(loaded: &mut Loaded) -> Analysis {
             && nested == 0
             && overlapping == 0
             && nesting_checked,
+        metal_volume_mm3: metal_volume,
+        metal_area_mm2: metal_area,
+        metal_shells: shell_details.len() - stones.len(),
+        stones,
         shell_details,
         warnings,
     }

@@ -8,8 +8,9 @@
 //! - [`formats`] holds one parser per format; each feeds triangles into [`weld::Welder`], which builds the
 //!   shared-vertex [`mesh::Mesh`]. [`limits`] caps bytes and triangles before anything is allocated.
 //! - [`units`] decides the unit (declared, overridden or inferred) and everything downstream is in mm.
-//! - [`measure`] (volume, area, bbox, centroid), [`topology`] (edges, shells) and [`shells`] (cavity,
-//!   inverted, nested, overlapping) are combined by [`analysis`].
+//! - [`measure`] (volume, area, bbox, centroid), [`topology`] (edges, shells), [`shells`] (cavity,
+//!   inverted, nested, overlapping) and [`stones`] (which bodies are gems, their cut and size) are
+//!   combined by [`analysis`], which keeps the stones out of the metal.
 //! - [`thickness`] measures local wall thickness; [`pricing`] turns measurements into a quote;
 //!   [`pipeline`] runs the whole path (load, measure, thickness, quote) that every caller shares.
 //!
@@ -30,6 +31,7 @@ pub mod pricing;
 pub mod probe;
 pub mod ring;
 pub mod shells;
+pub mod stones;
 pub mod thickness;
 pub mod topology;
 pub mod units;

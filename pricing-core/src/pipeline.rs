@@ -7,10 +7,10 @@ use thiserror::Error;
 use crate::analysis::{self, Analysis, AnalyzeOptions, Loaded};
 use crate::error::ParseError;
 use crate::pricing::{
-    self, AlloyQuote, Channel, Defects, PricingFacts, QuoteError, RingSize, Rules, ThicknessSummary,
+    self, AlloyQuote, Channel, Defects, GemTable, PricingFacts, QuoteError, RingSize, Rules,
+    ThicknessSummary,
 };
 use crate::ring;
-use crate::shells::ShellKind;
 use crate::thickness::{self, Progress, ThicknessError, ThicknessOptions, ThinRegion};
 use crate::units::UnitsSource;
 
@@ -62,6 +62,8 @@ pub struct ModelQuote {
     pub thin_regions: Vec<ThinRegion>,
     /// The ring's size when the piece is a ring (a bore round one axis), else `None`.
     pub ring: Option<RingSize>,
+    /// The stones the model carries, with sizes, carats and setting labour; `None` without stones.
+    pub gems: Option<GemTable>,
     pub alloys: Vec<AlloyQuote>,
 }
 
@@ -99,14 +101,16 @@ pub fn quote_loaded(
         section_above_mm: rules.weights().hollow_above_mm,
         ..req.thickness
     };
-    let report = thickness::analyze_thickness_with_progress(&loaded.mesh, &options, progress)?;
+    // Walls, bore and metal are the metal's: a stone is neither a wall nor a surface to polish.
+    let metal = loaded.metal();
+    let report = thickness::analyze_thickness_with_progress(&metal, &options, progress)?;
     // Only the thickness stage's BVH finds self-intersections; the quote's measurements must agree
     // with the reasons built from them.
     analysis.volume_reliable &= report.self_intersections.unwrap_or(0) == 0;
     let facts = PricingFacts {
-        volume_mm3: analysis.volume_mm3,
-        area_mm2: analysis.area_mm2,
-        shells: analysis.shells as u64,
+        volume_mm3: analysis.metal_volume_mm3,
+        area_mm2: analysis.metal_area_mm2,
+        shells: analysis.metal_shells as u64,
         triangles: analysis.triangles,
         bbox_min: analysis.bbox_mm.min,
         bbox_max: analysis.bbox_mm.max,
@@ -118,6 +122,7 @@ pub fn quote_loaded(
         units_alternative: analysis.units_alternative,
         defects: defects(&analysis, &report),
         thickness: Some(&report),
+        stones: &analysis.stones,
     };
     let quote = pricing::quote(rules, &facts, &req.alloys, req.channel)?;
     let mut thin_regions = match &quote.thickness {
@@ -126,7 +131,7 @@ pub fn quote_loaded(
     };
     thin_regions.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
     thin_regions.truncate(MAX_THIN_REGIONS);
-    let ring = ring::bore(&loaded.mesh).map(|b| pricing::ring_size(&b, rules.ring_sizes()));
+    let ring = ring::bore(&metal).map(|b| pricing::ring_size(&b, rules.ring_sizes()));
     Ok(ModelQuote {
         rules_version: quote.rules_version,
         rules_sha256: quote.rules_sha256,
@@ -137,12 +142,12 @@ pub fn quote_loaded(
         thickness: quote.thickness,
         thin_regions,
         ring,
+        gems: quote.gems,
         alloys: quote.alloys,
     })
 }
 
 fn defects(a: &Analysis, report: &thickness::ThicknessReport) -> Defects {
-    let count = |k: ShellKind| a.shell_details.iter().filter(|s| s.kind == k).count() as u64;
     Defects {
         holes: a.holes,
         largest_hole_perimeter_mm: a.largest_hole_perimeter_mm,
@@ -150,12 +155,8 @@ fn defects(a: &Analysis, report: &thickness::ThicknessReport) -> Defects {
         flipped_edges: a.inconsistent_edges,
         faces_reoriented: a.faces_reoriented,
         inverted_shells: a.inverted_shells,
-        overlapping_shells: a
-            .shell_details
-            .iter()
-            .filter(|s| !s.overlaps.is_empty())
-            .count() as u64,
-        nested_shells: count(ShellKind::Nested),
+        overlapping_shells: a.overlapping_shells,
+        nested_shells: a.nested_shells,
         self_intersections: report.self_intersections,
         non_planar_faces: a.non_planar_faces,
         non_planar_area_spread_mm2: a.non_planar_area_spread_mm2,

@@ -2,9 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pricing_core::analysis::{AnalyzeOptions, Loaded};
-use pricing_core::units::{Units, UnitsSource};
-use pricing_core::weld::WeldStats;
-use pricing_core::{Analysis, Format, Mesh};
+use pricing_core::{Analysis, Mesh};
 
 pub fn mesh_of(poly: &fixtures::PolyMesh) -> Mesh {
     Mesh {
@@ -15,17 +13,7 @@ pub fn mesh_of(poly: &fixtures::PolyMesh) -> Mesh {
 
 /// Measure an in-memory mesh exactly as the file pipeline would after loading.
 pub fn measure_mesh(mesh: Mesh) -> Analysis {
-    let mut loaded = Loaded {
-        format: Format::StlBinary,
-        mesh,
-        units: Units::Mm,
-        units_source: UnitsSource::Override,
-        units_alternative: None,
-        non_planar_faces: 0,
-        non_planar_area_spread_mm2: 0.0,
-        weld: WeldStats::default(),
-        warnings: Vec::new(),
-    };
+    let mut loaded = Loaded::from_mesh(mesh);
     pricing_core::measure(&mut loaded)
 }
 

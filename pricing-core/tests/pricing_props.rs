@@ -42,6 +42,7 @@ fn facts(
         units_alternative: None,
         defects: Default::default(),
         thickness: Some(report),
+        stones: &[],
     }
 }
 

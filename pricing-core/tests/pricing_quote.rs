@@ -552,7 +552,7 @@ fn json_has_the_shape_the_cli_promises() {
     )
     .unwrap();
     let json = serde_json::to_value(&q).unwrap();
-    assert_eq!(json["rules_version"], "2026.12.1");
+    assert_eq!(json["rules_version"], "2026.12.2");
     assert!(json["measurements"]["volume_mm3"].is_f64());
     for key in ["min_mm", "p05_mm", "thin_area_mm2"] {
         assert!(json["thickness"][key].is_f64(), "thickness.{key}");

@@ -29,7 +29,7 @@ fn shipped() -> Rules {
 #[test]
 fn shipped_rules_parse_and_record_version_and_hash_of_the_exact_bytes() {
     let rules = shipped();
-    assert_eq!(rules.version(), "2026.12.1");
+    assert_eq!(rules.version(), "2026.12.2");
     assert_eq!(rules.currency(), "EUR");
     assert_eq!(
         rules.content_hash(),

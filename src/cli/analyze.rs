@@ -1,8 +1,11 @@
-//! `pricing analyze FILE`: measurements, readable or as one JSON object.
+//! `pricing analyze FILE`: measurements, the ring's size and the stones, readable or as one JSON object.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pricing_core::Analysis;
+use pricing_core::pricing::RingSize;
+use pricing_core::stones::Stone;
 
 use super::EXIT_BAD_INPUT;
 use super::input::ModelArgs;
@@ -11,6 +14,9 @@ use super::input::ModelArgs;
 pub struct AnalyzeArgs {
     #[command(flatten)]
     model: ModelArgs,
+    /// Pricing rules file for the ring-size charts (default: $PRICING_RULES, else the shipped rules).
+    #[arg(long)]
+    rules: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -24,16 +30,65 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
+    let rules = worker::load_rules(args.rules.as_deref())?;
     let analysis = pricing_core::measure(&mut loaded);
+    // The bore is the metal's, as in a quote.
+    let ring = pricing_core::ring::bore(&loaded.metal())
+        .map(|b| pricing_core::pricing::ring_size(&b, rules.ring_sizes()));
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        let mut doc = serde_json::to_value(&analysis)?;
+        if let Some(object) = doc.as_object_mut() {
+            object.insert("ring".into(), serde_json::to_value(&ring)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", render(&args.model.name(), &analysis));
+        print!("{}", render(&args.model.name(), &analysis, ring.as_ref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(name: &str, a: &Analysis) -> String {
+/// The ring-size line shared with `pricing quote`.
+pub(super) fn ring_line(ring: &RingSize) -> String {
+    let mut out = format!(
+        "ring: inner diameter {:.2} mm, circumference {:.2} mm",
+        ring.inner_diameter_mm, ring.inner_circumference_mm
+    );
+    match (&ring.note, ring.iso_8653, ring.us_canada) {
+        (None, Some(iso), Some(us)) => out.push_str(&format!(
+            "; size ISO 8653 {iso}, US/Canada {us}, UK/Australia {}, Japan {}\n",
+            ring.uk_australia.as_deref().unwrap_or("—"),
+            ring.japan.map_or("—".to_owned(), |j| j.to_string())
+        )),
+        (note, _, _) => out.push_str(&format!("; {}\n", note.as_deref().unwrap_or("no size"))),
+    }
+    out
+}
+
+/// One stone as a jeweller reads it: cut, size, how it sits and how it was recognised.
+pub(super) fn stone_size(cut: impl std::fmt::Debug, s: (f64, f64, f64, Option<f64>)) -> String {
+    let (length, width, depth, diameter) = s;
+    match diameter {
+        Some(d) => format!("{cut:?} ⌀ {d:.2} × {depth:.2} mm deep"),
+        None => format!("{cut:?} {length:.2} × {width:.2} × {depth:.2} mm"),
+    }
+}
+
+fn stone_line(s: &Stone) -> String {
+    format!(
+        "  stone {} ({:?}, found by {:?}{}) at [{:.2}, {:.2}, {:.2}]\n",
+        stone_size(s.cut, (s.length_mm, s.width_mm, s.depth_mm, s.diameter_mm)),
+        s.seat,
+        s.found_by,
+        s.name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" \"{n}\"")),
+        s.centre_mm[0],
+        s.centre_mm[1],
+        s.centre_mm[2]
+    )
+}
+
+fn render(name: &str, a: &Analysis, ring: Option<&RingSize>) -> String {
     let [sx, sy, sz] = a.bbox_mm.size();
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut out = format!(
@@ -67,6 +122,21 @@ fn render(name: &str, a: &Analysis) -> String {
         a.non_manifold_edges,
         a.inconsistent_edges,
     );
+    if !a.stones.is_empty() {
+        out.push_str(&format!(
+            "  metal            {:.3} mm³, {:.3} mm² in {} bodies; {} stones:\n",
+            a.metal_volume_mm3,
+            a.metal_area_mm2,
+            a.metal_shells,
+            a.stones.len()
+        ));
+        for s in &a.stones {
+            out.push_str(&stone_line(s));
+        }
+    }
+    if let Some(ring) = ring {
+        out.push_str(&format!("  {}", ring_line(ring)));
+    }
     for w in &a.warnings {
         out.push_str(&format!("  warning: {} [{}]\n", w.message, w.code));
     }

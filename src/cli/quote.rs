@@ -9,6 +9,7 @@ use pricing_core::pricing::{Channel, Status};
 use pricing_core::{ModelQuote, PipelineError, QuoteRequest};
 use serde_json::json;
 
+use super::analyze::{ring_line, stone_size};
 use super::input::{InputError, ModelArgs};
 use super::{EXIT_BAD_INPUT, EXIT_NOT_MANUFACTURABLE};
 
@@ -149,17 +150,21 @@ fn render(name: &str, q: &ModelQuote) -> String {
         ));
     }
     if let Some(ring) = &q.ring {
+        out.push_str(&ring_line(ring));
+    }
+    if let Some(g) = &q.gems {
         out.push_str(&format!(
-            "ring: inner diameter {:.2} mm, circumference {:.2} mm",
-            ring.inner_diameter_mm, ring.inner_circumference_mm
+            "stones: {}, {:.2} ct if diamond, setting {} {}\n",
+            g.count, g.total_carat_if_diamond, g.setting_total, q.currency
         ));
-        match (&ring.note, ring.iso_8653, ring.us_canada) {
-            (None, Some(iso), Some(us)) => out.push_str(&format!(
-                "; size ISO 8653 {iso}, US/Canada {us}, UK/Australia {}, Japan {}\n",
-                ring.uk_australia.as_deref().unwrap_or("—"),
-                ring.japan.map_or("—".to_owned(), |j| j.to_string())
-            )),
-            (note, _, _) => out.push_str(&format!("; {}\n", note.as_deref().unwrap_or("no size"))),
+        for r in &g.stones {
+            out.push_str(&format!(
+                "  {:<36} {:>9}   setting {}\n",
+                stone_size(r.cut, (r.length_mm, r.width_mm, r.depth_mm, r.diameter_mm)),
+                r.carat_if_diamond
+                    .map_or("—".to_owned(), |c| format!("{c:.2} ct")),
+                r.setting
+            ));
         }
     }
     out.push_str(&format!(

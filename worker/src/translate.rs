@@ -15,7 +15,8 @@
 
 use messaging::{
     AlloyTotal, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, Publish,
-    QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, Topology,
+    QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary, StonesSummary,
+    Topology,
 };
 use scheduler::outbox::{JobEventPayload, RunJobPayload};
 use scheduler::{Channel, Destination, Job, JobStatus, OutboxMessage};
@@ -236,6 +237,7 @@ pub fn quote_summary(quote: &Value) -> QuoteSummary {
         })
         .unwrap_or_default();
     let ring = &quote["ring"];
+    let gems = &quote["gems"];
     QuoteSummary {
         rules_version: text(&quote["rules_version"]).unwrap_or_default(),
         currency: text(&quote["currency"]).unwrap_or_default(),
@@ -251,6 +253,28 @@ pub fn quote_summary(quote: &Value) -> QuoteSummary {
                 uk_australia: text(&ring["uk_australia"]),
                 japan: ring["japan"].as_u64().and_then(|v| u32::try_from(v).ok()),
                 note: text(&ring["note"]),
+            }),
+        stones: gems["count"]
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok())
+            .map(|count| StonesSummary {
+                count,
+                total_carat_if_diamond: gems["total_carat_if_diamond"].as_f64().unwrap_or(0.0),
+                setting_total: text(&gems["setting_total"]).unwrap_or_default(),
+                stones: gems["stones"]
+                    .as_array()
+                    .map(|rows| {
+                        rows.iter()
+                            .map(|r| StoneSummary {
+                                cut: text(&r["cut"]).unwrap_or_default(),
+                                length_mm: r["length_mm"].as_f64().unwrap_or(0.0),
+                                width_mm: r["width_mm"].as_f64().unwrap_or(0.0),
+                                depth_mm: r["depth_mm"].as_f64().unwrap_or(0.0),
+                                carat_if_diamond: r["carat_if_diamond"].as_f64(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }),
     }
 }
@@ -303,7 +327,10 @@ mod tests {
                 {"alloy": "ag925", "status": "needs_review", "weight_g": 1.5, "total": null}
             ],
             "ring": {"inner_diameter_mm": 17.32, "iso_8653": 54, "us_canada": 7.0,
-                     "uk_australia": "N 1/2", "japan": 14, "note": null}
+                     "uk_australia": "N 1/2", "japan": 14, "note": null},
+            "gems": {"count": 1, "total_carat_if_diamond": 0.03, "setting_total": "6.00",
+                     "stones": [{"cut": "round", "length_mm": 2.0, "width_mm": 1.98, "depth_mm": 1.24,
+                                 "carat_if_diamond": 0.03, "setting": "6.00"}]}
         })
     }
 
@@ -455,6 +482,21 @@ mod tests {
                 uk_australia: Some("N 1/2".into()),
                 japan: Some(14),
                 note: None,
+            })
+        );
+        assert_eq!(
+            order.quote.stones,
+            Some(StonesSummary {
+                count: 1,
+                total_carat_if_diamond: 0.03,
+                setting_total: "6.00".into(),
+                stones: vec![StoneSummary {
+                    cut: "round".into(),
+                    length_mm: 2.0,
+                    width_mm: 1.98,
+                    depth_mm: 1.24,
+                    carat_if_diamond: Some(0.03),
+                }],
             })
         );
     }

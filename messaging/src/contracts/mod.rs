@@ -13,7 +13,7 @@ mod version;
 pub use inbound::{JobOptions, ModelRef, SubmitJob};
 pub use results::{
     AlloyTotal, OrderReady, PriceCalculated, PriceFailed, PriceRejected, QuoteSummary, ResultEvent,
-    RingSizeSummary,
+    RingSizeSummary, StoneSummary, StonesSummary,
 };
 pub use run_job::RunJob;
 pub use schemas::{SchemaFile, schema_files};
@@ -129,7 +129,7 @@ mod tests {
                 "price_calculated.v1.json",
                 "price_rejected.v1.json",
                 "price_failed.v1.json",
-                "order_ready.v2.json",
+                "order_ready.v3.json",
                 "submit_job.v1.json"
             ]
         );

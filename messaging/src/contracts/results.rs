@@ -60,8 +60,9 @@ pub struct PriceFailed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderReady {
-    /// 2 since the quote summary carries the three weights and the ring size (rules 2026.12.1).
-    pub schema_version: SchemaVersion<2>,
+    /// 2 since the quote summary carries the three weights and the ring size (rules 2026.12.1);
+    /// 3 since it carries the stones (rules 2026.12.2).
+    pub schema_version: SchemaVersion<3>,
     pub job_id: Uuid,
     pub tenant: String,
     /// The partner's reference for the order to create.
@@ -80,6 +81,33 @@ pub struct QuoteSummary {
     pub alloys: Vec<AlloyTotal>,
     /// The ring's size when the piece is a ring; absent otherwise.
     pub ring: Option<RingSizeSummary>,
+    /// The stones the model carries, for the order's setting and stone lines; absent without stones.
+    pub stones: Option<StonesSummary>,
+}
+
+/// The gem table as the order needs it: how many stones, of what size, and their setting labour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StonesSummary {
+    pub count: u32,
+    /// Estimated total carats if the stones are diamonds (recognised cuts only).
+    pub total_carat_if_diamond: f64,
+    /// Setting labour for all stones, decimal string in the quote's currency (already in each total).
+    #[schemars(regex(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
+    pub setting_total: String,
+    /// One entry per stone, largest first.
+    pub stones: Vec<StoneSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoneSummary {
+    /// `round`, `oval`, `square`, `rectangular` or `other`.
+    pub cut: String,
+    pub length_mm: f64,
+    pub width_mm: f64,
+    pub depth_mm: f64,
+    pub carat_if_diamond: Option<f64>,
 }
 
 /// A ring's size as the order needs it; the sizes are absent when the bore cannot be sized
@@ -153,5 +181,5 @@ result_event!(
     OrderReady,
     "alexandrite.order_ready",
     routing::CRM_ORDER_READY,
-    2
+    3
 );

@@ -6,6 +6,7 @@ use super::channel::Channel;
 use super::checks::{alloy_reasons, hollowing_reason, model_reasons, sort_reasons, status_of};
 use super::error::QuoteError;
 use super::facts::PricingFacts;
+use super::gems::gem_table;
 use super::lines::{PriceInputs, price_lines};
 use super::money::from_f64;
 use super::quote::{AlloyQuote, Measurements, Quote, Status, ThicknessSummary};
@@ -52,6 +53,7 @@ pub fn quote<S: AsRef<str>>(
 
     let rounding = rules.rounding();
     let area_cm2 = mm2_to_cm2(facts.area_mm2, rules)?;
+    let gems = gem_table(facts.stones, rules.stones(), rounding);
     let model = model_reasons(facts, rules.limits());
     let strictest_wall = resolved
         .iter()
@@ -103,6 +105,8 @@ pub fn quote<S: AsRef<str>>(
                     thin_area_cm2: mm2_to_cm2(thin_area_mm2.unwrap_or(0.0), rules)?,
                     shells: facts.shells,
                     triangles: facts.triangles,
+                    stones: gems.as_ref().map_or(0, |g| g.count),
+                    setting: gems.as_ref().map_or(Decimal::ZERO, |g| g.setting_total),
                 };
                 let (lines, total) = price_lines(rules, alloy, &inputs, channel)?;
                 (lines, Some(total))
@@ -153,6 +157,7 @@ pub fn quote<S: AsRef<str>>(
             edge_faces: t.edge_faces,
             self_intersections: t.self_intersections,
         }),
+        gems,
         alloys: entries,
     })
 }

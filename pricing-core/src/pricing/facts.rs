@@ -1,5 +1,6 @@
 //! The measured facts a quote rests on, as the mesh analysis reports them.
 
+use crate::stones::Stone;
 use crate::thickness::report::ThicknessReport;
 use crate::units::Units;
 
@@ -33,6 +34,8 @@ pub struct PricingFacts<'a> {
     pub defects: Defects,
     /// Wall thickness analysis, when it ran.
     pub thickness: Option<&'a ThicknessReport>,
+    /// The stones the model carries (already kept out of `volume_mm3` and `area_mm2`).
+    pub stones: &'a [Stone],
 }
 
 /// The mesh's defects, as the analysis counted them.
@@ -113,6 +116,7 @@ mod tests {
             units_alternative: None,
             defects: Defects::default(),
             thickness: None,
+            stones: &[],
         };
         assert_eq!(good.check(), Ok(()));
         let bad = [

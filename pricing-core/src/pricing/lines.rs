@@ -16,6 +16,9 @@ pub(super) struct PriceInputs {
     pub thin_area_cm2: Decimal,
     pub shells: u64,
     pub triangles: u64,
+    /// Stones to set and their setting labour (already rounded per stone, see `gems`).
+    pub stones: usize,
+    pub setting: Decimal,
 }
 
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal, QuoteError> {
@@ -71,7 +74,8 @@ pub(super) fn price_lines(
         add(f.base, mul(inputs.area_cm2, f.per_cm2_surface)?)?,
     )?);
 
-    let cost = sum(&[metal, casting, labour, finishing])?;
+    let setting = money(inputs.setting);
+    let cost = sum(&[metal, casting, labour, finishing, setting])?;
     let margin_pct = rules.margin_pct(channel);
     let margin = money(mul(cost, margin_pct)? / hundred);
 
@@ -111,12 +115,22 @@ pub(super) fn price_lines(
                 alloy.labour_factor, f.base, inputs.area_cm2, f.per_cm2_surface
             ),
         },
-        Line {
-            kind: LineKind::Margin,
-            amount: margin,
-            detail: format!("{margin_pct} % {channel} margin on cost {cost} {cur}"),
-        },
     ];
+    if inputs.stones > 0 {
+        lines.push(Line {
+            kind: LineKind::StoneSetting,
+            amount: setting,
+            detail: format!(
+                "{} stones set, by size (see the gem table); the stones themselves are not priced",
+                inputs.stones
+            ),
+        });
+    }
+    lines.push(Line {
+        kind: LineKind::Margin,
+        amount: margin,
+        detail: format!("{margin_pct} % {channel} margin on cost {cost} {cur}"),
+    });
     let mut total = add(cost, margin)?;
     let minimum = money(rules.minimum_order());
     if total < minimum {
@@ -148,6 +162,8 @@ mod tests {
             thin_area_cm2: thin_area_cm2.parse().unwrap(),
             shells,
             triangles,
+            stones: 0,
+            setting: Decimal::ZERO,
         }
     }
 

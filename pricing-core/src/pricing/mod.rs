@@ -10,7 +10,7 @@
 //! - `money`: the only f64 -> Decimal conversion and the rounding rule; `lines`: the line items.
 //! - `compute`: [`quote()`]; [`quote`](mod@quote): the serialisable [`Quote`].
 //! - [`weights`]: designed, casting-charge and finished weight per alloy; [`ring_size`]: a bore's size
-//!   in the ISO, US, UK and Japanese charts.
+//!   in the ISO, US, UK and Japanese charts; [`gems`]: the gem table (carats, setting labour).
 //!
 //! Determinism: no clocks, no randomness, no hash-map iteration; f64 only for measured facts, every
 //! amount of money an exact `Decimal` rounded once per line with the rules' mode.
@@ -20,6 +20,7 @@ mod checks;
 mod compute;
 pub mod error;
 pub mod facts;
+pub mod gems;
 mod lines;
 pub mod location;
 mod money;
@@ -34,6 +35,7 @@ pub use channel::{Channel, UnknownChannel};
 pub use compute::{metal_weight_g, quote};
 pub use error::{QuoteError, RulesError};
 pub use facts::{Defects, PricingFacts};
+pub use gems::{GemRow, GemTable, gem_table};
 pub use location::Location;
 pub use quote::{
     AlloyQuote, Line, LineKind, Measurements, Quote, Reason, ReasonCode, Severity, Status,
@@ -43,6 +45,6 @@ pub use raw::RoundingMode;
 pub use ring_size::{RingSize, ring_size};
 pub use rules::{
     Alloy, Finishing, Labour, ManufacturingLimits, RULES_PATH_ENV, RingSizeCharts, Rounding, Rules,
-    SHIPPED_RULES_TOML, WeightRules,
+    SHIPPED_RULES_TOML, SettingTier, StoneRules, WeightRules,
 };
 pub use weights::{Weight, Weights};

@@ -19,6 +19,8 @@ pub struct Quote {
     pub measurements: Measurements,
     /// `None` when wall thickness was not analysed.
     pub thickness: Option<ThicknessSummary>,
+    /// The stones, their sizes and setting labour; `None` when the model has none.
+    pub gems: Option<super::gems::GemTable>,
     /// One entry per alloy requested, in the order requested.
     pub alloys: Vec<AlloyQuote>,
 }
@@ -121,6 +123,8 @@ pub enum LineKind {
     CastingLoss,
     Labour,
     Finishing,
+    /// Setting labour for the model's stones.
+    StoneSetting,
     Margin,
     MinimumOrderAdjustment,
 }

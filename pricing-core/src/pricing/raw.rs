@@ -25,6 +25,7 @@ pub(super) struct RawRules {
     pub manufacturability: RawManufacturability,
     pub weights: RawWeights,
     pub ring_sizes: RawRingSizes,
+    pub stones: RawStones,
     pub alloys: Spanned<BTreeMap<String, Spanned<RawAlloy>>>,
     #[serde(default)]
     pub aliases: BTreeMap<String, Spanned<String>>,
@@ -125,6 +126,21 @@ pub(super) struct RawRingSizes {
     pub min_inner_diameter_mm: Spanned<f64>,
     pub max_inner_diameter_mm: Spanned<f64>,
     pub source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStones {
+    pub diamond_density_g_cm3: Spanned<f64>,
+    pub setting: Spanned<Vec<RawSettingTier>>,
+    pub source: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettingTier {
+    pub up_to_mm: Spanned<f64>,
+    pub per_stone: Spanned<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]

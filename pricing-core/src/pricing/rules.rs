@@ -34,6 +34,7 @@ pub struct Rules {
     pub(super) limits: ManufacturingLimits,
     pub(super) weights: WeightRules,
     pub(super) ring_sizes: RingSizeCharts,
+    pub(super) stones: StoneRules,
     pub(super) alloys: BTreeMap<String, Alloy>,
     pub(super) aliases: BTreeMap<String, String>,
     pub(super) content_hash: String,
@@ -99,6 +100,22 @@ pub struct RingSizeCharts {
     pub min_inner_diameter_mm: f64,
     pub max_inner_diameter_mm: f64,
     pub source: String,
+}
+
+/// The gem table's carat estimate and the setting labour per stone; see [`super::gems`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoneRules {
+    pub diamond_density_g_cm3: f64,
+    /// Ascending by `up_to_mm`; a stone longer than the last tier is charged at the last tier.
+    pub setting: Vec<SettingTier>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingTier {
+    /// Stones whose outline is at most this long (mm) and longer than the previous tier's.
+    pub up_to_mm: f64,
+    pub per_stone: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,6 +204,10 @@ impl Rules {
 
     pub fn ring_sizes(&self) -> &RingSizeCharts {
         &self.ring_sizes
+    }
+
+    pub fn stones(&self) -> &StoneRules {
+        &self.stones
     }
 
     /// Canonical alloy codes, sorted.

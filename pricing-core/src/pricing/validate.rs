@@ -11,7 +11,8 @@ use super::error::RulesError;
 use super::location::Location;
 use super::raw::{RawAlloy, RawRules};
 use super::rules::{
-    Alloy, Finishing, Labour, ManufacturingLimits, RingSizeCharts, Rounding, Rules, WeightRules,
+    Alloy, Finishing, Labour, ManufacturingLimits, RingSizeCharts, Rounding, Rules, SettingTier,
+    StoneRules, WeightRules,
 };
 
 /// Most decimals a money amount may be rounded to (sub-cent pricing is still possible, silliness is not).
@@ -203,6 +204,43 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
         ));
     }
 
+    let st = &raw.stones;
+    let mut setting = Vec::new();
+    for (i, tier) in st.setting.get_ref().iter().enumerate() {
+        let path = format!("stones.setting[{i}]");
+        let up_to_mm = v.float(&tier.up_to_mm, &format!("{path}.up_to_mm"), Bound::Positive)?;
+        if let Some(previous) = setting.last().map(|t: &SettingTier| t.up_to_mm)
+            && up_to_mm <= previous
+        {
+            return Err(v.error(
+                tier.up_to_mm.span(),
+                &format!("{path}.up_to_mm"),
+                "tiers must ascend: each up_to_mm larger than the one before",
+            ));
+        }
+        let per_stone = v.decimal(&tier.per_stone, &format!("{path}.per_stone"), None)?;
+        setting.push(SettingTier {
+            up_to_mm,
+            per_stone,
+        });
+    }
+    if setting.is_empty() {
+        return Err(v.error(
+            st.setting.span(),
+            "stones.setting",
+            "at least one setting tier is required",
+        ));
+    }
+    let stones = StoneRules {
+        diamond_density_g_cm3: v.float(
+            &st.diamond_density_g_cm3,
+            "stones.diamond_density_g_cm3",
+            Bound::PositiveAtMost(MAX_DENSITY_G_CM3),
+        )?,
+        setting,
+        source: v.non_empty(&st.source, "stones.source")?,
+    };
+
     if raw.alloys.get_ref().is_empty() {
         return Err(v.error(
             raw.alloys.span(),
@@ -254,6 +292,7 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
         limits,
         weights,
         ring_sizes,
+        stones,
         alloys,
         aliases,
         content_hash: String::new(),

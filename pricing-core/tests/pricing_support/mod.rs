@@ -34,6 +34,7 @@ pub fn torus_facts(thickness: Option<&ThicknessReport>) -> PricingFacts<'_> {
         units_alternative: None,
         defects: Default::default(),
         thickness,
+        stones: &[],
     }
 }
 
@@ -72,5 +73,6 @@ pub fn pendant_facts(thickness: Option<&ThicknessReport>) -> PricingFacts<'_> {
         units_alternative: None,
         defects: Default::default(),
         thickness,
+        stones: &[],
     }
 }
