@@ -22,6 +22,9 @@ use crate::weld::PartName;
 /// Bodies with more triangles than this are not tested for a cut-stone shape (a modelled gem has tens
 /// to hundreds of facets; the test is quadratic in them). Named stones have no such limit.
 pub const MAX_SHAPE_TRIANGLES: u64 = 4096;
+/// Triangles tested for a cut shape per model, over all bodies: a pavé of hundreds of stones fits, a
+/// file of thousands of large bodies does not make the test quadratic in the model.
+pub const MAX_SHAPE_TRIANGLES_TOTAL: u64 = 1 << 18;
 /// A faceted stone has at least this many flat faces and at most [`MAX_FACETS`].
 pub const MIN_FACETS: usize = 8;
 pub const MAX_FACETS: usize = 256;
@@ -150,9 +153,12 @@ pub fn find(
         }
     }
     let mut stones = Vec::new();
+    let mut budget = MAX_SHAPE_TRIANGLES_TOTAL;
     for (i, name, named) in candidates {
         let closed = shells[i].watertight && shells[i].volume_mm3 > 0.0;
-        let shape = if closed && shells[i].triangles <= MAX_SHAPE_TRIANGLES {
+        let testable = closed && shells[i].triangles <= MAX_SHAPE_TRIANGLES.min(budget);
+        let shape = if testable {
+            budget -= shells[i].triangles;
             facets(mesh, &faces[i])
         } else {
             None
