@@ -32,6 +32,11 @@ pub fn probe(bytes: &[u8], hint: Option<FormatHint>, limits: &Limits) -> Result<
         Format::Gltf | Format::Glb => formats::gltf::triangle_count(bytes, limits)?,
         Format::ThreeMf => (format, formats::threemf::triangle_count(bytes, limits)?),
     };
+    // Refused here, at the edge: a file with nothing to price (an ASCII STL cut off inside its
+    // first facet, an OBJ of vertices only) must not be accepted, stored and queued to fail later.
+    if triangles == 0 {
+        return Err(ParseError::NoTriangles);
+    }
     limits.check_triangles(triangles)?;
     Ok(Probe {
         format,
@@ -43,6 +48,24 @@ pub fn probe(bytes: &[u8], hint: Option<FormatHint>, limits: &Limits) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_with_no_triangles_is_refused_by_the_probe() {
+        let cases: [&[u8]; 4] = [
+            b"solid cut\n  facet normal 0 0 1\n    outer loop\n      vertex 0 0 0\n",
+            b"v 0 0 0\nv 1 0 0\nv 0 1 0\n",
+            b"solid empty\nendsolid empty\n",
+            &[0u8; 84],
+        ];
+        for bytes in cases {
+            assert_eq!(
+                probe(bytes, None, &Limits::default()).map(|p| p.triangles),
+                Err(ParseError::NoTriangles),
+                "{:?}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(20)])
+            );
+        }
+    }
 
     #[test]
     fn binary_stl_count_comes_from_the_header() {

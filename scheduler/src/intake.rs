@@ -134,6 +134,9 @@ pub fn probe_from_prefix(
         return Ok(None);
     }
     let triangles = pricing_core::formats::stl_binary::triangle_count(model.prefix, model.size)?;
+    if triangles == 0 {
+        return Err(ParseError::NoTriangles);
+    }
     if triangles > limits.max_triangles {
         return Err(ParseError::TooManyTriangles {
             found: triangles,

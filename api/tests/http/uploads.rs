@@ -121,6 +121,18 @@ async fn every_model_error_has_its_code(b: Backend) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_json",
         ),
+        (
+            "ascii stl cut inside its first facet",
+            b"solid cut\n facet normal 0 0 1\n  outer loop\n   vertex 0 0 0\n".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_triangles",
+        ),
+        (
+            "binary stl of no facets",
+            vec![0u8; 84],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_triangles",
+        ),
     ];
     for (what, body, status, code) in cases {
         let r = app.upload(&key, body, None).await;
