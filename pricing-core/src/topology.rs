@@ -14,14 +14,7 @@
 //! 124 to 102 MiB (`/usr/bin/time` of `pricing analyze`), against one pass over the whole mesh per
 //! quarter of the vertices and a separate union-find over every triangle.
 //!
-//! Tried and not kept, on the same ring: blocks of 8K or 16K vertices instead of 32K, which fit a core's
-//! L2 with room to spare (topology medians of 8 interleaved runs 0.090 and 0.086 s against 0.084 s);
-//! counting and filling the lists per triangle from its sorted corners, the lowest corner's two entries
-//! written together and each direction taken from the winding's parity (median over 12 rounds of the
-//! fastest of 7 runs: 0.085 s against 0.082 s); sorting the lists of up to eight entries with a
-//! branch-free 19-comparator network instead of insertion sort (fastest of 7, 8 interleaved rounds: min
-//! 0.049 s against 0.039 s: the network always does 19 exchanges plus copies in and out of a padded
-//! array, where insertion sort on about six entries does much less).
+//! Alternatives measured and not kept are in `docs/performance-notes.md`.
 
 use crate::mesh::Mesh;
 

@@ -21,58 +21,10 @@
 //! Parsers of indexed formats (OBJ, glTF) ask for vertex ids one point at a time instead, from the same
 //! table, a window of points at a time.
 //!
-//! Tried and measured on the 3M-triangle ring, not kept: numbering all chunks' vertices at the end in
-//! parallel, sharded by hash (load 0.175 s against 0.142 s, and 160 MiB peak, more than the file: the
-//! chunks' 2.7M keys are held until the end); merging each batch into the two halves of the table on two
-//! threads with provisional ids fixed up afterwards (0.15 s against 0.125 s: the copies, the second pass
-//! and the halves' unpredictable branches cost more than the overlap gains, since the other core is
-//! already busy welding the next batch); renumbering each batch's triangles beside the next batch's
-//! merge instead of inside it (0.141-0.169 s against 0.120-0.145 s); touching the reserved positions and
-//! triangles on both cores before the first merge, to take their page faults off the serial path
-//! (0.122-0.135 s against 0.107-0.129 s).
-//!
-//! Also not kept, measured on 2026-11-29 on a slower, noisier machine against the code as it is, runs
-//! interleaved (medians of 9-15; "CPU" is `perf` samples of the phase per run):
-//! - deferring binary STL's global step to the end of the file: every chunk's keys kept as `f32` bits,
-//!   split into 256 hash shards that fit a core's L2, each shard finding its keys' first occurrences,
-//!   vertices numbered by them (whole analysis 0.35 s against 0.34 s: the merge's 0.24 CPU-seconds became
-//!   0.14, but that work no longer overlaps the local weld, so the wall time did not move; with the
-//!   shards' keys copied out by 8 groups that each scan every key, 0.38 s against 0.33 s);
-//! - keeping binary STL chunks' keys as `f32` bits (12 bytes, not 24) until the merge widens them (load
-//!   0.209 s against 0.203 s);
-//! - loading the next triangle's local slots before this triangle's probes (local weld 0.31 CPU-seconds
-//!   against 0.25);
-//! - a second touch round in the merge, loading the stored position of every tag match before the key
-//!   compare reads it (load 0.196 s against 0.187 s);
-//! - chunks of 32K triangles (merge 0.20 CPU-seconds against 0.27, local weld 0.35 against 0.29, wall
-//!   worse);
-//! - renumbering a batch's triangles with `par_extend` straight into the reserved space instead of
-//!   zero-filling it on the merge's thread first, and batches of 8 chunks instead of 4 (the load phase
-//!   uses 1.7 of the 2 cores): both within the noise (load medians 0.181-0.327 s against 0.184-0.337 s,
-//!   and 0.276-0.315 s against 0.296-0.337 s, but the fastest runs no better or worse);
-//! - transparent huge pages, through `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (16K page faults instead of
-//!   36K, 80 MiB in huge pages; whole analysis 0.29 s against 0.28 s).
-//!
-//! What the load looks like now (`perf record -F 20000` of `examples/phases`, samples per thread in 5 ms
-//! bins): the merge's thread is busy throughout and the other core waits for it at the end of most
-//! batches in the second half of the file, so the serial merge sets the pace; the samples in
-//! `Global::vertex` sit on the first use of a slot and of a stored position, i.e. on cache misses.
-//! Kept from that picture: the table is filled beside the first batch's local weld, one chunk is
-//! batched first and last ([`batches`]), the scratch memory is freed on another thread, and the pages of
-//! `mesh.triangles` the next merge will write are faulted in beside the local weld (a fifth of the
-//! merge's samples were page faults). Tried on the same day and not kept (interleaved runs of
-//! `examples/phases`, min/median of the load phase over 12-25 rounds):
-//! - each key's hash computed in the parallel local weld and stored beside it, so the merge does not
-//!   hash twice (0.155/0.192 s against 0.152/0.184 s): the merge waits on memory, not on arithmetic;
-//! - prefetch instructions for the next window's slots instead of loading this window's (0.137/0.152 s
-//!   against 0.128/0.137 s), which also needed `unsafe`;
-//! - faulting in the positions the next merge will write, as is done for its triangles, with the
-//!   positions a zeroed buffer written by index (two sets of 21-25 rounds: 0.150/0.193 s and
-//!   0.195/0.218 s against 0.128/0.163 s and 0.161/0.193 s);
-//! - a table twice as large (load 3/16: 114 MiB peak, and no sign of a gain in a perf run), chunks of
-//!   32K triangles (0.142/0.161 s against 0.140/0.163 s), batches of 2 or 8 chunks (0.150/0.181 and
-//!   0.145/0.164 s against 0.139/0.173 and 0.132/0.158 s), and `codegen-units = 1` for this crate (no
-//!   change).
+//! The table is filled beside the first batch's local weld, one chunk is batched first and last
+//! ([`batches`]), the scratch memory is freed on another thread, and the pages of `mesh.triangles` the
+//! next merge will write are faulted in beside the local weld: the serial merge sets the pace, and it
+//! waits on cache misses. Alternatives measured and not kept are in `docs/performance-notes.md`.
 
 mod global;
 mod local;
