@@ -132,34 +132,56 @@ pub fn find(
         .enumerate()
         .max_by(|a, b| a.1.volume_mm3.total_cmp(&b.1.volume_mm3))
         .map(|(i, _)| i);
-    let mut faces: Vec<Vec<u32>> = vec![Vec::new(); shells.len()];
+    // Only the first face of each shell (for its name) and the faces of the bodies tested for a cut
+    // shape are gathered: a large model of a few big bodies allocates nothing per face.
+    let mut first_face = vec![u32::MAX; shells.len()];
     for (f, &s) in triangle_shell.iter().enumerate() {
-        faces[s as usize].push(f as u32);
+        let first = &mut first_face[s as usize];
+        if *first == u32::MAX {
+            *first = f as u32;
+        }
     }
-    let mut candidates: Vec<(usize, Option<String>, bool)> = Vec::new();
+    let mut candidates: Vec<(usize, Option<String>, bool, bool)> = Vec::new();
+    let mut budget = MAX_SHAPE_TRIANGLES_TOTAL;
     for (i, shell) in shells.iter().enumerate() {
         if Some(i) == largest || shell.kind == ShellKind::Cavity {
             continue;
         }
-        let name = faces[i].first().and_then(|&f| part_name(parts, f));
+        let name = part_name(parts, first_face[i]);
         let named = name.as_deref().is_some_and(names_a_gem);
         // A body the file names as a gem is a stone even when its surface is open (an exporter's
         // leaky gem is still not metal); an unnamed one must be a closed, outward body to be judged.
-        let body = matches!(shell.kind, ShellKind::Solid | ShellKind::Nested)
+        let closed = matches!(shell.kind, ShellKind::Solid | ShellKind::Nested)
             && shell.watertight
             && shell.volume_mm3 > 0.0;
-        if named || body {
-            candidates.push((i, name, named));
+        let testable = closed && shell.triangles <= MAX_SHAPE_TRIANGLES.min(budget);
+        if testable {
+            budget -= shell.triangles;
+        }
+        if named || closed {
+            candidates.push((i, name, named, testable));
+        }
+    }
+    let mut slot = vec![usize::MAX; shells.len()];
+    let mut faces: Vec<Vec<u32>> = Vec::new();
+    for (i, _, _, testable) in &candidates {
+        if *testable {
+            slot[*i] = faces.len();
+            faces.push(Vec::with_capacity(shells[*i].triangles as usize));
+        }
+    }
+    if !faces.is_empty() {
+        for (f, &s) in triangle_shell.iter().enumerate() {
+            if let Some(list) = faces.get_mut(slot[s as usize]) {
+                list.push(f as u32);
+            }
         }
     }
     let mut stones = Vec::new();
-    let mut budget = MAX_SHAPE_TRIANGLES_TOTAL;
-    for (i, name, named) in candidates {
+    for (i, name, named, testable) in candidates {
         let closed = shells[i].watertight && shells[i].volume_mm3 > 0.0;
-        let testable = closed && shells[i].triangles <= MAX_SHAPE_TRIANGLES.min(budget);
         let shape = if testable {
-            budget -= shells[i].triangles;
-            facets(mesh, &faces[i])
+            facets(mesh, &faces[slot[i]])
         } else {
             None
         };
@@ -248,7 +270,6 @@ fn seat(i: usize, shells: &[ShellReport], largest: Option<usize>) -> Option<Seat
 
 /// A convex, faceted body's facets and its measures on its table.
 struct Facets {
-    planes: usize,
     /// The largest facet's area, and the outline's box across it: length ≥ width, and the depth below.
     table_area: f64,
     length: f64,
@@ -363,7 +384,6 @@ fn facets(mesh: &Mesh, faces: &[u32]) -> Option<Facets> {
         .map(|p| p.area * dot(p.normal, n).max(0.0))
         .sum();
     Some(Facets {
-        planes: planes.len(),
         table_area: table.area,
         length: a.max(b),
         width: a.min(b),
@@ -383,7 +403,7 @@ impl Facets {
     /// A cut stone: a table, and a volume between a cone's (0.26 of the box: a pointed pavilion) and a
     /// cushion's; a box fills 1, a cylinder 0.79 and a ball 0.52, round brilliants about 0.34.
     fn looks_cut(&self, volume_mm3: f64) -> bool {
-        if !self.has_table() || self.planes < MIN_FACETS {
+        if !self.has_table() {
             return false;
         }
         let fill = volume_mm3 / (self.length * self.width * self.depth);
