@@ -74,7 +74,7 @@ fn quote(c: &mut Criterion) {
     let rules = pricing_core::pricing::Rules::default_shipped().unwrap();
     let request = pricing_core::QuoteRequest {
         alloys: vec!["au750y".into(), "ag925".into()],
-        channel: pricing_core::pricing::Channel::Retail,
+        channel: pricing_core::pricing::Channel::Website,
         analyze: AnalyzeOptions::default(),
         thickness: Default::default(),
     };

@@ -155,7 +155,7 @@ impl JobResponse {
             partner_ref: job.partner_ref.clone(),
             status: job.status.as_str().to_owned(),
             version: job.version,
-            format: job.format.clone(),
+            format: job.format.as_str().to_owned(),
             triangles: job.triangles,
             alloys: job.alloys.clone(),
             lane: job.lane.as_str().to_owned(),

@@ -397,7 +397,7 @@ mod tests {
             1000,
             reading,
             &["au750y".into()],
-            Channel::Retail,
+            Channel::Website,
         )
         .unwrap();
         let codes: Vec<ReasonCode> = ranges[0].reasons.iter().map(|r| r.code).collect();
@@ -418,8 +418,15 @@ mod tests {
             min: [-10.0, -10.0, -1.5],
             max: [10.0, 10.0, 1.5],
         };
-        let ranges =
-            price_range(&rules, &bbox, 1000, MM, &["au750y".into()], Channel::Retail).unwrap();
+        let ranges = price_range(
+            &rules,
+            &bbox,
+            1000,
+            MM,
+            &["au750y".into()],
+            Channel::Website,
+        )
+        .unwrap();
         assert_eq!(ranges.len(), 1);
         let r = &ranges[0];
         let (lo, hi) = (r.low.unwrap(), r.high.unwrap());
@@ -430,7 +437,7 @@ mod tests {
             1,
             MM,
             &["unobtainium".into()],
-            Channel::Retail,
+            Channel::Website,
         );
         assert!(unknown.is_err());
     }

@@ -34,7 +34,6 @@ pub mod routes;
 pub mod state;
 pub mod stats;
 pub mod upload;
-pub mod vocabulary;
 
 use std::time::Duration;
 

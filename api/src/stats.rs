@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use scheduler::Lane;
+use contracts::Lane;
 
 use crate::db::{Db, on_db};
 use crate::metrics::Metrics;

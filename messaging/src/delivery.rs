@@ -2,11 +2,11 @@
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::contracts::Contract;
 use crate::error::{MessagingError, Result};
 use crate::message::{self, DeadLetterInfo, Headers, Publish};
 use crate::topology::{DeadLetterRoute, Route};
 use crate::{memory, rabbit};
+use contracts::Contract;
 
 /// The broker-specific half of a delivery: how to ack, nack, or publish a dead-letter copy.
 pub(crate) enum Settler {
@@ -161,7 +161,7 @@ impl Delivery {
                 found: found.to_owned(),
             });
         }
-        T::from_json(self.payload())
+        Ok(T::from_json(self.payload())?)
     }
 
     fn take_settler(&mut self) -> Result<Settler> {

@@ -42,18 +42,9 @@ pub enum MessagingError {
     /// A name, header or id is not valid on the wire (AMQP short strings hold 255 bytes).
     #[error("invalid {what}: {detail}")]
     Invalid { what: &'static str, detail: String },
-    /// A payload could not be encoded.
-    #[error("cannot encode {kind}: {source}")]
-    Encode {
-        kind: &'static str,
-        source: serde_json::Error,
-    },
-    /// A payload is not a valid message of the expected contract.
-    #[error("cannot decode {kind}: {source}")]
-    Decode {
-        kind: &'static str,
-        source: serde_json::Error,
-    },
+    /// A payload could not be encoded, or is not a valid message of the expected contract.
+    #[error(transparent)]
+    Contract(#[from] contracts::ContractError),
     /// The message's `type` property names another contract than the one expected.
     #[error("expected message type `{expected}`, got `{found}`")]
     UnexpectedType {

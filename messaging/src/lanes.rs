@@ -24,8 +24,8 @@ use crate::broker::Broker;
 use crate::consumer::Consumer;
 use crate::delivery::Delivery;
 use crate::error::Result;
-use crate::lane::Lane;
 use crate::topology::Topology;
+use contracts::Lane;
 
 pub struct LaneConsumer {
     lanes: Vec<(Lane, Consumer)>,

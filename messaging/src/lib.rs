@@ -1,13 +1,10 @@
-//! Messaging for the pricing cluster: the message contracts, the broker topology, and one
-//! transport with two implementations — RabbitMQ (lapin) and an in-process broker with the same
-//! semantics, used by `pricing serve` when no broker is configured.
+//! Messaging for the pricing cluster: the broker topology, and one transport with two
+//! implementations — RabbitMQ (lapin) and an in-process broker with the same semantics, used by
+//! `pricing serve` when no broker is configured. What travels is the `contracts` crate's.
 //!
 //! Layout:
-//! - [`contracts`]: serde + JSON Schema types (`RunJob`, `Price*`, `OrderReady`, `SubmitJob`),
-//!   each with a `schema_version`, an AMQP `type` and a deterministic dedup `message_id`;
-//!   [`contracts::schema_files`] renders `deploy/schemas/*.json`.
-//! - [`lane`], [`routing`], [`topology`]: lane names, result routing keys, and the exchanges,
-//!   queues and bindings derived from one name prefix.
+//! - [`topology`]: the exchanges, queues and bindings derived from one name prefix, for the
+//!   contracts' lanes and routing keys.
 //! - [`message`], [`delivery`], [`consumer`]: what is published, what is received, how it is
 //!   settled.
 //! - [`broker`]: [`Broker`], the transport: `declare`, `publish` (confirmed), `consume`.
@@ -30,27 +27,18 @@
 
 pub mod broker;
 pub mod consumer;
-pub mod contracts;
 pub mod delivery;
 pub mod error;
-pub mod lane;
 pub mod lanes;
 pub mod memory;
 pub mod message;
 pub mod rabbit;
-pub mod routing;
 pub mod topology;
 
 pub use broker::Broker;
 pub use consumer::Consumer;
-pub use contracts::{
-    AlloyTotal, Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed,
-    PriceRejected, QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary,
-    StonesSummary, SubmitJob,
-};
 pub use delivery::Delivery;
 pub use error::{MessagingError, Result};
-pub use lane::Lane;
 pub use lanes::LaneConsumer;
 pub use memory::MemoryBroker;
 pub use message::{DeadLetterInfo, Headers, Publish};

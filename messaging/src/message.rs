@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::contracts::Contract;
 use crate::error::Result;
 use crate::topology::Route;
+use contracts::Contract;
 
 /// String-valued application headers (`traceparent`, `tracestate`, ...). Non-string header values
 /// set by other publishers are rendered as text on the way in.

@@ -10,8 +10,7 @@
 //! Every queue with a delivery limit dead-letters (at-least-once) to `{p}.dlx` with its own name as
 //! routing key, so each one has exactly one dead-letter queue.
 
-use crate::lane::Lane;
-use crate::routing;
+use contracts::{Lane, routing};
 
 /// RabbitMQ's default is 20 in 4.x and unlimited in 3.x; we always set one explicitly.
 pub const DEFAULT_DELIVERY_LIMIT: u32 = 3;
@@ -123,7 +122,7 @@ impl Topology {
         }
     }
 
-    /// Where a result event with `routing_key` (see [`crate::routing`]) is published.
+    /// Where a result event with `routing_key` (see [`contracts::routing`]) is published.
     pub fn result_route(&self, routing_key: &str) -> Route {
         Route {
             exchange: self.results_exchange(),

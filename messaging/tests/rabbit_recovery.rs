@@ -9,7 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Backend, Harness, recv, run_job, wait_ready};
-use messaging::{Lane, Publish, RunJob};
+use contracts::{Lane, RunJob};
+use messaging::Publish;
 use test_support::rabbitmqctl;
 
 async fn publish(h: &Harness, lane: Lane) -> RunJob {

@@ -8,11 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::{Backend, Harness, assert_quiet, recv, run_job, wait_ready};
-use messaging::{
-    AlloyTotal, Contract, JobOptions, Lane, LaneConsumer, MessagingError, ModelRef, OrderReady,
-    PriceCalculated, PriceFailed, PriceRejected, Publish, QuoteSummary, ResultEvent, RunJob,
-    SchemaVersion, SubmitJob, Topology, routing,
+use contracts::{
+    AlloyTotal, Contract, JobOptions, Lane, ModelRef, OrderReady, PriceCalculated, PriceFailed,
+    PriceRejected, QuoteSummary, ResultEvent, RunJob, SchemaVersion, SubmitJob, routing,
 };
+use messaging::{LaneConsumer, MessagingError, Publish, Topology};
 use uuid::Uuid;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -217,7 +217,7 @@ fn calculated(job_id: Uuid) -> PriceCalculated {
         schema_version: SchemaVersion,
         job_id,
         tenant: "acme".into(),
-        channel: "partner".into(),
+        channel: contracts::Channel::Partner,
         partner_ref: Some("PO-7".into()),
         correlation_id: Some("req-1".into()),
         quote: serde_json::json!({"currency": "EUR", "alloys": [{"alloy": "au750y", "total": "812.40"}]}),

@@ -11,6 +11,7 @@ pub const STL_HEADER_LEN: u64 = 84;
 pub const STL_RECORD_LEN: u64 = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     StlBinary,
@@ -45,6 +46,30 @@ impl Format {
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::StlBinary,
+        Format::StlAscii,
+        Format::Obj,
+        Format::Gltf,
+        Format::Glb,
+        Format::ThreeMf,
+    ];
+}
+
+/// A format's exact name ([`Format::as_str`], any case), as stored and sent; `stl` alone is a
+/// [`FormatHint`], not a format.
+impl FromStr for Format {
+    type Err = UnknownFormatName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownFormatName(s.to_owned()))
     }
 }
 
@@ -162,6 +187,16 @@ fn looks_like_obj(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_names_round_trip_and_stl_alone_is_only_a_hint() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>(), Ok(f));
+            assert_eq!(f.as_str().to_uppercase().parse::<Format>(), Ok(f));
+        }
+        assert!("stl".parse::<Format>().is_err());
+        assert_eq!("stl".parse::<FormatHint>(), Ok(FormatHint::Stl));
+    }
 
     fn binary_stl(n: u32, header: &[u8]) -> Vec<u8> {
         let mut v = vec![0u8; 80];

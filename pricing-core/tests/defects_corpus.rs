@@ -15,7 +15,7 @@ fn quote_with(name: &str, alloys: &[&str], units: Option<Units>) -> ModelQuote {
     let rules = Rules::default_shipped().unwrap();
     let req = QuoteRequest {
         alloys: alloys.iter().map(|a| a.to_string()).collect(),
-        channel: pricing_core::pricing::Channel::Retail,
+        channel: pricing_core::pricing::Channel::Website,
         analyze: AnalyzeOptions {
             units,
             ..Default::default()
@@ -237,7 +237,7 @@ fn open_and_non_manifold_meshes_keep_their_own_causes() {
     let rules = Rules::default_shipped().unwrap();
     let req = QuoteRequest {
         alloys: vec!["au750".into()],
-        channel: pricing_core::pricing::Channel::Retail,
+        channel: pricing_core::pricing::Channel::Website,
         analyze: AnalyzeOptions {
             units: Some(Units::Mm),
             ..Default::default()

@@ -16,7 +16,7 @@ const ALLOYS: [&str; 14] = [
 
 fn channel() -> impl Strategy<Value = Channel> {
     prop_oneof![
-        Just(Channel::Retail),
+        Just(Channel::Website),
         Just(Channel::Partner),
         Just(Channel::Mes)
     ]

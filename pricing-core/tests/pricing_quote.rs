@@ -305,7 +305,7 @@ fn statuses_and_reasons_follow_the_facts() {
         ),
     ];
     for (name, facts, alloy, status, expected) in cases {
-        let q = quote(&rules, &facts, &[alloy], Channel::Retail).unwrap();
+        let q = quote(&rules, &facts, &[alloy], Channel::Website).unwrap();
         let entry = &q.alloys[0];
         assert_eq!(entry.status, status, "{name}");
         assert_eq!(codes(&q, 0), expected, "{name}");
@@ -380,7 +380,7 @@ fn lines_come_in_a_fixed_order_rounded_to_the_cent_and_record_the_rules() {
         &rules,
         &torus_facts(Some(&report)),
         &["au585r"],
-        Channel::Retail,
+        Channel::Website,
     )
     .unwrap();
     assert_eq!(q.rules_version, rules.version());
@@ -445,7 +445,7 @@ fn channels_order_by_margin() {
             .unwrap()
     };
     let (retail, partner, mes) = (
-        total(Channel::Retail),
+        total(Channel::Website),
         total(Channel::Partner),
         total(Channel::Mes),
     );
@@ -460,7 +460,7 @@ fn unknown_or_missing_alloys_and_impossible_facts_are_errors() {
     let rules = rules();
     let report = torus_report();
     let facts = torus_facts(Some(&report));
-    let err = quote(&rules, &facts, &["au750", "au800"], Channel::Retail).unwrap_err();
+    let err = quote(&rules, &facts, &["au750", "au800"], Channel::Website).unwrap_err();
     match &err {
         QuoteError::UnknownAlloy { requested, known } => {
             assert_eq!(requested, "au800");
@@ -477,7 +477,7 @@ fn unknown_or_missing_alloys_and_impossible_facts_are_errors() {
 
     let none: [&str; 0] = [];
     assert!(matches!(
-        quote(&rules, &facts, &none, Channel::Retail),
+        quote(&rules, &facts, &none, Channel::Website),
         Err(QuoteError::NoAlloyRequested { .. })
     ));
 
@@ -498,7 +498,7 @@ fn unknown_or_missing_alloys_and_impossible_facts_are_errors() {
     for f in broken {
         assert!(
             matches!(
-                quote(&rules, &f, &["au750"], Channel::Retail),
+                quote(&rules, &f, &["au750"], Channel::Website),
                 Err(QuoteError::InvalidFacts { .. })
             ),
             "{f:?}"
@@ -509,7 +509,7 @@ fn unknown_or_missing_alloys_and_impossible_facts_are_errors() {
         ..facts
     };
     assert!(matches!(
-        quote(&rules, &huge, &["au750"], Channel::Retail),
+        quote(&rules, &huge, &["au750"], Channel::Website),
         Err(QuoteError::OutOfRange { .. })
     ));
 }
@@ -548,11 +548,11 @@ fn json_has_the_shape_the_cli_promises() {
         &rules,
         &torus_facts(Some(&report)),
         &["au750"],
-        Channel::Retail,
+        Channel::Website,
     )
     .unwrap();
     let json = serde_json::to_value(&q).unwrap();
-    assert_eq!(json["rules_version"], "2026.12.2");
+    assert_eq!(json["rules_version"], "2026.12.3");
     assert!(json["measurements"]["volume_mm3"].is_f64());
     for key in ["min_mm", "p05_mm", "thin_area_mm2"] {
         assert!(json["thickness"][key].is_f64(), "thickness.{key}");
@@ -578,13 +578,13 @@ fn json_has_the_shape_the_cli_promises() {
 }
 
 #[test]
-fn snapshot_ring_in_four_alloys_retail() {
+fn snapshot_ring_in_four_alloys_website() {
     let report = torus_report();
     let q = quote(
         &rules(),
         &torus_facts(Some(&report)),
         &["au750", "au585w", "pt950", "ag925"],
-        Channel::Retail,
+        Channel::Website,
     )
     .unwrap();
     insta::assert_json_snapshot!(q);

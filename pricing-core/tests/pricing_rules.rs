@@ -29,7 +29,7 @@ fn shipped() -> Rules {
 #[test]
 fn shipped_rules_parse_and_record_version_and_hash_of_the_exact_bytes() {
     let rules = shipped();
-    assert_eq!(rules.version(), "2026.12.2");
+    assert_eq!(rules.version(), "2026.12.3");
     assert_eq!(rules.currency(), "EUR");
     assert_eq!(
         rules.content_hash(),
@@ -160,7 +160,7 @@ fn broken_toml_names_its_line() {
 
 #[test]
 fn out_of_range_values_name_their_line_and_key_path() {
-    let margin_at = SHIPPED_RULES_TOML.find("[channels.retail]").unwrap();
+    let margin_at = SHIPPED_RULES_TOML.find("[channels.website]").unwrap();
     let cases: Vec<(String, usize, &str)> = vec![
         {
             let (t, l) = edit_alloy("au750y", "density_g_cm3 = 15.58", "density_g_cm3 = -15.58");
@@ -179,7 +179,7 @@ fn out_of_range_values_name_their_line_and_key_path() {
             let at = margin_at + t[margin_at..].find("margin_pct = \"45\"").unwrap();
             t.replace_range(at..at + "margin_pct = \"45\"".len(), "margin_pct = \"400\"");
             let l = line_of(&t, "margin_pct = \"400\"", 0);
-            (t, l, "channels.retail.margin_pct")
+            (t, l, "channels.website.margin_pct")
         },
         {
             let t = SHIPPED_RULES_TOML.replacen("au750 = \"au750y\"", "au750 = \"au750x\"", 1);

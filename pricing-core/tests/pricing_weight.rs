@@ -57,7 +57,7 @@ fn quoted_weight_of_the_torus_in_every_alloy_to_1e_9_relative() {
     let facts = torus_facts(Some(&report));
     let densities = shipped_densities();
     let codes: Vec<&str> = densities.iter().map(|(c, _)| c.as_str()).collect();
-    let q = quote(&rules, &facts, &codes, Channel::Retail).unwrap();
+    let q = quote(&rules, &facts, &codes, Channel::Website).unwrap();
     assert_eq!(q.alloys.len(), densities.len());
     for ((code, density), entry) in densities.iter().zip(&q.alloys) {
         assert_eq!(&entry.resolved_alloy, code);
@@ -75,7 +75,7 @@ fn shipped_rules_round_the_weight_to_the_milligram() {
     let rules = Rules::default_shipped().unwrap();
     let report = torus_report();
     let facts = torus_facts(Some(&report));
-    let q = quote(&rules, &facts, &["au750", "ag925"], Channel::Retail).unwrap();
+    let q = quote(&rules, &facts, &["au750", "ag925"], Channel::Website).unwrap();
     for (entry, density) in q.alloys.iter().zip([15.58, 10.40]) {
         let weight = entry.weight_g.unwrap();
         assert_eq!(weight.scale(), 3, "{weight}");

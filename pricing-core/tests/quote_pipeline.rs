@@ -12,7 +12,7 @@ fn fixture(name: &str) -> Vec<u8> {
 fn request(alloys: &[&str]) -> QuoteRequest {
     QuoteRequest {
         alloys: alloys.iter().map(|a| a.to_string()).collect(),
-        channel: Channel::Retail,
+        channel: Channel::Website,
         analyze: Default::default(),
         thickness: Default::default(),
     }

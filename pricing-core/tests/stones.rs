@@ -22,7 +22,7 @@ use common_fixture::{mesh_of, write};
 fn request() -> QuoteRequest {
     QuoteRequest {
         alloys: vec!["au750".into()],
-        channel: Channel::Retail,
+        channel: Channel::Website,
         // Each format's own unit (glTF metres, 3MF's attribute) or the inferred mm of the others.
         analyze: AnalyzeOptions::default(),
         thickness: ThicknessOptions::default(),

@@ -79,7 +79,7 @@ fn args() -> Args {
 fn request() -> QuoteRequest {
     QuoteRequest {
         alloys: vec!["au750y".into(), "ag925".into()],
-        channel: Channel::Retail,
+        channel: Channel::Website,
         analyze: Default::default(),
         thickness: Default::default(),
     }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use scheduler::{Channel, Cursor, JobQuery, JobStatus, JobStore, NewJob, PgStore, StoreConfig};
+use contracts::Channel;
+use scheduler::{Cursor, JobQuery, JobStatus, JobStore, NewJob, PgStore, StoreConfig};
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -246,7 +247,7 @@ async fn submissions(store: Arc<PgStore>, seconds: u64, concurrency: u64) -> Res
                     idempotency_key: format!("bench-{task}-{i}"),
                     partner_ref: None,
                     model_sha256: scheduler::hashing::sha256_hex(&n.to_le_bytes()),
-                    format: "stl".into(),
+                    format: contracts::Format::StlBinary,
                     triangles: (n * 7919) % 3_000_000,
                     alloys: vec!["au750".into()],
                     options: serde_json::json!({"finish": "polished"}),

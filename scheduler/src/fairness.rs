@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::job::Channel;
+use contracts::Channel;
 
 /// Highest AMQP priority used; lane queues should be declared with `x-max-priority` of 10.
 pub const MAX_PRIORITY: u8 = 9;

@@ -7,12 +7,13 @@
 //! bounds, and probed on a blocking thread (the text formats need one pass over every byte).
 
 use bytes::Bytes;
+use contracts::Channel;
 use pricing_core::format::{Format, FormatHint, STL_HEADER_LEN};
-use pricing_core::{Limits, ParseError, Probe};
+use pricing_core::{Limits, ParseError, Probe, Units};
 
 use crate::blob::BlobStore;
 use crate::error::{BlobError, StoreError};
-use crate::job::{Channel, NewJob, Submission};
+use crate::job::{NewJob, Submission};
 use crate::store::JobStore;
 
 /// A model in blob storage, as the caller knows it.
@@ -36,9 +37,9 @@ pub struct IntakeRequest {
     pub partner_ref: Option<String>,
     /// Alloy codes to quote, at least one.
     pub alloys: Vec<String>,
-    /// Unit of the coordinates when the format does not say (`mm`, `cm`, `m`, `in`); stored in
-    /// the job's options as `"units"`, where the worker reads it.
-    pub units: Option<String>,
+    /// Unit of the coordinates when the format does not say; stored in the job's options as
+    /// `"units"`, where the run message takes it from.
+    pub units: Option<Units>,
     /// Format override; detected from the content when `None`.
     pub format_hint: Option<FormatHint>,
     /// Rules version in force, to answer from the quote cache (see [`NewJob::rules_version`]).
@@ -154,7 +155,7 @@ pub fn probe_from_prefix(
 pub fn job_options(req: &IntakeRequest) -> serde_json::Value {
     let mut options = serde_json::Map::new();
     if let Some(units) = &req.units {
-        options.insert("units".into(), serde_json::Value::String(units.clone()));
+        options.insert("units".into(), units.as_str().into());
     }
     serde_json::Value::Object(options)
 }
@@ -182,7 +183,7 @@ pub fn new_job(req: &IntakeRequest, sha256: &str, probe: &Probe) -> NewJob {
         idempotency_key: req.idempotency_key.clone(),
         partner_ref: req.partner_ref.clone(),
         model_sha256: sha256.to_owned(),
-        format: probe.format.as_str().to_owned(),
+        format: probe.format,
         triangles: probe.triangles,
         alloys: req.alloys.clone(),
         options: job_options(req),
@@ -258,7 +259,7 @@ mod tests {
             idempotency_key: "k".into(),
             partner_ref: None,
             alloys: vec!["au750y".into()],
-            units: Some("mm".into()),
+            units: Some(Units::Mm),
             format_hint: None,
             rules_version: None,
         };

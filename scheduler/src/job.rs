@@ -1,68 +1,12 @@
 //! Jobs: what a client submits, what the store keeps, and what a read returns.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
+use contracts::{Channel, Format, Lane};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::eta::Eta;
-use crate::routing::Lane;
 use crate::status::JobStatus;
-
-/// Where a job came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Website,
-    Partner,
-    Mes,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Website, Channel::Partner, Channel::Mes];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Channel::Website => "website",
-            Channel::Partner => "partner",
-            Channel::Mes => "mes",
-        }
-    }
-
-    /// The price list a job from this channel is quoted on (whose margin applies): the website
-    /// sells retail. The two vocabularies stay apart on purpose: jobs, keys and the API say
-    /// `website`, the rules and the run message say `retail`.
-    pub const fn sales_channel(self) -> pricing_core::pricing::Channel {
-        match self {
-            Channel::Website => pricing_core::pricing::Channel::Retail,
-            Channel::Partner => pricing_core::pricing::Channel::Partner,
-            Channel::Mes => pricing_core::pricing::Channel::Mes,
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A channel name that is not website, partner or mes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel {0:?}")]
-pub struct UnknownChannel(pub String);
-
-impl FromStr for Channel {
-    type Err = UnknownChannel;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownChannel(s.to_owned()))
-    }
-}
 
 /// A submission, after the API has probed the upload and stored its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,8 +19,8 @@ pub struct NewJob {
     pub partner_ref: Option<String>,
     /// Lower-case hex SHA-256 of the model bytes in blob storage.
     pub model_sha256: String,
-    /// Format from the probe ("stl", "obj", "gltf", ...).
-    pub format: String,
+    /// Format from the probe.
+    pub format: Format,
     /// Triangle count from the probe.
     pub triangles: u64,
     pub alloys: Vec<String>,
@@ -96,7 +40,7 @@ pub struct Job {
     pub idempotency_key: String,
     pub partner_ref: Option<String>,
     pub model_sha256: String,
-    pub format: String,
+    pub format: Format,
     pub triangles: u64,
     pub alloys: Vec<String>,
     pub options: serde_json::Value,
@@ -136,10 +80,9 @@ pub struct Job {
 
 impl Job {
     /// The job a submission creates, before it is queued or answered from the quote cache:
-    /// SUBMITTED, version 1, no attempts. `format` is the normalized one the routing used.
+    /// SUBMITTED, version 1, no attempts.
     pub fn submitted(
         new: &NewJob,
-        format: String,
         options_hash: String,
         routing: &crate::routing::Routing,
         now: DateTime<Utc>,
@@ -151,7 +94,7 @@ impl Job {
             idempotency_key: new.idempotency_key.clone(),
             partner_ref: new.partner_ref.clone(),
             model_sha256: new.model_sha256.clone(),
-            format,
+            format: new.format,
             triangles: new.triangles,
             alloys: new.alloys.clone(),
             options: new.options.clone(),
@@ -211,21 +154,4 @@ pub struct Transition {
     /// Who caused it: "api", "worker:<id>", "operator:<name>", "store".
     pub actor: String,
     pub note: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_channel_has_its_price_list() {
-        let cases = [
-            (Channel::Website, "retail"),
-            (Channel::Partner, "partner"),
-            (Channel::Mes, "mes"),
-        ];
-        for (channel, price_list) in cases {
-            assert_eq!(channel.sales_channel().as_str(), price_list, "{channel}");
-        }
-    }
 }

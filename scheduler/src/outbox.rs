@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{Channel, Job};
-use crate::routing::Lane;
+use crate::job::Job;
+use contracts::{Channel, Format, Lane};
+
 use crate::status::JobStatus;
 
 /// Who an outbox message is for.
@@ -62,7 +63,7 @@ pub struct RunJobPayload {
     pub tenant: String,
     pub lane: Lane,
     pub model_sha256: String,
-    pub format: String,
+    pub format: Format,
     pub triangles: u64,
     pub alloys: Vec<String>,
     pub options: serde_json::Value,
@@ -78,7 +79,7 @@ impl RunJobPayload {
             tenant: job.tenant.clone(),
             lane: job.lane,
             model_sha256: job.model_sha256.clone(),
-            format: job.format.clone(),
+            format: job.format,
             triangles: job.triangles,
             alloys: job.alloys.clone(),
             options: job.options.clone(),

@@ -1,59 +1,10 @@
 //! Size lanes: each lane has its own queue and workers, so a small job never waits behind a
 //! large one.
 
-use std::fmt;
-use std::str::FromStr;
-
+use contracts::{Format, Lane};
 use serde::{Deserialize, Serialize};
 
 use crate::cost::CostModel;
-
-/// A size class with its own queue (`jobs.<lane>`) and workers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lane {
-    Small,
-    Medium,
-    Large,
-}
-
-impl Lane {
-    pub const ALL: [Lane; 3] = [Lane::Small, Lane::Medium, Lane::Large];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Lane::Small => "small",
-            Lane::Medium => "medium",
-            Lane::Large => "large",
-        }
-    }
-
-    /// The routing key of this lane's run queue.
-    pub fn routing_key(self) -> String {
-        format!("jobs.{}", self.as_str())
-    }
-}
-
-impl fmt::Display for Lane {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A lane name that is not small, medium or large.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown lane {0:?}")]
-pub struct UnknownLane(pub String);
-
-impl FromStr for Lane {
-    type Err = UnknownLane;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownLane(s.to_owned()))
-    }
-}
 
 /// Lane thresholds, in predicted seconds of work (so they follow the calibrated cost model and
 /// account for format: an OBJ is slower to parse than a binary STL of the same size).
@@ -106,8 +57,8 @@ pub fn lane_for(predicted_seconds: f64, t: &LaneThresholds) -> Lane {
 }
 
 /// Predicts the job's cost and picks its lane. Pure: the same inputs always give the same lane.
-pub fn route(triangles: u64, format: &str, model: &CostModel, t: &LaneThresholds) -> Routing {
-    let predicted_seconds = model.predict(format, triangles);
+pub fn route(triangles: u64, format: Format, model: &CostModel, t: &LaneThresholds) -> Routing {
+    let predicted_seconds = model.predict(format.as_str(), triangles);
     Routing {
         lane: lane_for(predicted_seconds, t),
         predicted_seconds,
@@ -156,42 +107,40 @@ mod tests {
         let t = LaneThresholds::default();
         // (triangles, format, lane). Defaults, no fixed term: binary STL 1.084e-6 s per
         // triangle (small up to 2 / 1.084e-6 = 1,845,018, medium up to 9,225,092), ASCII STL
-        // 1.539e-6 (small up to 1,299,545), GLB 1.025e-6 (medium up to 9,756,097); any other
-        // name the fallback, 1.539e-6. The calibrated OBJ: 0.1 + 1e-5 · n (small up to 190,000,
+        // 1.539e-6 (small up to 1,299,545), GLB 1.025e-6 (medium up to 9,756,097). The calibrated OBJ: 0.1 + 1e-5 · n (small up to 190,000,
         // medium up to 990,000; the bounds themselves are left out, 1e-5 · n is not exact).
         let cases = [
-            (1_000, "stl-binary", Lane::Small),
-            (1_845_000, "stl-binary", Lane::Small),
-            (1_846_000, "stl-binary", Lane::Medium),
-            (9_225_000, "STL-BINARY", Lane::Medium),
-            (9_226_000, "stl-binary", Lane::Large),
-            (1_299_000, "stl-ascii", Lane::Small),
-            (1_300_000, "stl-ascii", Lane::Medium),
-            (1_845_000, "stl", Lane::Medium),
-            (9_756_000, "glb", Lane::Medium),
-            (9_757_000, "glb", Lane::Large),
-            (189_000, "obj", Lane::Small),
-            (191_000, "obj", Lane::Medium),
-            (200_000, "OBJ", Lane::Medium),
-            (3_000_000, "obj", Lane::Large),
-            (200_000, "gltf", Lane::Small),
-            (20_000_000, "gltf", Lane::Large),
+            (1_000, Format::StlBinary, Lane::Small),
+            (1_845_000, Format::StlBinary, Lane::Small),
+            (1_846_000, Format::StlBinary, Lane::Medium),
+            (9_225_000, Format::StlBinary, Lane::Medium),
+            (9_226_000, Format::StlBinary, Lane::Large),
+            (1_299_000, Format::StlAscii, Lane::Small),
+            (1_300_000, Format::StlAscii, Lane::Medium),
+            (9_756_000, Format::Glb, Lane::Medium),
+            (9_757_000, Format::Glb, Lane::Large),
+            (189_000, Format::Obj, Lane::Small),
+            (191_000, Format::Obj, Lane::Medium),
+            (200_000, Format::Obj, Lane::Medium),
+            (3_000_000, Format::Obj, Lane::Large),
+            (200_000, Format::Gltf, Lane::Small),
+            (20_000_000, Format::Gltf, Lane::Large),
         ];
         for (tri, fmt, lane) in cases {
             assert_eq!(route(tri, fmt, &model, &t).lane, lane, "{tri} {fmt}");
         }
-        let r = route(1_000_000, "stl-ascii", &model, &t);
+        let r = route(1_000_000, Format::StlAscii, &model, &t);
         assert!((r.predicted_seconds - 1.539).abs() < 1e-9, "{r:?}");
         let custom = LaneThresholds {
             small_max_seconds: 0.5,
             medium_max_seconds: 1.0,
         };
         assert_eq!(
-            route(1_000_000, "stl-binary", &model, &custom).lane,
+            route(1_000_000, Format::StlBinary, &model, &custom).lane,
             Lane::Large
         );
         assert_eq!(
-            route(500_000, "stl-binary", &model, &custom).lane,
+            route(500_000, Format::StlBinary, &model, &custom).lane,
             Lane::Medium
         );
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::job::Job;
-use crate::routing::Lane;
+use contracts::Lane;
 
 /// Result of `JobStore::start_job`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

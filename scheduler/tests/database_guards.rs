@@ -3,7 +3,8 @@
 
 mod support;
 
-use scheduler::{Channel, NewJob, StoreConfig};
+use contracts::Channel;
+use scheduler::{NewJob, StoreConfig};
 use sqlx::Connection;
 
 fn job() -> NewJob {
@@ -13,7 +14,7 @@ fn job() -> NewJob {
         idempotency_key: "guard".into(),
         partner_ref: None,
         model_sha256: scheduler::hashing::sha256_hex(b"guard"),
-        format: "stl".into(),
+        format: contracts::Format::StlBinary,
         triangles: 1000,
         alloys: vec![],
         options: serde_json::json!({}),

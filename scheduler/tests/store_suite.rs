@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use contracts::{Channel, Lane};
 use scheduler::hashing::{message_id, options_hash};
 use scheduler::{
-    Channel, Completion, CompletionOutcome, Destination, Heartbeat, JobQuery, JobStatus, JobStore,
-    Lane, NewJob, OutboxMessage, OutboxPublisher, Outcome, PublishError, StartOutcome, StoreConfig,
-    StoreError,
+    Completion, CompletionOutcome, Destination, Heartbeat, JobQuery, JobStatus, JobStore, NewJob,
+    OutboxMessage, OutboxPublisher, Outcome, PublishError, StartOutcome, StoreConfig, StoreError,
 };
 use serde_json::json;
 use support::Fixture;
@@ -31,7 +31,7 @@ fn new_job(tenant: &str, key: &str, triangles: u64) -> NewJob {
         idempotency_key: key.into(),
         partner_ref: Some(format!("PO-{key}")),
         model_sha256: sha(triangles),
-        format: "stl".into(),
+        format: contracts::Format::StlBinary,
         triangles,
         alloys: vec!["au750".into()],
         options: json!({"finish": "polished"}),
@@ -128,8 +128,8 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
     assert_eq!(job.status, JobStatus::Queued);
     assert_eq!(job.version, 2);
     assert_eq!(job.lane, Lane::Small);
-    // "stl" is not a probed format name: the fallback coefficients apply.
-    let want = scheduler::DEFAULT_COEFFICIENTS.predict(10_000);
+    // A binary STL: its measured starting coefficients apply.
+    let want = scheduler::cost::default_coefficients("stl-binary").predict(10_000);
     assert!((job.predicted_seconds - want).abs() < 1e-9, "{job:?}");
     assert!(job.submitted_eta_at.is_some());
     let eta = sub.job.eta.expect("queued job has an ETA");
@@ -156,7 +156,8 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
     let out = outbox_for(s, job.id).await;
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].destination, Destination::Run);
-    assert_eq!(out[0].routing_key, "jobs.small");
+    // The run message is published with its lane as routing key.
+    assert_eq!(out[0].routing_key, "small");
     assert_eq!(out[0].message_id, message_id(job.id, "run", 2));
     assert_eq!(out[0].priority, 9);
     assert_eq!(out[0].payload["job_id"], json!(job.id));
@@ -434,7 +435,7 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     assert_eq!(
         dests,
         vec![
-            (Destination::Run, "jobs.small"),
+            (Destination::Run, "small"),
             (Destination::Mes, "mes.job.price_calculated"),
             (Destination::Crm, "crm.job.price_calculated"),
         ]
@@ -890,8 +891,8 @@ async fn heartbeats_set_capacity(fx: Fixture) {
 
 async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     let s = &fx.store;
-    // Jobs predicted at about 1.0 s with the fallback coefficients ('stl'); p is the exact figure.
-    let c = scheduler::DEFAULT_COEFFICIENTS;
+    // Binary STL jobs predicted at about 1.0 s with its starting coefficients; p is the exact figure.
+    let c = scheduler::cost::default_coefficients("stl-binary");
     let n = ((1.0 - c.fixed_seconds) / c.per_triangle_seconds).round() as u64;
     let p = c.predict(n);
     assert!((p - 1.0).abs() < 1e-3, "{n} triangles predict {p} s");
@@ -958,7 +959,7 @@ async fn calibration_refits_and_persists(fx: Fixture) {
         "no refit before `every`"
     );
     let m = s.recalibrate().await.unwrap();
-    let stl = &m.formats["stl"];
+    let stl = &m.formats["stl-binary"];
     assert_eq!(stl.source, scheduler::cost::CoefficientSource::Calibrated);
     assert_eq!(stl.samples, 5);
     assert!(
@@ -1005,7 +1006,7 @@ async fn automatic_recalibration_after_every_n(fx: Fixture) {
         complete(s, j.id, priced(), 0.1 + 1e-4 * tri as f64).await;
     }
     // Refitted after the third observation, from a window of three.
-    let stl = &s.cost_model().formats["stl"];
+    let stl = &s.cost_model().formats["stl-binary"];
     assert_eq!(stl.samples, 3);
     assert!(
         (stl.coefficients.per_triangle_seconds - 1e-4).abs() < 1e-10,

@@ -20,8 +20,8 @@ pub struct QuoteArgs {
     /// Alloy codes to price (repeatable), e.g. au750, au585w, ag925, pt950.
     #[arg(long = "alloy", default_value = "au750")]
     alloys: Vec<String>,
-    /// Sales channel whose margin applies: retail, partner or mes.
-    #[arg(long, default_value = "retail")]
+    /// Sales channel whose margin applies: website, partner or mes (retail is read as website).
+    #[arg(long, default_value = "website")]
     channel: Channel,
     /// Pricing rules file (default: $PRICING_RULES, else the rules shipped with this build).
     #[arg(long)]

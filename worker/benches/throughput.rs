@@ -28,9 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use messaging::{Contract, PriceCalculated, routing};
+use contracts::{Channel, Contract, PriceCalculated, routing};
 use pricing_core::Limits;
-use scheduler::Channel;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
 use support::{Backend, Harness};
 use tokio::sync::Notify;

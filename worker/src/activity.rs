@@ -62,7 +62,7 @@ impl Activity {
 pub async fn heartbeats(
     store: Arc<dyn JobStore>,
     worker_id: String,
-    lanes: Vec<scheduler::Lane>,
+    lanes: Vec<contracts::Lane>,
     activity: Activity,
     every: Duration,
     stop: CancellationToken,

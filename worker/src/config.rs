@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging::{Broker, Lane, Topology};
+use contracts::Lane;
+use messaging::{Broker, Topology};
 use pricing_core::pricing::Rules;
 use scheduler::{BlobStore, JobStore};
 use tokio::sync::Notify;

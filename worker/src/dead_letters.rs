@@ -18,8 +18,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use contracts::{Contract, Lane, RunJob};
 use futures::StreamExt;
-use messaging::{Contract, DeadLetterInfo, Delivery, Lane, RunJob};
+use messaging::{DeadLetterInfo, Delivery};
 use scheduler::{Completion, CompletionOutcome, Job, JobStatus, Outcome, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -266,24 +267,24 @@ mod tests {
     fn job(status: JobStatus) -> Job {
         let new = scheduler::NewJob {
             tenant: "t".into(),
-            channel: scheduler::Channel::Website,
+            channel: contracts::Channel::Website,
             idempotency_key: "k".into(),
             partner_ref: None,
             model_sha256: "0".repeat(64),
-            format: "stl".into(),
+            format: contracts::Format::StlBinary,
             triangles: 1,
             alloys: vec!["au750".into()],
             options: serde_json::json!({}),
             rules_version: None,
         };
         let routing = scheduler::Routing {
-            lane: scheduler::Lane::Small,
+            lane: contracts::Lane::Small,
             predicted_seconds: 0.1,
         };
         let now = chrono::Utc::now();
         Job {
             status,
-            ..Job::submitted(&new, "stl".into(), String::new(), &routing, now)
+            ..Job::submitted(&new, String::new(), &routing, now)
         }
     }
 

@@ -161,7 +161,7 @@ mod tests {
         fixtures::write_stl_binary(&mesh.to_f32(), &mut bytes).unwrap();
         let req = QuoteRequest {
             alloys: vec!["au750y".into()],
-            channel: Channel::Retail,
+            channel: Channel::Website,
             analyze: Default::default(),
             thickness: Default::default(),
         };

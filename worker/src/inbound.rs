@@ -12,12 +12,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging::{
-    Delivery, ModelRef, PriceFailed, PriceRejected, Publish, ResultEvent, SchemaVersion, SubmitJob,
+use contracts::{
+    Channel, ModelRef, PriceFailed, PriceRejected, ResultEvent, SchemaVersion, SubmitJob,
 };
-use pricing_core::{FormatHint, Limits};
+use messaging::{Delivery, Publish};
+use pricing_core::{FormatHint, Limits, Units};
 use scheduler::intake::{self, IntakeError, IntakeRequest, StoredModel};
-use scheduler::{BlobError, Channel, StoreError};
+use scheduler::{BlobError, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -25,7 +26,6 @@ use crate::config::WorkerContext;
 use crate::decide;
 use crate::error::WorkerError;
 use crate::ids;
-use crate::vocabulary;
 
 #[derive(Debug, Clone)]
 pub struct InboundConfig {
@@ -79,8 +79,9 @@ pub fn intake_request(
     };
     let channel = match submit.options.channel.as_deref() {
         None => Channel::Mes,
-        Some(name) => vocabulary::job_channel(name)
-            .ok_or_else(|| refusal("unknown_channel", format!("unknown sales channel {name:?}")))?,
+        Some(name) => name
+            .parse::<Channel>()
+            .map_err(|e| refusal("unknown_channel", e.to_string()))?,
     };
     let format_hint = match submit.format.as_deref() {
         None => None,
@@ -89,13 +90,22 @@ pub fn intake_request(
                 .map_err(|e| refusal("unsupported_format", e.to_string()))?,
         ),
     };
+    let units = submit
+        .options
+        .units
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::parse::<Units>)
+        .transpose()
+        .map_err(|e| refusal("unknown_units", e.to_string()))?;
     let request = IntakeRequest {
         tenant: submit.tenant.clone(),
         channel,
         idempotency_key: submit.request_id.clone(),
         partner_ref: submit.partner_ref.clone(),
         alloys: submit.options.alloys.clone(),
-        units: submit.options.units.clone(),
+        units,
         format_hint,
         // The quote cache is keyed by channel too, so a cached MES quote is a MES quote.
         rules_version: Some(rules_version.to_owned()),
@@ -329,7 +339,7 @@ fn settle(result: messaging::Result<()>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use messaging::JobOptions;
+    use contracts::JobOptions;
 
     fn submit(model: ModelRef, channel: Option<&str>, format: Option<&str>) -> SubmitJob {
         SubmitJob {
@@ -360,7 +370,7 @@ mod tests {
         assert_eq!(req.channel, Channel::Mes);
         assert_eq!(req.idempotency_key, "REQ-1");
         assert_eq!(req.partner_ref.as_deref(), Some("WO-77"));
-        assert_eq!(req.units.as_deref(), Some("mm"));
+        assert_eq!(req.units, Some(Units::Mm));
         assert_eq!(req.rules_version.as_deref(), Some("2025-01"));
         let (req, _) =
             intake_request(&submit(stored(), Some("partner"), Some("stl")), "2025-01").unwrap();

@@ -9,7 +9,8 @@
 
 use std::time::Instant;
 
-use messaging::{Contract, Delivery, RunJob};
+use contracts::{Contract, RunJob};
+use messaging::Delivery;
 use scheduler::{BlobError, Completion, CompletionOutcome, Outcome, StartOutcome, StoreError};
 use tracing::Instrument;
 
@@ -138,14 +139,7 @@ impl Run<'_> {
     }
 
     async fn price(&self, attempt: Attempt) -> Decision {
-        let request = match request::quote_request(&self.job) {
-            Ok(r) => r,
-            Err(bad) => {
-                return Decision::Complete(Outcome::Rejected {
-                    reason: decide::reason(bad.code, &bad.message),
-                });
-            }
-        };
+        let request = request::quote_request(&self.job);
         let bytes = match self.ctx.blobs.get(&self.job.model_sha256).await {
             Ok(bytes) => bytes,
             Err(BlobError::NotFound(_) | BlobError::BadHash(_)) => {

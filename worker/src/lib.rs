@@ -19,7 +19,6 @@
 //!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
 //! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests;
 //!   [`dead_letters`]: the lanes' dead-letter queues → FAILED jobs.
-//! - [`vocabulary`]: scheduler ↔ messaging ↔ pricing-core lanes and channels, in one place;
 //!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force;
 //!   [`signals`]: SIGTERM / Ctrl-C as a cancellation token.
 
@@ -38,7 +37,6 @@ pub mod request;
 pub mod rules;
 pub mod signals;
 pub mod translate;
-pub mod vocabulary;
 pub mod worker;
 
 pub use config::{TimeLimit, WorkerConfig, WorkerContext, available_slots, default_worker_id};

@@ -121,7 +121,7 @@ mod tests {
     fn request() -> QuoteRequest {
         QuoteRequest {
             alloys: vec!["au750y".into()],
-            channel: Channel::Retail,
+            channel: Channel::Website,
             analyze: Default::default(),
             thickness: Default::default(),
         }

@@ -13,20 +13,20 @@
 //! Every message carries its contract's deterministic `message_id`, the job's idempotency key as
 //! correlation id (for MES that is its `request_id`) and a `traceparent` whose trace is the job.
 
-use messaging::{
-    AlloyTotal, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, Publish,
-    QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary, StonesSummary,
-    Topology,
+use contracts::Channel;
+use contracts::{
+    AlloyTotal, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, QuoteSummary,
+    ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary, StonesSummary,
 };
+use messaging::{Publish, Topology};
 use scheduler::outbox::{JobEventPayload, RunJobPayload};
-use scheduler::{Channel, Destination, Job, JobStatus, OutboxMessage};
+use scheduler::{Destination, Job, JobStatus, OutboxMessage};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::decide::split_reason;
 use crate::ids;
 use crate::request::units_option;
-use crate::vocabulary;
 
 /// What the relay needs to know about a row's job besides the row.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,11 +120,11 @@ pub fn run_job(payload: &RunJobPayload, facts: &JobFacts) -> RunJob {
         schema_version: SchemaVersion,
         job_id: payload.job_id,
         model_sha256: payload.model_sha256.clone(),
-        format: payload.format.clone(),
+        format: payload.format,
         triangles: payload.triangles,
-        lane: vocabulary::to_messaging_lane(payload.lane),
+        lane: payload.lane,
         alloys: payload.alloys.clone(),
-        channel: facts.channel.sales_channel().as_str().to_owned(),
+        channel: facts.channel,
         tenant: payload.tenant.clone(),
         partner_ref: facts.partner_ref.clone(),
         units: units_option(&payload.options),
@@ -156,7 +156,7 @@ fn result_event(
                 schema_version: SchemaVersion,
                 job_id: p.job_id,
                 tenant: p.tenant.clone(),
-                channel: p.channel.sales_channel().as_str().to_owned(),
+                channel: p.channel,
                 partner_ref: p.partner_ref.clone(),
                 correlation_id,
                 rules_version: text(&quote["rules_version"]).unwrap_or_default(),
@@ -288,7 +288,7 @@ pub fn run_message_id(payload: &RunJobPayload, facts: &JobFacts) -> String {
 mod tests {
     use super::*;
     use chrono::Utc;
-    use messaging::routing;
+    use contracts::routing;
     use serde_json::json;
     use uuid::Uuid;
 
@@ -439,7 +439,7 @@ mod tests {
         .unwrap();
         let priced = PriceCalculated::from_json(&p.payload).unwrap();
         assert_eq!(priced.rules_version, "2025.1");
-        assert_eq!(priced.channel, "partner");
+        assert_eq!(priced.channel, contracts::Channel::Partner);
         assert_eq!(priced.correlation_id.as_deref(), Some("req-1"));
 
         let p = translate(
@@ -507,9 +507,9 @@ mod tests {
         let payload = RunJobPayload {
             job_id: JOB,
             tenant: "acme".into(),
-            lane: scheduler::Lane::Medium,
+            lane: contracts::Lane::Medium,
             model_sha256: "cd".repeat(32),
-            format: "obj".into(),
+            format: contracts::Format::Obj,
             triangles: 900_000,
             alloys: vec!["au750".into()],
             options: json!({"units": "cm"}),
@@ -527,13 +527,13 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(p.route, t.job_route(messaging::Lane::Medium));
+        assert_eq!(p.route, t.job_route(contracts::Lane::Medium));
         assert_eq!(p.message_id, format!("run_job/{JOB}/2"));
         assert_eq!(p.message_id, run_message_id(&payload, &f));
         assert_eq!(p.message_type.as_deref(), Some(RunJob::TYPE));
         let job = RunJob::from_json(&p.payload).unwrap();
-        assert_eq!(job.channel, "retail");
-        assert_eq!(job.units.as_deref(), Some("cm"));
+        assert_eq!(job.channel, contracts::Channel::Website);
+        assert_eq!(job.units, Some(contracts::Units::Cm));
         assert_eq!(job.correlation_id.as_deref(), Some("req-1"));
         assert_eq!((job.triangles, job.attempt), (900_000, 2));
     }

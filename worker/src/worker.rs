@@ -20,7 +20,6 @@ use crate::activity::{self, Activity};
 use crate::config::{WorkerConfig, WorkerContext};
 use crate::error::WorkerError;
 use crate::job;
-use crate::vocabulary;
 
 /// Runs a worker until `shutdown` is cancelled (then drains) or its subscriptions end.
 pub async fn run_worker(
@@ -46,11 +45,7 @@ pub async fn run_worker(
     let heartbeats = tokio::spawn(activity::heartbeats(
         ctx.store.clone(),
         cfg.worker_id.clone(),
-        cfg.lanes
-            .iter()
-            .copied()
-            .map(vocabulary::to_scheduler_lane)
-            .collect(),
+        cfg.lanes.clone(),
         activity.clone(),
         cfg.heartbeat_every,
         stop_heartbeats.clone(),

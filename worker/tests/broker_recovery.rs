@@ -11,8 +11,10 @@ mod support;
 
 use std::time::Duration;
 
-use messaging::{Broker, Lane};
-use scheduler::{Channel, JobStatus};
+use contracts::Channel;
+use contracts::Lane;
+use messaging::Broker;
+use scheduler::JobStatus;
 use support::{Backend, Harness, WAIT, drain_quiet};
 use test_support::rabbitmqctl;
 

@@ -7,8 +7,10 @@
 
 mod support;
 
-use messaging::{Contract, PriceFailed, Publish, Route, RunJob, routing};
-use scheduler::{Channel, JobStatus, StartOutcome};
+use contracts::Channel;
+use contracts::{Contract, PriceFailed, RunJob, routing};
+use messaging::{Publish, Route};
+use scheduler::{JobStatus, StartOutcome};
 use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv};
 
 /// Publishes `run` straight into the lane's dead-letter queue, as a copy of a dead letter.
@@ -25,7 +27,7 @@ async fn dead_letter_copy(h: &Harness, run: &RunJob) {
 }
 
 async fn dead_letter_queue_drained(h: &Harness) {
-    let dead = h.topology.lane_dead_queue(messaging::Lane::Small).name;
+    let dead = h.topology.lane_dead_queue(contracts::Lane::Small).name;
     h.wait_ready("the dead letter to be taken", &dead, 0).await;
     // Taken is not yet settled: give the watcher time to act on it.
     tokio::time::sleep(QUIET).await;
@@ -39,7 +41,7 @@ async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
 
     let torus = h.put_model(support::torus()).await;
     let job = h.submit(&torus, Channel::Partner, Some("PO-dead")).await;
-    assert_eq!(job.lane, scheduler::Lane::Small);
+    assert_eq!(job.lane, contracts::Lane::Small);
     run.wake.notify_one();
 
     // A worker that crashes on this message every time: it starts the job once, then never gets
@@ -48,7 +50,7 @@ async fn broker_dead_letter_fails_the_job_once(backend: Backend) {
     let limit = h.topology.delivery_limit();
     let message = {
         let mut lane = h
-            .consume(&h.topology.lane_queue(messaging::Lane::Small))
+            .consume(&h.topology.lane_queue(contracts::Lane::Small))
             .await;
         let mut message = None;
         for n in 0..=limit {
@@ -140,7 +142,7 @@ async fn rejected_while_queued_and_unknown_jobs(backend: Backend) {
 
     let mut unknown = {
         let mut lane = h
-            .consume(&h.topology.lane_queue(messaging::Lane::Small))
+            .consume(&h.topology.lane_queue(contracts::Lane::Small))
             .await;
         let job = h.submit(&torus, Channel::Website, None).await;
         run.wake.notify_one();

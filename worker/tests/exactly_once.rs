@@ -8,11 +8,13 @@ mod support;
 
 use std::time::Duration;
 
-use messaging::{
+use contracts::Channel;
+use contracts::{
     Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed, PriceRejected,
-    Publish, SchemaVersion, SubmitJob, routing,
+    SchemaVersion, SubmitJob, routing,
 };
-use scheduler::{Channel, JobStatus, OutboxPublisher};
+use messaging::Publish;
+use scheduler::{JobStatus, OutboxPublisher};
 use support::{Backend, Harness, QUIET, WAIT, drain_quiet, receive, recv, worker_config};
 use tokio_util::sync::CancellationToken;
 use worker::{BrokerPublisher, TimeLimit};
@@ -147,7 +149,7 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
     let h = Harness::new(backend).await;
     let mut mes = h.mes().await;
     let mut dead = h
-        .consume(&h.topology.lane_dead_queue(messaging::Lane::Small))
+        .consume(&h.topology.lane_dead_queue(contracts::Lane::Small))
         .await;
     let run = h.start();
     // A limit the torus meets easily (50 ms in a debug build) and the million-triangle ring
@@ -159,7 +161,7 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
     let poison = h.put_model(support::ring(1_000_000)).await;
     let torus = h.put_model(support::torus()).await;
     let bad = h.submit(&poison, Channel::Website, None).await;
-    assert_eq!(bad.lane, scheduler::Lane::Small);
+    assert_eq!(bad.lane, contracts::Lane::Small);
     let mut good = Vec::new();
     for _ in 0..6 {
         good.push(h.submit(&torus, Channel::Website, None).await);
@@ -180,7 +182,7 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
     assert_eq!(info.reason, "rejected");
     assert_eq!(info.detail.as_deref(), Some(reason.as_str()));
     assert_eq!(
-        messaging::RunJob::from_json(d.payload()).unwrap().job_id,
+        contracts::RunJob::from_json(d.payload()).unwrap().job_id,
         bad.id
     );
     d.ack().await.unwrap();
@@ -277,7 +279,7 @@ async fn mes_submission_is_answered_on_the_results_exchange(backend: Backend) {
             let e = PriceCalculated::from_json(&payload).unwrap();
             assert_eq!(correlation.as_deref(), Some("REQ-42"));
             assert_eq!(e.correlation_id.as_deref(), Some("REQ-42"));
-            assert_eq!(e.channel, "mes");
+            assert_eq!(e.channel, contracts::Channel::Mes);
             assert_eq!(e.partner_ref.as_deref(), Some("WO-1"));
             let job = h
                 .store
@@ -391,7 +393,7 @@ async fn shutdown_drains_in_flight_work(backend: Backend) {
     h.wait_status(job.id, JobStatus::Calculating, WAIT).await;
     stop_impatient.cancel();
     w.await.unwrap().unwrap();
-    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
+    let lane = h.topology.lane_queue(contracts::Lane::Small).name;
     h.wait_ready("the job to be back in its queue", &lane, 1)
         .await;
     let w = h.start_worker(&run, "w-next", 1);

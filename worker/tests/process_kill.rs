@@ -9,7 +9,8 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 
-use scheduler::{Channel, JobStatus};
+use contracts::Channel;
+use scheduler::JobStatus;
 use support::{Backend, Harness, drain_quiet, worker_config};
 
 const CHILD_ENV: &str = "WORKER_TEST_CHILD";
@@ -104,7 +105,7 @@ async fn worker_process_drains_on_sigterm() {
     assert_eq!(done.worker_id.as_deref(), Some("w-term"));
     assert_eq!(done.attempts, 1);
     assert_eq!(drain_quiet(&mut mes).await.len(), 1);
-    let lane = h.topology.lane_queue(messaging::Lane::Small).name;
+    let lane = h.topology.lane_queue(contracts::Lane::Small).name;
     assert_eq!(h.broker.ready_count(&lane).await.unwrap(), 0);
     run.shutdown([]).await;
 }

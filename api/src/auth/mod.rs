@@ -12,7 +12,7 @@ pub mod quotas;
 use std::fmt;
 use std::str::FromStr;
 
-use scheduler::Channel;
+use contracts::Channel;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -77,12 +77,12 @@ pub async fn estimate(
     let format = probe.format.as_str();
     let routing = scheduler::routing::route(
         probe.triangles,
-        format,
+        probe.format,
         &state.store.cost_model(),
         &state.store.config().lanes,
     );
     let eta = eta_for(&state, routing.lane, routing.predicted_seconds).await?;
-    let channel = principal.channel(parsed.channel).sales_channel();
+    let channel = principal.channel(parsed.channel);
     let prices = match &bbox_mm {
         Some(b) => estimate::price_range(
             &state.rules,
@@ -163,7 +163,7 @@ fn analyse(
 /// work shared among its live workers (or the configured capacity), then the job itself.
 pub async fn eta_for(
     state: &AppState,
-    lane: scheduler::Lane,
+    lane: contracts::Lane,
     predicted_seconds: f64,
 ) -> Result<EtaDto, AppError> {
     let counts = crate::stats::lane_counts(&state.db)

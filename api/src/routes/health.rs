@@ -36,7 +36,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     };
     let broker = match &state.broker {
         Some(b) => {
-            let lane = state.topology.lane_queue(messaging::Lane::Small);
+            let lane = state.topology.lane_queue(contracts::Lane::Small);
             match b.ready_count(&lane.name).await {
                 Ok(_) => "ok".to_owned(),
                 Err(e) => e.to_string(),
@@ -98,7 +98,7 @@ async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
     for (lane, c) in &lanes {
         let depth = match &state.broker {
             Some(b) => {
-                let q = state.topology.lane_queue(crate::vocabulary::lane(*lane));
+                let q = state.topology.lane_queue(*lane);
                 b.ready_count(&q.name)
                     .await
                     .map(u64::from)

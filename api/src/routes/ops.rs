@@ -3,7 +3,8 @@
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
-use scheduler::{JobQuery, JobStatus, Lane};
+use contracts::Lane;
+use scheduler::{JobQuery, JobStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -110,9 +111,8 @@ pub async fn queue_stats(state: &AppState) -> Result<QueuesResponse, AppError> {
         let c = counts.get(&lane).copied().unwrap_or_default();
         let (depth, dead) = match &state.broker {
             Some(broker) => {
-                let ml = crate::vocabulary::lane(lane);
-                let q = state.topology.lane_queue(ml);
-                let dq = state.topology.lane_dead_queue(ml);
+                let q = state.topology.lane_queue(lane);
+                let dq = state.topology.lane_dead_queue(lane);
                 (
                     broker.ready_count(&q.name).await.ok().map(u64::from),
                     broker.ready_count(&dq.name).await.ok().map(u64::from),

@@ -4,9 +4,10 @@ use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use contracts::{Channel, Lane};
 use pricing_core::{FormatHint, Units};
 use scheduler::intake::{self, IntakeRequest, StoredModel};
-use scheduler::{Channel, Lane, NewJob, Submission};
+use scheduler::{NewJob, Submission};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -274,7 +275,7 @@ async fn accept(
         idempotency_key: key,
         partner_ref: parsed.partner_ref,
         alloys: parsed.alloys,
-        units: parsed.units.map(|u| u.as_str().to_owned()),
+        units: parsed.units,
         format_hint: parsed.format,
         rules_version: Some(state.rules.version().to_owned()),
     };
@@ -292,7 +293,7 @@ async fn accept(
     let new_job = intake::new_job(&req, model.sha256, &probe);
     let routing = scheduler::routing::route(
         probe.triangles,
-        &new_job.format,
+        new_job.format,
         &state.store.cost_model(),
         &state.store.config().lanes,
     );
@@ -314,7 +315,7 @@ async fn accept(
     let accepted = JobAccepted {
         id: job.id,
         status: job.status.as_str().to_owned(),
-        format: job.format.clone(),
+        format: job.format.as_str().to_owned(),
         triangles: job.triangles,
         lane: job.lane.as_str().to_owned(),
         predicted_seconds: job.predicted_seconds,

@@ -38,7 +38,7 @@ async fn probes_metrics_and_fallbacks(b: Backend) {
             .unwrap(),
         1
     );
-    assert!(app.state.collector.throughput_per_minute()[&scheduler::Lane::Small] > 0.0);
+    assert!(app.state.collector.throughput_per_minute()[&contracts::Lane::Small] > 0.0);
     app.upload(&key, fixture("hex_prism.stl"), None).await;
 
     let r = app.call(Method::GET, "/metrics", None, vec![]).await;

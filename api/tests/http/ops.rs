@@ -75,7 +75,7 @@ async fn queues_and_workers(b: Backend) {
     app.store
         .heartbeat(&scheduler::Heartbeat {
             worker_id: "w-1".into(),
-            lanes: vec![scheduler::Lane::Small, scheduler::Lane::Medium],
+            lanes: vec![contracts::Lane::Small, contracts::Lane::Medium],
             current_job: None,
         })
         .await

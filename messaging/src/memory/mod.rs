@@ -3,6 +3,7 @@
 //! count, delivery limits and dead-lettering, direct and topic routing, mandatory publishing.
 
 mod state;
+mod topic;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -143,7 +144,7 @@ impl ConsumerHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lane::Lane;
+    use contracts::Lane;
 
     fn publish(broker: &MemoryBroker, topology: &Topology, id: &str) {
         let message = Publish::new(topology.job_route(Lane::Small), id, id.as_bytes().to_vec());

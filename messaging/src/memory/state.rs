@@ -11,10 +11,10 @@ use std::sync::{Mutex, Weak};
 use tokio::sync::mpsc;
 
 use super::MemorySettler;
+use super::topic::topic_matches;
 use crate::delivery::{self, Delivery, DeliveryParts, Settler};
 use crate::error::{MessagingError, Result};
 use crate::message::{DeadLetterInfo, Headers, Publish};
-use crate::routing::topic_matches;
 use crate::topology::{BindingSpec, ExchangeKind, ExchangeSpec, QueueSpec};
 
 pub(crate) type SharedState = Weak<Mutex<State>>;

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use messaging::{Broker, Delivery, Lane, RabbitConfig, RunJob, SchemaVersion, Topology};
+use contracts::{Lane, RunJob, SchemaVersion};
+use messaging::{Broker, Delivery, RabbitConfig, Topology};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +93,11 @@ pub fn run_job(lane: Lane, attempt: u32) -> RunJob {
         schema_version: SchemaVersion,
         job_id: Uuid::new_v4(),
         model_sha256: "ab".repeat(32),
-        format: "stl-binary".into(),
+        format: contracts::Format::StlBinary,
         triangles: 1200,
         lane,
         alloys: vec!["au750y".into()],
-        channel: "partner".into(),
+        channel: contracts::Channel::Partner,
         tenant: "acme".into(),
         partner_ref: Some("PO-1".into()),
         units: None,

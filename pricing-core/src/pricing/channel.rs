@@ -1,4 +1,6 @@
-//! Sales channels, each with its own margin in the rules.
+//! Sales channels: where a job came from, and so whose margin applies. One type for the API, the
+//! jobs, the rules and the messages; spelled `website`, `partner`, `mes` everywhere. `retail` (the
+//! rules' and run message's word before contracts v2) is still read as `website`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,10 +8,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
-    /// The public website.
-    Retail,
+    /// The public website (retail customers).
+    #[serde(alias = "retail")]
+    Website,
     /// Jewellers and resellers buying for their own customers.
     Partner,
     /// MES internal orders.
@@ -17,11 +21,11 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Retail, Channel::Partner, Channel::Mes];
+    pub const ALL: [Channel; 3] = [Channel::Website, Channel::Partner, Channel::Mes];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Channel::Retail => "retail",
+            Channel::Website => "website",
             Channel::Partner => "partner",
             Channel::Mes => "mes",
         }
@@ -34,9 +38,9 @@ impl fmt::Display for Channel {
     }
 }
 
-/// `"retail" | "partner" | "mes"` (case-insensitive) was not given.
+/// `"website" | "partner" | "mes"` (case-insensitive) was not given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel `{0}`; expected one of: retail, partner, mes")]
+#[error("unknown channel `{0}`; expected one of: website, partner, mes")]
 pub struct UnknownChannel(pub String);
 
 impl FromStr for Channel {
@@ -44,6 +48,9 @@ impl FromStr for Channel {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
+        if wanted == "retail" {
+            return Ok(Channel::Website);
+        }
         Channel::ALL
             .into_iter()
             .find(|c| c.as_str() == wanted)
@@ -58,7 +65,8 @@ mod tests {
     #[test]
     fn parses_names_case_insensitively_and_rejects_others() {
         let cases = [
-            ("retail", Ok(Channel::Retail)),
+            ("website", Ok(Channel::Website)),
+            ("retail", Ok(Channel::Website)),
             (" Partner ", Ok(Channel::Partner)),
             ("MES", Ok(Channel::Mes)),
             ("wholesale", Err(UnknownChannel("wholesale".into()))),
@@ -68,6 +76,13 @@ mod tests {
         }
         for c in Channel::ALL {
             assert_eq!(c.to_string().parse::<Channel>(), Ok(c));
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{c}\""));
+            assert_eq!(serde_json::from_str::<Channel>(&json).unwrap(), c);
         }
+        assert_eq!(
+            serde_json::from_str::<Channel>("\"retail\"").unwrap(),
+            Channel::Website
+        );
     }
 }

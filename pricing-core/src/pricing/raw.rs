@@ -81,7 +81,8 @@ pub(super) struct RawOrder {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawChannels {
-    pub retail: RawChannel,
+    #[serde(alias = "retail")]
+    pub website: RawChannel,
     pub partner: RawChannel,
     pub mes: RawChannel,
 }

@@ -90,7 +90,7 @@ pub(super) fn validate(text: &str) -> Result<Rules, RulesError> {
     let max_margin = Some(Decimal::from(MAX_MARGIN_PCT));
     let mut margins = BTreeMap::new();
     for (channel, c) in [
-        (Channel::Retail, &raw.channels.retail),
+        (Channel::Website, &raw.channels.website),
         (Channel::Partner, &raw.channels.partner),
         (Channel::Mes, &raw.channels.mes),
     ] {

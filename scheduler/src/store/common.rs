@@ -42,7 +42,9 @@ macro_rules! impl_job_store {
                 idempotency_key: r.try_get("idempotency_key")?,
                 partner_ref: r.try_get("partner_ref")?,
                 model_sha256: r.try_get("model_sha256")?,
-                format: r.try_get("format")?,
+                format: r.try_get::<String, _>("format")?
+                    .parse()
+                    .map_err(|e| $crate::error::StoreError::Corrupt(format!("{e}")))?,
                 triangles: u64::try_from(triangles).unwrap_or(0),
                 alloys: alloys.0,
                 options: options.0,
@@ -188,7 +190,7 @@ macro_rules! impl_job_store {
                     JobStatus::Queued => {
                         let payload = serde_json::to_value(RunJobPayload::from_job(job))
                             .map_err(|e| $crate::error::StoreError::Corrupt(e.to_string()))?;
-                        Self::insert_outbox(tx, job, Destination::Run, job.lane.routing_key(), payload, job.priority)
+                        Self::insert_outbox(tx, job, Destination::Run, job.lane.as_str().to_owned(), payload, job.priority)
                             .await
                     }
                     s if s.is_terminal() => {
@@ -350,7 +352,7 @@ macro_rules! impl_job_store {
 
             async fn capacity(
                 &self,
-                lane: $crate::routing::Lane,
+                lane: contracts::Lane,
             ) -> Result<(u32, bool), $crate::error::StoreError> {
                 let cfg = &self.shared().config;
                 let alive = match self.shared().cached_workers() {
@@ -524,11 +526,10 @@ macro_rules! impl_job_store {
                     return Ok(s);
                 }
                 let cfg = &self.shared().config;
-                let format = $crate::cost::normalize_format(&new.format);
-                let routing = $crate::routing::route(new.triangles, &format, &self.shared().model(), &cfg.lanes);
+                let routing = $crate::routing::route(new.triangles, new.format, &self.shared().model(), &cfg.lanes);
                 let capacity = self.capacity(routing.lane).await?;
                 let now = rows::now();
-                let submitted = Job::submitted(&new, format, options_hash.clone(), &routing, now);
+                let submitted = Job::submitted(&new, options_hash.clone(), &routing, now);
                 let mut tx = self.begin_write().await?;
                 let cached: Option<sqlx::types::Json<serde_json::Value>> = match &new.rules_version {
                     Some(rv) => {
@@ -570,7 +571,7 @@ macro_rules! impl_job_store {
                     .bind(&job.idempotency_key)
                     .bind(&job.partner_ref)
                     .bind(&job.model_sha256)
-                    .bind(&job.format)
+                    .bind(job.format.as_str())
                     .bind(rows::to_i64(job.triangles, "triangle count")?)
                     .bind(sqlx::types::Json(&job.alloys))
                     .bind(sqlx::types::Json(&job.options))
@@ -957,7 +958,7 @@ macro_rules! impl_job_store {
                         .await?;
                     if c.duration_seconds.is_finite() && c.duration_seconds >= 0.0 {
                         sqlx::query(sql::INSERT_OBSERVATION)
-                            .bind(&job.format)
+                            .bind(job.format.as_str())
                             .bind(rows::to_i64(job.triangles, "triangle count")?)
                             .bind(c.duration_seconds)
                             .bind(now)
@@ -982,7 +983,7 @@ macro_rules! impl_job_store {
             async fn cached_quote(
                 &self,
                 model_sha256: &str,
-                channel: $crate::job::Channel,
+                channel: contracts::Channel,
                 options_hash: &str,
                 rules_version: &str,
             ) -> Result<Option<serde_json::Value>, $crate::error::StoreError> {

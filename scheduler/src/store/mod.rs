@@ -10,11 +10,12 @@ use uuid::Uuid;
 use crate::config::StoreConfig;
 use crate::cost::CostModel;
 use crate::error::StoreError;
-use crate::job::{Channel, Job, JobView, NewJob, Submission, Transition};
+use crate::job::{Job, JobView, NewJob, Submission, Transition};
 use crate::outbox::{OutboxMessage, OutboxPublisher, RelayReport};
 use crate::query::{JobPage, JobQuery, OldestInStatus};
 use crate::status::JobStatus;
 use crate::work::{Completion, CompletionOutcome, Heartbeat, StartOutcome, WorkerInfo};
+use contracts::Channel;
 
 #[macro_use]
 mod common;

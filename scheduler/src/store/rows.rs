@@ -13,9 +13,9 @@ use crate::cost::CostModel;
 use crate::error::StoreError;
 use crate::hashing::is_sha256_hex;
 use crate::job::NewJob;
-use crate::routing::Lane;
 use crate::status::JobStatus;
 use crate::work::WorkerInfo;
+use contracts::Lane;
 
 /// Counter rows per status: concurrent transactions pick a shard by job id and rarely wait on
 /// each other's counter row.
@@ -123,7 +123,6 @@ pub(crate) fn validate(job: &NewJob) -> Result<(), StoreError> {
     };
     short(&job.tenant, "tenant")?;
     short(&job.idempotency_key, "idempotency key")?;
-    short(&job.format, "format")?;
     if !is_sha256_hex(&job.model_sha256) {
         return Err(StoreError::Invalid(
             "model_sha256 must be 64 lower-case hex digits".into(),
@@ -143,7 +142,7 @@ pub(crate) fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::Channel;
+    use contracts::Channel;
 
     fn job() -> NewJob {
         NewJob {
@@ -152,7 +151,7 @@ mod tests {
             idempotency_key: "k".into(),
             partner_ref: None,
             model_sha256: "a".repeat(64),
-            format: "stl".into(),
+            format: contracts::Format::StlBinary,
             triangles: 10,
             alloys: vec![],
             options: serde_json::json!({}),
@@ -192,14 +191,6 @@ mod tests {
                 "short sha",
                 NewJob {
                     model_sha256: "a".repeat(63),
-                    ..job()
-                },
-                false,
-            ),
-            (
-                "no format",
-                NewJob {
-                    format: String::new(),
                     ..job()
                 },
                 false,

@@ -8,11 +8,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use contracts::Channel;
 use messaging::{Broker, Consumer, Delivery, RabbitConfig, Topology};
 use pricing_core::Limits;
 use pricing_core::pricing::Rules;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
-use scheduler::{BlobConfig, BlobStore, Channel, Job, JobStatus, JobStore, StoreConfig};
+use scheduler::{BlobConfig, BlobStore, Job, JobStatus, JobStore, StoreConfig};
 use test_support::PgDatabase;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -213,7 +214,7 @@ impl Harness {
 
     /// Waits until the small lane's queue is empty.
     pub async fn wait_small_lane_empty(&self) {
-        let lane = self.topology.lane_queue(messaging::Lane::Small).name;
+        let lane = self.topology.lane_queue(contracts::Lane::Small).name;
         self.wait_ready("the lane to be empty", &lane, 0).await;
     }
 

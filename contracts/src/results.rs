@@ -4,8 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Contract, SchemaVersion};
-use crate::routing;
+use crate::{Channel, Contract, SchemaVersion, routing};
 
 /// A contract published on the results exchange under a fixed routing key.
 pub trait ResultEvent: Contract {
@@ -16,11 +15,13 @@ pub trait ResultEvent: Contract {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceCalculated {
-    pub schema_version: SchemaVersion<1>,
+    /// 2 since the channel is typed and the website channel is spelled `website` (v1 said
+    /// `retail`); v1 events are still read.
+    pub schema_version: SchemaVersion<2, 1>,
     pub job_id: Uuid,
     pub tenant: String,
-    /// Sales channel the quote was priced for.
-    pub channel: String,
+    /// Where the job came from, so whose margin the quote carries.
+    pub channel: Channel,
     pub partner_ref: Option<String>,
     pub correlation_id: Option<String>,
     /// The quote (see the HTTP API's quote schema); money amounts are decimal strings.
@@ -163,7 +164,7 @@ result_event!(
     PriceCalculated,
     "alexandrite.price_calculated",
     routing::PRICE_CALCULATED,
-    1
+    2
 );
 result_event!(
     PriceRejected,

@@ -1,29 +1,14 @@
-//! Message contracts: what travels on the exchanges, one type per message, each with a JSON Schema.
+//! The [`Contract`] trait: what every message type on the exchanges is.
 //!
 //! Every payload is JSON and carries a `schema_version` field; the AMQP `type` property carries
 //! [`Contract::TYPE`] and `message_id` carries [`Contract::dedup_key`], a key deterministic for
 //! the fact the message states, so a redelivered or republished copy has the same id.
 
-mod inbound;
-mod results;
-mod run_job;
-mod schemas;
-mod version;
-
-pub use inbound::{JobOptions, ModelRef, SubmitJob};
-pub use results::{
-    AlloyTotal, OrderReady, PriceCalculated, PriceFailed, PriceRejected, QuoteSummary, ResultEvent,
-    RingSizeSummary, StoneSummary, StonesSummary,
-};
-pub use run_job::RunJob;
-pub use schemas::{SchemaFile, schema_files};
-pub use version::SchemaVersion;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{MessagingError, Result};
+use crate::error::ContractError;
 
 /// A message type with a stable name, a version and a deterministic id.
 pub trait Contract: Serialize + DeserializeOwned + JsonSchema {
@@ -41,15 +26,15 @@ pub trait Contract: Serialize + DeserializeOwned + JsonSchema {
         format!("{name}.v{}.json", Self::SCHEMA_VERSION)
     }
 
-    fn to_json(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|source| MessagingError::Encode {
+    fn to_json(&self) -> Result<Vec<u8>, ContractError> {
+        serde_json::to_vec(self).map_err(|source| ContractError::Encode {
             kind: Self::TYPE,
             source,
         })
     }
 
-    fn from_json(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|source| MessagingError::Decode {
+    fn from_json(bytes: &[u8]) -> Result<Self, ContractError> {
+        serde_json::from_slice(bytes).map_err(|source| ContractError::Decode {
             kind: Self::TYPE,
             source,
         })
@@ -59,7 +44,7 @@ pub trait Contract: Serialize + DeserializeOwned + JsonSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lane::Lane;
+    use crate::{Channel, Format, Lane, ModelRef, RunJob, SchemaVersion, Units, schema_files};
     use uuid::Uuid;
 
     fn job() -> RunJob {
@@ -67,14 +52,14 @@ mod tests {
             schema_version: SchemaVersion,
             job_id: Uuid::from_u128(42),
             model_sha256: "ab".repeat(32),
-            format: "obj".into(),
+            format: Format::Obj,
             triangles: 10,
             lane: Lane::Small,
             alloys: vec!["au750y".into()],
-            channel: "retail".into(),
+            channel: Channel::Website,
             tenant: "t".into(),
             partner_ref: None,
-            units: Some("mm".into()),
+            units: Some(Units::Mm),
             correlation_id: None,
             attempt: 1,
         }
@@ -95,16 +80,27 @@ mod tests {
         };
         assert_ne!(retry.dedup_key(), job.dedup_key());
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(value["schema_version"], 1);
+        assert_eq!(value["schema_version"], 2);
         assert_eq!(value["lane"], "small");
+        assert_eq!(value["channel"], "website");
+        assert_eq!(value["format"], "obj");
+        assert_eq!(value["units"], "mm");
     }
 
     #[test]
     fn refuses_other_versions_and_unknown_fields() {
+        for version in [0, 3] {
+            let mut value = serde_json::to_value(job()).unwrap();
+            value["schema_version"] = version.into();
+            let err = RunJob::from_json(value.to_string().as_bytes()).unwrap_err();
+            assert!(err.to_string().contains("schema_version"), "{err}");
+        }
+
+        // A type the contract does not know is refused at the edge, with the words it expects.
         let mut value = serde_json::to_value(job()).unwrap();
-        value["schema_version"] = 2.into();
+        value["channel"] = "wholesale".into();
         let err = RunJob::from_json(value.to_string().as_bytes()).unwrap_err();
-        assert!(err.to_string().contains("schema_version"), "{err}");
+        assert!(err.to_string().contains("website"), "{err}");
 
         let mut value = serde_json::to_value(job()).unwrap();
         value["surprise"] = true.into();
@@ -113,6 +109,21 @@ mod tests {
         let mut value = serde_json::to_value(job()).unwrap();
         value.as_object_mut().unwrap().remove("schema_version");
         assert!(RunJob::from_json(value.to_string().as_bytes()).is_err());
+    }
+
+    /// A run message written before v2 (channel `retail`, the same spellings otherwise) is still
+    /// read, so messages queued across an upgrade are priced, not dead-lettered.
+    #[test]
+    fn reads_version_1_run_messages() {
+        let mut value = serde_json::to_value(job()).unwrap();
+        value["schema_version"] = 1.into();
+        value["channel"] = "retail".into();
+        value["format"] = "stl-binary".into();
+        let read = RunJob::from_json(value.to_string().as_bytes()).unwrap();
+        assert_eq!(read.channel, Channel::Website);
+        assert_eq!(read.format, Format::StlBinary);
+        // Written back, it is a v2 message.
+        assert_eq!(serde_json::to_value(&read).unwrap()["schema_version"], 2);
     }
 
     #[test]
@@ -125,8 +136,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "run_job.v1.json",
-                "price_calculated.v1.json",
+                "run_job.v2.json",
+                "price_calculated.v2.json",
                 "price_rejected.v1.json",
                 "price_failed.v1.json",
                 "order_ready.v3.json",

@@ -1,4 +1,5 @@
-//! Size lanes. Which lane a job goes to is decided by the scheduler; this is only the vocabulary.
+//! Size lanes: each has its own run queue and workers, so a small job never waits behind a large
+//! one. Which lane a job goes to is the scheduler's decision (`scheduler::routing`); this is the word.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,7 +22,7 @@ impl Lane {
     /// Smallest first: the order in which a worker with a free slot looks at the lanes.
     pub const ALL: [Lane; 3] = [Lane::Small, Lane::Medium, Lane::Large];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Lane::Small => "small",
             Lane::Medium => "medium",

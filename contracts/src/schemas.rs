@@ -3,8 +3,10 @@
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 
-use super::{Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, RunJob, SubmitJob};
-use crate::error::{MessagingError, Result};
+use crate::{
+    Contract, ContractError, OrderReady, PriceCalculated, PriceFailed, PriceRejected, RunJob,
+    SubmitJob,
+};
 
 /// One committed schema file.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +20,7 @@ pub struct SchemaFile {
 }
 
 /// Every contract's schema (JSON Schema draft-07, what AsyncAPI 3 tooling reads), in a fixed order.
-pub fn schema_files() -> Result<Vec<SchemaFile>> {
+pub fn schema_files() -> Result<Vec<SchemaFile>, ContractError> {
     Ok(vec![
         file::<RunJob>()?,
         file::<PriceCalculated>()?,
@@ -29,13 +31,13 @@ pub fn schema_files() -> Result<Vec<SchemaFile>> {
     ])
 }
 
-fn file<T: Contract + JsonSchema>() -> Result<SchemaFile> {
+fn file<T: Contract + JsonSchema>() -> Result<SchemaFile, ContractError> {
     let mut schema = SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<T>();
     schema.insert("x-message-type".into(), T::TYPE.into());
     let mut contents =
-        serde_json::to_string_pretty(&schema).map_err(|source| MessagingError::Encode {
+        serde_json::to_string_pretty(&schema).map_err(|source| ContractError::Encode {
             kind: "json schema",
             source,
         })?;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Contract, SchemaVersion};
+use crate::{Contract, SchemaVersion};
 
 /// A pricing request from MES. The answer is a `price.*` event on the results exchange whose
 /// `correlation_id` is this `request_id` (also set as the AMQP `correlation_id` property).

@@ -1,16 +1,16 @@
 //! The committed `deploy/schemas/*.json` are exactly what the Rust types generate, and the
 //! AsyncAPI document references each of them. Regenerate with
-//! `UPDATE_SCHEMAS=1 cargo test -p messaging --test schemas`.
+//! `UPDATE_SCHEMAS=1 cargo test -p contracts --test schemas`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use messaging::contracts::schema_files;
-use messaging::{
-    AlloyTotal, Contract, JobOptions, Lane, ModelRef, OrderReady, PriceCalculated, PriceFailed,
-    PriceRejected, QuoteSummary, RingSizeSummary, RunJob, SchemaVersion, SubmitJob,
+use contracts::{
+    AlloyTotal, Channel, Contract, Format, JobOptions, Lane, ModelRef, OrderReady, PriceCalculated,
+    PriceFailed, PriceRejected, QuoteSummary, RingSizeSummary, RunJob, SchemaVersion, SubmitJob,
+    Units, schema_files,
 };
 use uuid::Uuid;
 
@@ -69,14 +69,14 @@ fn examples() -> Vec<(&'static str, serde_json::Value)> {
         schema_version: SchemaVersion,
         job_id,
         model_sha256: "0f".repeat(32),
-        format: "glb".into(),
+        format: Format::Glb,
         triangles: 250_000,
         lane: Lane::Large,
         alloys: vec!["ag925".into(), "au750y".into()],
-        channel: "mes".into(),
+        channel: Channel::Mes,
         tenant: "acme".into(),
         partner_ref: None,
-        units: Some("mm".into()),
+        units: Some(Units::Mm),
         correlation_id: Some("req-9".into()),
         attempt: 2,
     };
@@ -84,7 +84,7 @@ fn examples() -> Vec<(&'static str, serde_json::Value)> {
         schema_version: SchemaVersion,
         job_id,
         tenant: "acme".into(),
-        channel: "mes".into(),
+        channel: Channel::Mes,
         partner_ref: None,
         correlation_id: Some("req-9".into()),
         quote: serde_json::json!({"currency": "EUR"}),
@@ -132,11 +132,11 @@ fn examples() -> Vec<(&'static str, serde_json::Value)> {
                 japan: None,
                 note: Some("The inside of the ring is not round enough to size".into()),
             }),
-            stones: Some(messaging::StonesSummary {
+            stones: Some(contracts::StonesSummary {
                 count: 1,
                 total_carat_if_diamond: 0.25,
                 setting_total: "12.00".into(),
-                stones: vec![messaging::StoneSummary {
+                stones: vec![contracts::StoneSummary {
                     cut: "round".into(),
                     length_mm: 4.1,
                     width_mm: 4.08,
@@ -217,4 +217,94 @@ fn serialised_messages_have_exactly_the_schema_properties() {
             "{message_type}"
         );
     }
+}
+
+/// The words the schemas enumerate are the types' own: one lane, channel, format and unit
+/// vocabulary, spelled as the Rust types serialise it.
+#[test]
+fn schema_enums_are_the_vocabulary_types() {
+    let files = schema_files().unwrap();
+    let run_job = files
+        .iter()
+        .find(|f| f.message_type == RunJob::TYPE)
+        .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&run_job.contents).unwrap();
+    let enum_of = |field: &str| -> BTreeSet<String> {
+        // A field is `$ref` to a definition, `allOf [$ref]` when documented, or
+        // `anyOf [$ref, null]` when optional.
+        let property = &schema["properties"][field];
+        let reference = property["$ref"]
+            .as_str()
+            .or_else(|| {
+                ["allOf", "anyOf"].iter().find_map(|k| {
+                    property[*k]
+                        .as_array()?
+                        .iter()
+                        .find_map(|s| s["$ref"].as_str())
+                })
+            })
+            .unwrap_or_else(|| panic!("{field}: {property}"));
+        let name = reference.rsplit('/').next().unwrap();
+        let definition = &schema["definitions"][name];
+        let values = definition["enum"].as_array().cloned().unwrap_or_else(|| {
+            definition["oneOf"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{field}: {definition}"))
+                .iter()
+                .flat_map(|v| {
+                    v["enum"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_else(|| vec![v["const"].clone()])
+                })
+                .collect()
+        });
+        values
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let names = |values: Vec<serde_json::Value>| -> BTreeSet<String> {
+        values
+            .into_iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        enum_of("lane"),
+        names(
+            Lane::ALL
+                .iter()
+                .map(|l| serde_json::to_value(l).unwrap())
+                .collect()
+        )
+    );
+    assert_eq!(
+        enum_of("channel"),
+        names(
+            Channel::ALL
+                .iter()
+                .map(|c| serde_json::to_value(c).unwrap())
+                .collect()
+        )
+    );
+    assert_eq!(
+        enum_of("format"),
+        names(
+            Format::ALL
+                .iter()
+                .map(|f| serde_json::to_value(f).unwrap())
+                .collect()
+        )
+    );
+    assert_eq!(
+        enum_of("units"),
+        names(
+            [Units::Mm, Units::Cm, Units::M, Units::In]
+                .iter()
+                .map(|u| serde_json::to_value(u).unwrap())
+                .collect()
+        )
+    );
+    assert!(enum_of("channel").contains("website") && !enum_of("channel").contains("retail"));
 }
