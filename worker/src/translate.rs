@@ -13,10 +13,9 @@
 //! Every message carries its contract's deterministic `message_id`, the job's idempotency key as
 //! correlation id (for MES that is its `request_id`) and a `traceparent` whose trace is the job.
 
-use contracts::Channel;
 use contracts::{
-    AlloyTotal, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected, QuoteSummary,
-    ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary, StonesSummary,
+    AlloyTotal, Channel, Contract, OrderReady, PriceCalculated, PriceFailed, PriceRejected,
+    QuoteSummary, ResultEvent, RingSizeSummary, RunJob, SchemaVersion, StoneSummary, StonesSummary,
 };
 use messaging::{Publish, Topology};
 use scheduler::outbox::{JobEventPayload, RunJobPayload};

@@ -11,8 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use contracts::Channel;
-use contracts::Lane;
+use contracts::{Channel, Lane};
 use messaging::Broker;
 use scheduler::JobStatus;
 use support::{Backend, Harness, WAIT, drain_quiet};

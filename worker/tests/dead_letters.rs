@@ -7,8 +7,7 @@
 
 mod support;
 
-use contracts::Channel;
-use contracts::{Contract, PriceFailed, RunJob, routing};
+use contracts::{Channel, Contract, PriceFailed, RunJob, routing};
 use messaging::{Publish, Route};
 use scheduler::{JobStatus, StartOutcome};
 use support::{Backend, Harness, QUIET, WAIT, drain_quiet, recv};

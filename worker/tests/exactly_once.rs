@@ -8,10 +8,9 @@ mod support;
 
 use std::time::Duration;
 
-use contracts::Channel;
 use contracts::{
-    Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed, PriceRejected,
-    SchemaVersion, SubmitJob, routing,
+    Channel, Contract, JobOptions, ModelRef, OrderReady, PriceCalculated, PriceFailed,
+    PriceRejected, SchemaVersion, SubmitJob, routing,
 };
 use messaging::Publish;
 use scheduler::{JobStatus, OutboxPublisher};
