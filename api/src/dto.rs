@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ErrorBody;
-use crate::estimate::{AlloyRange, Bbox};
+use pricing_core::estimate::{AlloyRange, Bbox};
 
 /// When a job is expected to be done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -10,7 +10,7 @@
 //!   their daily job quotas counted in the database ([`auth::quotas`], global across replicas),
 //!   and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
-//! - [`estimate`]: bounding box by sampling and the price range (pure).
+//! - The instant estimate's readers and price range are `pricing_core::estimate` (pure).
 //! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
 //!   parts tested by tables).
 //! - [`stats`]: per-lane counts and the finished-job collector; [`metrics`]: the Prometheus
@@ -26,7 +26,6 @@ pub mod config;
 pub mod db;
 pub mod dto;
 pub mod error;
-pub mod estimate;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, dto, error, estimate, routes};
+use crate::{auth, dto, error, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,8 +40,8 @@ use crate::{auth, dto, error, estimate, routes};
         dto::WorkerDto,
         dto::WorkersResponse,
         dto::Health,
-        estimate::AlloyRange,
-        estimate::Bbox,
+        pricing_core::estimate::AlloyRange,
+        pricing_core::estimate::Bbox,
         auth::Role,
         routes::submit::OptionsField,
     )),

@@ -4,7 +4,8 @@
 //!
 //! Layout, in the order data flows:
 //! - [`format`] names the upload formats and sniffs them from content; [`probe`] gives format and triangle
-//!   count without building a mesh (the scheduler's input).
+//!   count without building a mesh (the scheduler's input); [`estimate`] reads a bounded sample's
+//!   bounding box and a price range from it (the website's instant answer).
 //! - [`formats`] holds one parser per format; each feeds triangles into [`weld::Welder`], which builds the
 //!   shared-vertex [`mesh::Mesh`]. [`limits`] caps bytes and triangles before anything is allocated.
 //! - [`units`] decides the unit (declared, overridden or inferred) and everything downstream is in mm.
@@ -21,6 +22,7 @@
 pub mod analysis;
 pub mod defects;
 pub mod error;
+pub mod estimate;
 pub mod format;
 pub mod formats;
 pub mod limits;

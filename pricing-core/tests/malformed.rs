@@ -1,6 +1,7 @@
 //! A corpus of malformed uploads: each gives the right typed error, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pricing_core::estimate::{Bbox, gltf_bbox, read_box, sample_binary_stl, sample_text};
 use pricing_core::{AnalyzeOptions, Format, FormatHint, Limits, analyze, probe};
 
 fn binary_stl(triangles: &[[[f32; 3]; 3]]) -> Vec<u8> {
@@ -17,6 +18,39 @@ fn binary_stl(triangles: &[[[f32; 3]; 3]]) -> Vec<u8> {
         v.extend_from_slice(&[0, 0]);
     }
     v
+}
+
+/// The estimate's readers on any bytes: never a panic, and a box they return is finite and
+/// ordered. Each reader is tried as if the file were of its format, whatever it is, and
+/// `read_box` on what the probe accepted (its error, if any, is typed).
+fn estimate_holds(what: &str, bytes: &[u8]) {
+    let sane = |b: Option<Bbox>, reader: &str| {
+        if let Some(b) = b {
+            assert!(
+                (0..3)
+                    .all(|i| b.min[i].is_finite() && b.max[i].is_finite() && b.min[i] <= b.max[i]),
+                "{what}: {reader} gave {b:?}"
+            );
+        }
+    };
+    sane(sample_text(bytes, Format::Obj), "obj sample");
+    sane(sample_text(bytes, Format::StlAscii), "ascii stl sample");
+    sane(gltf_bbox(bytes, Format::Gltf), "gltf accessors");
+    sane(gltf_bbox(bytes, Format::Glb), "glb accessors");
+    // A count the file claims is only sampled within the bytes there are.
+    let claimed = bytes.get(80..84).map_or(0, |c| {
+        u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    });
+    let records = (bytes.len() as u64).saturating_sub(84) / 50;
+    if let Ok(b) = sample_binary_stl(&mut std::io::Cursor::new(bytes), claimed.min(records)) {
+        sane(b, "binary stl sample");
+    }
+    if let Ok(p) = probe(bytes, None, &Limits::default()) {
+        match read_box(bytes, &p, &Limits::default()) {
+            Ok(r) => sane(r.bbox, "read_box"),
+            Err(e) => assert!(!e.code().is_empty(), "{what}: {e}"),
+        }
+    }
 }
 
 const TRI: [[f32; 3]; 3] = [[0., 0., 0.], [1., 0., 0.], [0., 1., 0.]];
@@ -110,6 +144,7 @@ fn malformed_corpus_gives_typed_errors() {
     ];
     let mut failures = Vec::new();
     for (what, bytes, hint, want) in &cases {
+        estimate_holds(what, bytes);
         let got = code(bytes, *hint);
         if got != *want {
             failures.push(format!("{what}: got {got}, want {want}"));
@@ -171,6 +206,7 @@ fn arbitrary_bytes_never_panic() {
             }
             let _ = analyze(&bytes, &AnalyzeOptions::default());
             let _ = probe(&bytes, None, &Limits::default());
+            estimate_holds(&format!("{format:?} round {round}"), &bytes);
         }
     }
 }

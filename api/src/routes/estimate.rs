@@ -5,14 +5,14 @@ use std::io::Read;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use chrono::Utc;
-use pricing_core::{Format, Probe, Units, UnitsSource};
+use pricing_core::estimate::{self, Bbox};
+use pricing_core::{Probe, Units, UnitsSource};
 use scheduler::intake::{StoredModel, probe_from_prefix};
 
 use super::submit::{SubmitOptions, parse_options};
 use crate::auth::{Action, Principal};
 use crate::dto::{EstimateResponse, EtaDto};
 use crate::error::{AppError, ErrorBody};
-use crate::estimate::{self, Bbox};
 use crate::state::AppState;
 use crate::upload;
 
@@ -138,25 +138,8 @@ fn analyse(
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(AppError::internal)?;
     let probe = pricing_core::probe(&bytes, hint, limits)?;
-    let (bbox, declared) = match probe.format {
-        Format::Gltf | Format::Glb => (estimate::gltf_bbox(&bytes, probe.format), Some(Units::M)),
-        // A 3MF's vertices are inside a compressed part: read it whole (the probe already has).
-        Format::ThreeMf => {
-            let opts = pricing_core::AnalyzeOptions {
-                limits: *limits,
-                ..Default::default()
-            };
-            let loaded = pricing_core::analysis::load(&bytes, &opts)?;
-            let per_mm = 1.0 / loaded.units.to_mm();
-            let b = pricing_core::measure::bbox(&loaded.mesh);
-            (
-                Bbox::from_corners(b.min, b.max).map(|b| b.scaled(per_mm)),
-                Some(loaded.units),
-            )
-        }
-        other => (estimate::sample_text(&bytes, other), None),
-    };
-    Ok((probe, bbox, declared))
+    let reading = estimate::read_box(&bytes, &probe, limits)?;
+    Ok((probe, reading.bbox, reading.declared))
 }
 
 /// The ETA a job of `predicted_seconds` in `lane` would get now: the lane's queued and running
