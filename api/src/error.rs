@@ -187,6 +187,16 @@ impl From<IntakeError> for AppError {
             IntakeError::Store(s) => s.into(),
             IntakeError::Blob(b) => AppError::internal(b),
             IntakeError::Task(t) => AppError::Internal(t),
+            IntakeError::Unavailable(m) => AppError::Unavailable(m),
+            IntakeError::NotAdmitted {
+                code,
+                message,
+                retry_after_seconds,
+            } => AppError::TooManyRequests {
+                code,
+                message,
+                retry_after_seconds,
+            },
         }
     }
 }

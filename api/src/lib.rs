@@ -21,6 +21,7 @@
 //! Tests: unit tables in each module; `tests/` drives [`app`] with `oneshot` against real SQLite
 //! files and real PostgreSQL databases, and checks `deploy/openapi.json` against the code.
 
+pub mod admission;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -182,6 +182,26 @@ impl BlobStore {
         }
     }
 
+    /// The length of the blob under `sha256` and its first `n` bytes (all of it when shorter),
+    /// without reading the rest.
+    pub async fn head_and_prefix(&self, sha256: &str, n: u64) -> Result<(u64, Bytes), BlobError> {
+        let path = Self::path_of(sha256)?;
+        let not_found = |e: object_store::Error| match e {
+            object_store::Error::NotFound { .. } => BlobError::NotFound(sha256.to_owned()),
+            e => e.into(),
+        };
+        let size = self.inner.head(&path).await.map_err(not_found)?.size;
+        let prefix = match size.min(n) {
+            0 => Bytes::new(),
+            len => self
+                .inner
+                .get_range(&path, 0..len)
+                .await
+                .map_err(not_found)?,
+        };
+        Ok((size, prefix))
+    }
+
     /// Whether `sha256` is stored.
     pub async fn exists(&self, sha256: &str) -> Result<bool, BlobError> {
         self.exists_at(&Self::path_of(sha256)?).await

@@ -1,6 +1,8 @@
 //! Intake: a model already in blob storage becomes a job. The HTTP API (after streaming an upload
 //! into the blob store) and the MES inbound consumer (for a `SubmitJob` naming a stored model)
-//! both call [`submit_model`], so a job is probed, routed and queued the same way whoever sent it.
+//! both call [`submit_model`]: validate, probe, route (once: the lane the admission checks see is
+//! the lane the job is queued on), admit, submit. The caller's admission checks (the API's
+//! heavy-job gate and daily quota; none for MES) are the [`Admission`] step it passes in.
 //!
 //! Memory: a binary STL is probed from its first 84 bytes and its length (no read of the blob);
 //! any other format is read back from blob storage whole, which [`pricing_core::Limits::max_bytes`]
@@ -14,6 +16,7 @@ use pricing_core::{Limits, ParseError, Probe, Units};
 use crate::blob::BlobStore;
 use crate::error::{BlobError, StoreError};
 use crate::job::{NewJob, Submission};
+use crate::routing::Routing;
 use crate::store::JobStore;
 
 /// A model in blob storage, as the caller knows it.
@@ -69,7 +72,64 @@ pub enum IntakeError {
     /// The blocking probe task died (a bug: probes never panic by contract).
     #[error("probe task failed: {0}")]
     Task(String),
+    /// An admission check could not be made (its store is unreachable): retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An admission check refused the job for now (too many heavy jobs, quota used up): nothing
+    /// was created; the same request may succeed after `retry_after_seconds`.
+    #[error("{message}")]
+    NotAdmitted {
+        code: &'static str,
+        message: String,
+        retry_after_seconds: u64,
+    },
 }
+
+/// The checks a caller makes after the model is probed and routed and before the job exists.
+#[async_trait::async_trait]
+pub trait Admission: Send + Sync {
+    /// Refuse ([`IntakeError::NotAdmitted`]) or admit; what is returned is held until the store
+    /// has answered, then told whether a job was created.
+    async fn admit(
+        &self,
+        job: &NewJob,
+        routing: &Routing,
+    ) -> Result<Box<dyn Admitted>, IntakeError>;
+}
+
+/// An admitted submission's hold (a lock, a quota unit).
+#[async_trait::async_trait]
+pub trait Admitted: Send {
+    /// `created` is false when the store refused the job or found it already there (an idempotent
+    /// replay): whatever was taken for it is given back.
+    async fn settle(self: Box<Self>, created: bool);
+}
+
+/// No admission checks (MES's own submissions).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Open;
+
+struct NothingHeld;
+
+#[async_trait::async_trait]
+impl Admitted for NothingHeld {
+    async fn settle(self: Box<Self>, _created: bool) {}
+}
+
+#[async_trait::async_trait]
+impl Admission for Open {
+    async fn admit(
+        &self,
+        _job: &NewJob,
+        _routing: &Routing,
+    ) -> Result<Box<dyn Admitted>, IntakeError> {
+        Ok(Box::new(NothingHeld))
+    }
+}
+
+/// How many opening bytes a caller should hand the probe in [`StoredModel::prefix`]: enough to
+/// sniff every format and read a binary STL's header.
+pub const PREFIX_BYTES: u64 = 4096;
 
 /// Longest idempotency key accepted (the MES contract allows 200 characters).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
@@ -160,19 +220,27 @@ pub fn job_options(req: &IntakeRequest) -> serde_json::Value {
     serde_json::Value::Object(options)
 }
 
-/// Validates, probes the stored model and submits the job (idempotently, see
-/// [`JobStore::submit`]).
+/// Validates, probes the stored model, routes it, passes `admission` and submits the job
+/// (idempotently, see [`JobStore::submit`]).
 pub async fn submit_model(
     store: &dyn JobStore,
     blobs: &BlobStore,
     model: StoredModel<'_>,
     req: IntakeRequest,
     limits: &Limits,
+    admission: &dyn Admission,
 ) -> Result<Intake, IntakeError> {
     validate(&req)?;
     let probe = probe_stored(blobs, model, req.format_hint, limits).await?;
-    let submission = store.submit(new_job(&req, model.sha256, &probe)).await?;
-    Ok(Intake { submission, probe })
+    let job = new_job(&req, model.sha256, &probe);
+    let routing = store.route(&job);
+    let hold = admission.admit(&job, &routing).await?;
+    let result = store.submit_routed(job, routing).await;
+    hold.settle(matches!(&result, Ok(s) if s.created)).await;
+    Ok(Intake {
+        submission: result?,
+        probe,
+    })
 }
 
 /// The store's input for a probed model.

@@ -271,15 +271,17 @@ async fn submit_stored(
         Ok(r) => Failure::Refused(r),
         Err(e) => Failure::Transient(e),
     };
-    let bytes = ctx
+    // Only what the probe needs first: the length and the opening bytes. A binary STL is probed
+    // from those alone; another format is read whole by the probe, within the limits.
+    let (size, prefix) = ctx
         .blobs
-        .get(&sha256)
+        .head_and_prefix(&sha256, intake::PREFIX_BYTES)
         .await
         .map_err(|e| classify_err(IntakeError::Blob(e)))?;
     let model = StoredModel {
         sha256: &sha256,
-        size: bytes.len() as u64,
-        prefix: &bytes[..bytes.len().min(4096)],
+        size,
+        prefix: &prefix,
     };
     let intake = intake::submit_model(
         ctx.store.as_ref(),
@@ -287,6 +289,7 @@ async fn submit_stored(
         model,
         request,
         &config.limits,
+        &intake::Open,
     )
     .await
     .map_err(classify_err)?;

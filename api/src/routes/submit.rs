@@ -4,17 +4,17 @@ use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use contracts::{Channel, Lane};
+use contracts::Channel;
 use pricing_core::{FormatHint, Units};
 use scheduler::intake::{self, IntakeRequest, StoredModel};
-use scheduler::{NewJob, Submission};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::admission::{HttpAdmission, quota_exceeded};
 use crate::auth::{Action, Principal};
 use crate::dto::JobAccepted;
 use crate::error::{AppError, ErrorBody};
-use crate::limits::{heavy_admitted, quota_day};
+use crate::limits::quota_day;
 use crate::state::AppState;
 use crate::upload::{self, Uploaded};
 
@@ -201,7 +201,7 @@ pub async fn submit(
                     .await?
                     .is_some();
             if !replay {
-                return Err(quota_exceeded(quota, wait));
+                return Err(quota_exceeded(quota, wait).into());
             }
         }
     }
@@ -279,35 +279,36 @@ async fn accept(
         format_hint: parsed.format,
         rules_version: Some(state.rules.version().to_owned()),
     };
-    intake::validate(&req)?;
-    let model = StoredModel {
-        sha256: &uploaded.blob.sha256,
-        size: uploaded.blob.size,
-        prefix: &uploaded.prefix,
+    let admission = HttpAdmission {
+        state: state.clone(),
+        principal: principal.clone(),
+        explicit_key: headers.contains_key("idempotency-key"),
     };
-    let limits = state.config.limits();
-    let probe = {
-        let _permit = state.probes.acquire().await.map_err(AppError::internal)?;
-        intake::probe_stored(&state.blobs, model, req.format_hint, &limits).await?
-    };
-    let new_job = intake::new_job(&req, model.sha256, &probe);
-    let routing = scheduler::routing::route(
-        probe.triangles,
-        new_job.format,
-        &state.store.cost_model(),
-        &state.store.config().lanes,
-    );
-    let explicit_key = headers.contains_key("idempotency-key");
     // In a task of its own, so that a client going away (or the upload deadline) cannot cut it
     // between taking a quota unit and creating the job or giving the unit back.
-    let admission = tokio::spawn(admit(
-        state.clone(),
-        principal.clone(),
-        new_job,
-        routing.lane,
-        explicit_key,
-    ));
-    let submission = admission.await.map_err(AppError::internal)??;
+    let intake = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let model = StoredModel {
+                sha256: &uploaded.blob.sha256,
+                size: uploaded.blob.size,
+                prefix: &uploaded.prefix,
+            };
+            let _permit = state.probes.acquire().await.map_err(AppError::internal)?;
+            let limits = state.config.limits();
+            intake::submit_model(
+                state.store.as_ref(),
+                &state.blobs,
+                model,
+                req,
+                &limits,
+                &admission,
+            )
+            .await
+            .map_err(AppError::from)
+        }
+    });
+    let submission = intake.await.map_err(AppError::internal)??.submission;
     if submission.created {
         state.wake_relay();
     }
@@ -327,73 +328,6 @@ async fn accept(
         from_cache: submission.from_cache,
     };
     Ok((accepted, submission.created))
-}
-
-/// The last checks before a job exists, then its creation: the heavy-job gate (large lane), the
-/// key's daily quota, the store's submit. A job that is refused here, or that turns out to exist
-/// already (an idempotent replay), does not count against the quota.
-async fn admit(
-    state: AppState,
-    principal: Principal,
-    new_job: NewJob,
-    lane: Lane,
-    explicit_key: bool,
-) -> Result<Submission, AppError> {
-    let _gate = match lane {
-        Lane::Large => Some(state.heavy_gate.clone().lock_owned().await),
-        _ => None,
-    };
-    let existing = explicit_key
-        && state
-            .store
-            .find_by_idempotency_key(&new_job.tenant, &new_job.idempotency_key)
-            .await?
-            .is_some();
-    if lane == Lane::Large && !existing {
-        let active = crate::stats::active_heavy_jobs(&state.db, &new_job.tenant)
-            .await
-            .map_err(AppError::internal)?;
-        let limit = state.config.max_heavy_jobs_per_tenant;
-        if !heavy_admitted(active, limit) {
-            return Err(AppError::TooManyRequests {
-                code: "too_many_heavy_jobs",
-                message: format!(
-                    "tenant {} already has {active} large jobs in progress (limit {limit})",
-                    new_job.tenant
-                ),
-                retry_after_seconds: state.config.heavy_retry_after.as_secs().max(1),
-            });
-        }
-    }
-    let unit = match (principal.key_id, principal.daily_quota, existing) {
-        (Some(id), Some(quota), false) => {
-            let (day, wait) = quota_day(Utc::now());
-            let taken = state
-                .quotas
-                .take(id, day, quota)
-                .await
-                .map_err(quota_store)?;
-            Some(taken.ok_or_else(|| quota_exceeded(quota, wait))?)
-        }
-        _ => None,
-    };
-    let result = state.store.submit(new_job).await;
-    if let Some(unit) = unit
-        && !matches!(&result, Ok(s) if s.created)
-        && let Err(e) = state.quotas.give_back(unit).await
-    {
-        // The key is one job short today; it gets it back at midnight.
-        tracing::warn!(error = %e, key_id = %unit.key_id, "could not give back a quota unit");
-    }
-    Ok(result?)
-}
-
-fn quota_exceeded(quota: u32, retry_after_seconds: u64) -> AppError {
-    AppError::TooManyRequests {
-        code: "quota_exceeded",
-        message: format!("this key's daily quota of {quota} jobs is used up"),
-        retry_after_seconds,
-    }
 }
 
 fn quota_store(e: sqlx::Error) -> AppError {

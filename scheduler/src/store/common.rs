@@ -514,9 +514,10 @@ macro_rules! impl_job_store {
 
         #[async_trait::async_trait]
         impl $crate::store::JobStore for $store {
-            async fn submit(
+            async fn submit_routed(
                 &self,
                 new: $crate::job::NewJob,
+                routing: $crate::routing::Routing,
             ) -> Result<$crate::job::Submission, $crate::error::StoreError> {
                 use $crate::job::{Job, Submission};
                 use $crate::status::JobStatus;
@@ -525,8 +526,6 @@ macro_rules! impl_job_store {
                 if let Some(s) = self.existing_submission(&new, &options_hash).await? {
                     return Ok(s);
                 }
-                let cfg = &self.shared().config;
-                let routing = $crate::routing::route(new.triangles, new.format, &self.shared().model(), &cfg.lanes);
                 let capacity = self.capacity(routing.lane).await?;
                 let now = rows::now();
                 let submitted = Job::submitted(&new, options_hash.clone(), &routing, now);

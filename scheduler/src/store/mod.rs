@@ -13,6 +13,7 @@ use crate::error::StoreError;
 use crate::job::{Job, JobView, NewJob, Submission, Transition};
 use crate::outbox::{OutboxMessage, OutboxPublisher, RelayReport};
 use crate::query::{JobPage, JobQuery, OldestInStatus};
+use crate::routing::Routing;
 use crate::status::JobStatus;
 use crate::work::{Completion, CompletionOutcome, Heartbeat, StartOutcome, WorkerInfo};
 use contracts::Channel;
@@ -42,7 +43,24 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// (`created: false`), also under concurrent submissions; reusing a key for a different
     /// model or options is [`StoreError::IdempotencyKeyReused`]. With `rules_version` set and a
     /// cached quote for the same model/options/rules, the job is PRICE_CALCULATED at once.
-    async fn submit(&self, job: NewJob) -> Result<Submission, StoreError>;
+    async fn submit(&self, job: NewJob) -> Result<Submission, StoreError> {
+        let routing = self.route(&job);
+        self.submit_routed(job, routing).await
+    }
+
+    /// [`Self::submit`] with the routing already decided by [`Self::route`] (the intake decides
+    /// it once, before its admission checks, and the job is queued on that decision).
+    async fn submit_routed(&self, job: NewJob, routing: Routing) -> Result<Submission, StoreError>;
+
+    /// The job's predicted cost and lane with the cost model and thresholds in force. Pure.
+    fn route(&self, job: &NewJob) -> Routing {
+        crate::routing::route(
+            job.triangles,
+            job.format,
+            &self.cost_model(),
+            &self.config().lanes,
+        )
+    }
 
     /// A job with a freshly computed ETA.
     async fn get_job(&self, id: Uuid) -> Result<JobView, StoreError>;

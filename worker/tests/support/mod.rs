@@ -127,6 +127,7 @@ impl Harness {
             model,
             request,
             &Limits::default(),
+            &intake::Open,
         )
         .await
         .unwrap()
