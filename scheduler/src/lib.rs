@@ -39,6 +39,7 @@ pub mod fairness;
 pub mod hashing;
 pub mod intake;
 pub mod job;
+pub mod lifecycle;
 pub mod outbox;
 pub mod query;
 pub mod routing;

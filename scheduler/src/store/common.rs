@@ -12,14 +12,7 @@ macro_rules! impl_job_store {
         type Tx = sqlx::Transaction<'static, $db>;
         type DbRow = <$db as sqlx::Database>::Row;
 
-        /// How a change is recorded.
-        #[derive(Clone, Copy, PartialEq, Eq)]
-        enum ChangeKind {
-            /// A status transition: history, counters, lane bookkeeping, outbox.
-            Transition,
-            /// Claim or release: only the job row and its version.
-            Claim,
-        }
+        use $crate::lifecycle::ChangeKind;
 
         fn job_from_row(r: &DbRow) -> Result<$crate::job::Job, $crate::error::StoreError> {
             use sqlx::Row;
@@ -182,27 +175,12 @@ macro_rules! impl_job_store {
                 Ok(())
             }
 
-            /// Writes the outbox rows a job's new state calls for.
+            /// Writes the outbox rows a job's new state calls for ([`lifecycle::messages`]).
             async fn emit(tx: &mut Tx, job: &$crate::job::Job) -> Result<(), $crate::error::StoreError> {
-                use $crate::outbox::{Destination, JobEventPayload, RunJobPayload, event_routing_key};
-                use $crate::status::JobStatus;
-                match job.status {
-                    JobStatus::Queued => {
-                        let payload = serde_json::to_value(RunJobPayload::from_job(job))
-                            .map_err(|e| $crate::error::StoreError::Corrupt(e.to_string()))?;
-                        Self::insert_outbox(tx, job, Destination::Run, job.lane.as_str().to_owned(), payload, job.priority)
-                            .await
-                    }
-                    s if s.is_terminal() => {
-                        let payload = serde_json::to_value(JobEventPayload::from_job(job))
-                            .map_err(|e| $crate::error::StoreError::Corrupt(e.to_string()))?;
-                        for d in [Destination::Mes, Destination::Crm] {
-                            Self::insert_outbox(tx, job, d, event_routing_key(d, s), payload.clone(), 0).await?;
-                        }
-                        Ok(())
-                    }
-                    _ => Ok(()),
+                for row in $crate::lifecycle::messages(job)? {
+                    Self::insert_outbox(tx, job, row.destination, row.routing_key, row.payload, row.priority).await?;
                 }
+                Ok(())
             }
 
             /// Puts a job at the back of its tenant's fair queue in its lane; returns
@@ -234,63 +212,48 @@ macro_rules! impl_job_store {
                 Ok((start, priority))
             }
 
-            async fn dequeue(tx: &mut Tx, job: &$crate::job::Job) -> Result<(), $crate::error::StoreError> {
+            async fn dequeue(
+                tx: &mut Tx,
+                lane: contracts::Lane,
+                tenant: &str,
+                cost: f64,
+            ) -> Result<(), $crate::error::StoreError> {
                 sqlx::query(sql::DEQUEUE_TENANT)
-                    .bind(job.lane.as_str())
-                    .bind(&job.tenant)
-                    .bind(job.predicted_seconds.max(0.0))
+                    .bind(lane.as_str())
+                    .bind(tenant)
+                    .bind(cost)
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
             }
 
             /// Writes `after` (derived from `before`) with optimistic concurrency and records
-            /// everything the change implies, in `tx`.
+            /// everything the change implies, in `tx`: executes the [`lifecycle::step`].
             async fn apply(
                 &self,
                 tx: &mut Tx,
                 before: &$crate::job::Job,
-                mut after: $crate::job::Job,
-                kind: ChangeKind,
+                after: $crate::job::Job,
+                kind: $crate::lifecycle::ChangeKind,
                 actor: &str,
                 note: Option<&str>,
             ) -> Result<$crate::job::Job, $crate::error::StoreError> {
-                use $crate::status::JobStatus;
-                let now = rows::now();
-                after.version = before.version + 1;
-                after.updated_at = now;
-                if kind == ChangeKind::Transition {
-                    if !before.status.can_transition_to(after.status) {
-                        return Err($crate::error::StoreError::IllegalTransition {
-                            job_id: before.id,
-                            from: before.status,
-                            to: after.status,
-                        });
-                    }
-                    after.status_changed_at = now;
-                    if after.status.is_terminal() {
-                        after.finished_at = Some(now);
-                    }
-                    if after.status == JobStatus::Calculating {
-                        after.started_at = Some(now);
-                    }
-                    if before.status == JobStatus::Queued {
-                        Self::dequeue(tx, before).await?;
-                        if after.status == JobStatus::Calculating {
-                            sqlx::query(sql::ADVANCE_CLOCK)
-                                .bind(before.lane.as_str())
-                                .bind(before.fair_tag)
-                                .execute(&mut **tx)
-                                .await?;
-                        }
-                    }
-                    if after.status == JobStatus::Queued {
-                        let (tag, priority) = self.enqueue(tx, &after).await?;
-                        after.fair_tag = tag;
-                        after.priority = priority;
-                        after.finished_at = None;
-                        after.started_at = None;
-                    }
+                let step = $crate::lifecycle::step(before, after, kind, actor, note, rows::now())?;
+                let mut after = step.job;
+                if let Some((lane, cost)) = step.queue.leave {
+                    Self::dequeue(tx, lane, &before.tenant, cost).await?;
+                }
+                if let Some((lane, tag)) = step.queue.advance_clock {
+                    sqlx::query(sql::ADVANCE_CLOCK)
+                        .bind(lane.as_str())
+                        .bind(tag)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                if step.queue.join {
+                    let (tag, priority) = self.enqueue(tx, &after).await?;
+                    after.fair_tag = tag;
+                    after.priority = priority;
                 }
                 let done = sqlx::query(sql::UPDATE_JOB)
                     .bind(before.id)
@@ -325,25 +288,10 @@ macro_rules! impl_job_store {
                         actual: actual.version,
                     });
                 }
-                if kind == ChangeKind::Transition {
-                    let step = $crate::job::Transition {
-                        job_id: after.id,
-                        from_status: Some(before.status),
-                        to_status: after.status,
-                        version: after.version,
-                        at: now,
-                        actor: actor.to_owned(),
-                        note: note.map(str::to_owned),
-                    };
-                    Self::insert_history(tx, &step).await?;
-                    if before.status != after.status {
-                        // Always lock counter rows in the same order, or two opposite
-                        // transitions on the same shard could deadlock.
-                        let mut bumps = [(before.status, -1), (after.status, 1)];
-                        bumps.sort_by_key(|(s, _)| s.as_str());
-                        for (status, delta) in bumps {
-                            Self::bump_count(tx, status, after.id, delta).await?;
-                        }
+                if let Some(history) = &step.history {
+                    Self::insert_history(tx, history).await?;
+                    for (status, delta) in step.counters {
+                        Self::bump_count(tx, status, after.id, delta).await?;
                     }
                     Self::emit(tx, &after).await?;
                 }
@@ -541,28 +489,16 @@ macro_rules! impl_job_store {
                     }
                     None => None,
                 };
-                // The job goes straight from SUBMITTED to its next status in this transaction:
-                // one row written, both steps in the history.
-                let mut job = submitted.clone();
-                job.version = 2;
+                let decided = $crate::lifecycle::submission(submitted, cached.map(|q| q.0), now);
+                let mut job = decided.job;
                 let mut eta = None;
-                let note = match cached {
-                    Some(q) => {
-                        job.status = JobStatus::PriceCalculated;
-                        job.result = Some(q.0);
-                        job.finished_at = Some(now);
-                        "served from the quote cache"
-                    }
-                    None => {
-                        job.status = JobStatus::Queued;
-                        let (tag, priority) = self.enqueue(&mut tx, &job).await?;
-                        job.fair_tag = tag;
-                        job.priority = priority;
-                        eta = self.eta_for(&mut tx, &job, capacity).await?;
-                        job.submitted_eta_at = eta.map(|e| e.at);
-                        "routed to lane"
-                    }
-                };
+                if decided.join_queue {
+                    let (tag, priority) = self.enqueue(&mut tx, &job).await?;
+                    job.fair_tag = tag;
+                    job.priority = priority;
+                    eta = self.eta_for(&mut tx, &job, capacity).await?;
+                    job.submitted_eta_at = eta.map(|e| e.at);
+                }
                 let inserted = sqlx::query(sql::INSERT_JOB)
                     .bind(job.id)
                     .bind(&job.tenant)
@@ -604,23 +540,10 @@ macro_rules! impl_job_store {
                         .await?
                         .ok_or($crate::error::StoreError::Contended(job.id));
                 }
-                let actor = format!("api:{}", new.channel);
-                let mut step = $crate::job::Transition {
-                    job_id: job.id,
-                    from_status: None,
-                    to_status: JobStatus::Submitted,
-                    version: 1,
-                    at: now,
-                    actor,
-                    note: None,
-                };
-                Self::insert_history(&mut tx, &step).await?;
-                step.from_status = Some(JobStatus::Submitted);
-                step.to_status = job.status;
-                step.version = 2;
-                step.note = Some(note.to_owned());
-                Self::insert_history(&mut tx, &step).await?;
-                Self::bump_count(&mut tx, job.status, job.id, 1).await?;
+                for step in &decided.history {
+                    Self::insert_history(&mut tx, step).await?;
+                }
+                Self::bump_count(&mut tx, decided.counter, job.id, 1).await?;
                 Self::emit(&mut tx, &job).await?;
                 tx.commit().await?;
                 let from_cache = job.status == JobStatus::PriceCalculated;
@@ -827,21 +750,9 @@ macro_rules! impl_job_store {
                 id: uuid::Uuid,
                 operator: &str,
             ) -> Result<$crate::job::JobView, $crate::error::StoreError> {
-                use $crate::status::JobStatus;
                 let mut tx = self.begin_write().await?;
                 let before = Self::lock_job(&mut tx, id).await?;
-                if before.status != JobStatus::Failed {
-                    return Err($crate::error::StoreError::IllegalTransition {
-                        job_id: id,
-                        from: before.status,
-                        to: JobStatus::Queued,
-                    });
-                }
-                let mut after = before.clone();
-                after.status = JobStatus::Queued;
-                after.attempts = 0;
-                after.reason = None;
-                after.worker_id = None;
+                let after = $crate::lifecycle::retry(&before)?;
                 let actor = format!("operator:{operator}");
                 let job = self
                     .apply(&mut tx, &before, after, ChangeKind::Transition, &actor, Some("operator retry"))
@@ -855,39 +766,19 @@ macro_rules! impl_job_store {
                 id: uuid::Uuid,
                 worker_id: &str,
             ) -> Result<$crate::work::StartOutcome, $crate::error::StoreError> {
-                use $crate::status::JobStatus;
                 use $crate::work::StartOutcome;
                 let max_attempts = self.shared().config.max_attempts.max(1);
                 let mut tx = self.begin_write().await?;
                 let before = Self::lock_job(&mut tx, id).await?;
                 let actor = format!("worker:{worker_id}");
-                match before.status {
-                    JobStatus::Queued | JobStatus::Calculating => {}
-                    s if s.is_terminal() => return Ok(StartOutcome::AlreadyFinished(before)),
-                    s => {
-                        return Err($crate::error::StoreError::IllegalTransition {
-                            job_id: id,
-                            from: s,
-                            to: JobStatus::Calculating,
-                        });
+                let outcome = match $crate::lifecycle::start(&before, worker_id, max_attempts)? {
+                    $crate::lifecycle::Start::AlreadyFinished => return Ok(StartOutcome::AlreadyFinished(before)),
+                    $crate::lifecycle::Start::Change { after, note, dead_lettered } => {
+                        let job = self
+                            .apply(&mut tx, &before, *after, ChangeKind::Transition, &actor, note.as_deref())
+                            .await?;
+                        if dead_lettered { StartOutcome::DeadLettered(job) } else { StartOutcome::Started(job) }
                     }
-                }
-                let mut after = before.clone();
-                let outcome = if before.attempts >= max_attempts {
-                    after.status = JobStatus::Failed;
-                    after.reason = Some(format!("retries exhausted after {} attempts", before.attempts));
-                    let note = after.reason.clone();
-                    let job = self
-                        .apply(&mut tx, &before, after, ChangeKind::Transition, &actor, note.as_deref())
-                        .await?;
-                    StartOutcome::DeadLettered(job)
-                } else {
-                    after.status = JobStatus::Calculating;
-                    after.attempts += 1;
-                    after.worker_id = Some(worker_id.to_owned());
-                    let note = (before.status == JobStatus::Calculating).then_some("restarted after a lost worker");
-                    let job = self.apply(&mut tx, &before, after, ChangeKind::Transition, &actor, note).await?;
-                    StartOutcome::Started(job)
                 };
                 tx.commit().await?;
                 Ok(outcome)
@@ -897,7 +788,6 @@ macro_rules! impl_job_store {
                 &self,
                 c: $crate::work::Completion,
             ) -> Result<$crate::work::CompletionOutcome, $crate::error::StoreError> {
-                use $crate::status::JobStatus;
                 use $crate::work::{CompletionOutcome, Outcome};
                 let cfg = &self.shared().config;
                 let now = rows::now();
@@ -914,33 +804,8 @@ macro_rules! impl_job_store {
                 }
                 let before = Self::lock_job(&mut tx, c.job_id).await?;
                 let actor = format!("worker:{}", c.worker_id);
-                let mut after = before.clone();
+                let after = $crate::lifecycle::complete(&before, &c.outcome, cfg.max_attempts);
                 let mut observed = false;
-                match &c.outcome {
-                    Outcome::Priced { quote, rules_version } => {
-                        after.status = JobStatus::PriceCalculated;
-                        after.result = Some(quote.clone());
-                        after.rules_version = Some(rules_version.clone());
-                        after.reason = None;
-                    }
-                    Outcome::Rejected { reason } => {
-                        after.status = JobStatus::Rejected;
-                        after.reason = Some(reason.clone());
-                    }
-                    Outcome::Failed { reason, retryable } => {
-                        if *retryable && before.attempts < cfg.max_attempts.max(1) {
-                            after.status = JobStatus::Queued;
-                            after.reason = Some(reason.clone());
-                        } else {
-                            after.status = JobStatus::Failed;
-                            after.reason = Some(if *retryable {
-                                format!("{reason} (retries exhausted after {} attempts)", before.attempts)
-                            } else {
-                                reason.clone()
-                            });
-                        }
-                    }
-                }
                 let note = after.reason.clone();
                 let job = self
                     .apply(&mut tx, &before, after, ChangeKind::Transition, &actor, note.as_deref())
