@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::settings::{
-    ApiSettings, BrokerSettings, RECALIBRATE_EVERY, StoreSettings, WorkerSettings,
+    ApiSettings, BrokerSettings, RECALIBRATE_EVERY, RulesSettings, StoreSettings, WorkerSettings,
 };
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,8 @@ pub struct ApiArgs {
     pub store: StoreSettings,
     #[command(flatten)]
     pub broker: BrokerSettings,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -32,9 +34,8 @@ pub struct SchedulerArgs {
     pub store: StoreSettings,
     #[command(flatten)]
     pub broker: BrokerSettings,
-    /// Pricing rules file (default: $PRICING_RULES, else the shipped rules).
-    #[arg(long)]
-    pub rules: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +46,8 @@ pub struct WorkerArgs {
     pub broker: BrokerSettings,
     #[command(flatten)]
     pub worker: WorkerSettings,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON lines.
@@ -223,7 +226,7 @@ pub fn run_api_role(args: ApiArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let shutdown = shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
-        let rules = load_rules(None)?;
+        let rules = load_rules(args.rules.rules.as_deref())?;
         let state = api::AppState::new(
             api::Backends {
                 store: s.store,
@@ -247,7 +250,7 @@ pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let shutdown = shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
-        let rules = load_rules(args.rules.as_deref())?;
+        let rules = load_rules(args.rules.rules.as_deref())?;
         let ctx = worker::WorkerContext::new(
             s.store.clone(),
             s.blobs,
@@ -281,7 +284,7 @@ pub fn run_worker_role(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let shutdown = shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
-        let rules = load_rules(args.worker.rules.as_deref())?;
+        let rules = load_rules(args.rules.rules.as_deref())?;
         let ctx = worker::WorkerContext::new(s.store, s.blobs, s.broker, s.topology, rules);
         worker::run_worker(ctx, args.worker.config(), shutdown).await?;
         Ok(ExitCode::SUCCESS)

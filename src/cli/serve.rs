@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use super::roles::{self, connect, init_tracing, join_all, load_rules, run_api, runtime};
-use super::settings::{ApiSettings, BrokerSettings, StoreSettings, WorkerSettings};
+use super::settings::{ApiSettings, BrokerSettings, RulesSettings, StoreSettings, WorkerSettings};
 
 /// Keys: on the first start (no active key in the store) an admin key is created and printed
 /// once on stderr; create more with `pricing keys create`. `--open` instead lets requests without
@@ -23,6 +23,8 @@ pub struct ServeArgs {
     pub broker: BrokerSettings,
     #[command(flatten)]
     pub worker: WorkerSettings,
+    #[command(flatten)]
+    pub rules: RulesSettings,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -31,7 +33,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let shutdown = roles::shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
-        let rules = load_rules(args.worker.rules.as_deref())?;
+        let rules = load_rules(args.rules.rules.as_deref())?;
         let outbox = Arc::new(Notify::new());
         let state = api::AppState::new(
             api::Backends {

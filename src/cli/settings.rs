@@ -120,6 +120,12 @@ pub struct WorkerSettings {
     /// This worker's name in heartbeats (default: host-pid).
     #[arg(long, env = "WORKER_ID")]
     pub worker_id: Option<String>,
+}
+
+/// The pricing rules every role prices, estimates and caches quotes with: one file for all of
+/// them, so the API's estimates and quote-cache keys match what the workers price.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RulesSettings {
     /// Pricing rules file (default: $PRICING_RULES, else the shipped rules).
     #[arg(long)]
     pub rules: Option<PathBuf>,
