@@ -5,7 +5,7 @@
 //! in their transaction; they decide nothing.
 
 use chrono::{DateTime, Utc};
-use contracts::Lane;
+use contracts::{Channel, Lane};
 
 use crate::error::StoreError;
 use crate::job::{Job, Transition};
@@ -285,8 +285,29 @@ pub struct OutboxRow {
     pub priority: u8,
 }
 
+/// Whether a job in `status` has a message for `destination`: every run and every final state for
+/// MES; for the CRM only a priced partner order with the partner's reference (the CRM creates
+/// orders, nothing else). Rows are written only where this holds.
+pub fn has_subscriber(
+    destination: Destination,
+    status: JobStatus,
+    channel: Channel,
+    partner_ref: Option<&str>,
+) -> bool {
+    match destination {
+        Destination::Run => status == JobStatus::Queued,
+        Destination::Mes => status.is_terminal(),
+        Destination::Crm => {
+            status == JobStatus::PriceCalculated
+                && channel == Channel::Partner
+                && partner_ref.is_some_and(|r| !r.trim().is_empty())
+        }
+    }
+}
+
 /// The outbox rows `job`'s new state calls for: a run message when it is QUEUED (with the
-/// priority the fair queue gave it), the MES and CRM events when it is final, nothing otherwise.
+/// priority the fair queue gave it), the MES event when it is final and the CRM's when it is a
+/// priced partner order ([`has_subscriber`]), nothing otherwise.
 pub fn messages(job: &Job) -> Result<Vec<OutboxRow>, StoreError> {
     let json = |v: Result<serde_json::Value, serde_json::Error>| {
         v.map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -303,6 +324,7 @@ pub fn messages(job: &Job) -> Result<Vec<OutboxRow>, StoreError> {
             let payload = json(serde_json::to_value(JobEventPayload::from_job(job)))?;
             [Destination::Mes, Destination::Crm]
                 .into_iter()
+                .filter(|&d| has_subscriber(d, s, job.channel, job.partner_ref.as_deref()))
                 .map(|d| OutboxRow {
                     destination: d,
                     routing_key: event_routing_key(d, s),
@@ -318,7 +340,7 @@ pub fn messages(job: &Job) -> Result<Vec<OutboxRow>, StoreError> {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
-    use contracts::{Channel, Format};
+    use contracts::Format;
 
     use super::*;
     use crate::job::NewJob;
@@ -590,20 +612,8 @@ mod tests {
                     (Destination::Crm, "crm.job.price_calculated", 0),
                 ],
             ),
-            (
-                Rejected,
-                vec![
-                    (Destination::Mes, "mes.job.rejected", 0),
-                    (Destination::Crm, "crm.job.rejected", 0),
-                ],
-            ),
-            (
-                Failed,
-                vec![
-                    (Destination::Mes, "mes.job.failed", 0),
-                    (Destination::Crm, "crm.job.failed", 0),
-                ],
-            ),
+            (Rejected, vec![(Destination::Mes, "mes.job.rejected", 0)]),
+            (Failed, vec![(Destination::Mes, "mes.job.failed", 0)]),
         ];
         for (status, want) in cases {
             let j = job(status);
@@ -735,6 +745,34 @@ mod tests {
         assert_eq!((after.reason, after.worker_id), (None, None));
         for status in [Submitted, Queued, Calculating, PriceCalculated, Rejected] {
             assert!(retry(&job(status)).is_err(), "{status}");
+        }
+    }
+
+    /// The CRM gets a row only for a priced partner order with a reference.
+    #[test]
+    fn crm_rows_only_for_priced_partner_orders() {
+        let cases = [
+            (Channel::Partner, Some("PO-1"), true),
+            (Channel::Partner, Some("  "), false),
+            (Channel::Partner, None, false),
+            (Channel::Website, Some("PO-1"), false),
+            (Channel::Mes, Some("PO-1"), false),
+        ];
+        for (channel, partner_ref, crm) in cases {
+            let mut j = job(PriceCalculated);
+            j.channel = channel;
+            j.partner_ref = partner_ref.map(str::to_owned);
+            let got: Vec<Destination> = messages(&j)
+                .unwrap()
+                .iter()
+                .map(|r| r.destination)
+                .collect();
+            let want = if crm {
+                vec![Destination::Mes, Destination::Crm]
+            } else {
+                vec![Destination::Mes]
+            };
+            assert_eq!(got, want, "{channel} {partner_ref:?}");
         }
     }
 }

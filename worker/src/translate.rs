@@ -98,19 +98,10 @@ pub fn is_silent(row: &OutboxMessage) -> bool {
     }
 }
 
-/// Whether a result row has a message (the table in the module docs).
+/// Whether a result row has a message: the store writes no other rows
+/// ([`scheduler::lifecycle::has_subscriber`]); rows written before it filtered are dropped here.
 fn has_subscriber(destination: Destination, p: &JobEventPayload) -> bool {
-    match destination {
-        Destination::Run => true,
-        Destination::Mes => p.status.is_terminal(),
-        Destination::Crm => {
-            p.status == JobStatus::PriceCalculated
-                && p.channel == Channel::Partner
-                && p.partner_ref
-                    .as_deref()
-                    .is_some_and(|r| !r.trim().is_empty())
-        }
-    }
+    scheduler::lifecycle::has_subscriber(destination, p.status, p.channel, p.partner_ref.as_deref())
 }
 
 /// The work order for a queued job.
