@@ -387,16 +387,8 @@ mod tests {
     /// Every (from, to) pair: allowed ones become a step, the others a typed refusal.
     #[test]
     fn transitions_follow_the_status_machine() {
-        let all = [
-            Submitted,
-            Queued,
-            Calculating,
-            PriceCalculated,
-            Rejected,
-            Failed,
-        ];
-        for from in all {
-            for status in all {
+        for from in JobStatus::ALL {
+            for status in JobStatus::ALL {
                 let before = job(from);
                 let got = step(
                     &before,
@@ -539,30 +531,12 @@ mod tests {
 
     #[test]
     fn a_submission_is_queued_or_answered_from_the_cache() {
-        let fresh = Job::submitted(
-            &{
-                let mut n = NewJob {
-                    tenant: "acme".into(),
-                    channel: Channel::Website,
-                    idempotency_key: "k".into(),
-                    partner_ref: None,
-                    model_sha256: "ab".repeat(32),
-                    format: Format::Obj,
-                    triangles: 10,
-                    alloys: vec!["au750y".into()],
-                    options: serde_json::json!({}),
-                    rules_version: None,
-                };
-                n.rules_version = Some("r1".into());
-                n
-            },
-            "h".into(),
-            &Routing {
-                lane: Lane::Small,
-                predicted_seconds: 0.1,
-            },
-            at(0),
-        );
+        // A website job with rules named, as the API submits it.
+        let mut fresh = job(Submitted);
+        fresh.version = 1;
+        fresh.channel = Channel::Website;
+        fresh.partner_ref = None;
+        fresh.rules_version = Some("r1".into());
         let cases = [
             (None, Queued, true, None, "routed to lane"),
             (
