@@ -153,16 +153,35 @@ pub fn validate(req: &IntakeRequest) -> Result<(), IntakeError> {
     Ok(())
 }
 
-/// Format and triangle count of a stored model, within `limits`.
+/// How a caller bounds probing: the limits, and how many whole files may be held in memory for a
+/// probe at once (`slots`; `None`: no bound beyond the caller's own concurrency).
+#[derive(Debug, Clone, Copy)]
+pub struct Probing<'a> {
+    pub limits: &'a Limits,
+    pub slots: Option<&'a tokio::sync::Semaphore>,
+}
+
+/// Format and triangle count of a stored model, within the limits. Only a probe that needs the
+/// whole file (every format but binary STL) takes one of the slots.
 pub async fn probe_stored(
     blobs: &BlobStore,
     model: StoredModel<'_>,
     hint: Option<FormatHint>,
-    limits: &Limits,
+    probing: Probing<'_>,
 ) -> Result<Probe, IntakeError> {
+    let limits = probing.limits;
     if let Some(probe) = probe_from_prefix(model, hint, limits)? {
         return Ok(probe);
     }
+    let _slot = match probing.slots {
+        Some(slots) => Some(
+            slots
+                .acquire()
+                .await
+                .map_err(|e| IntakeError::Task(e.to_string()))?,
+        ),
+        None => None,
+    };
     let bytes: Bytes = blobs.get(model.sha256).await?;
     let limits = *limits;
     tokio::task::spawn_blocking(move || pricing_core::probe(&bytes, hint, &limits))
@@ -227,11 +246,11 @@ pub async fn submit_model(
     blobs: &BlobStore,
     model: StoredModel<'_>,
     req: IntakeRequest,
-    limits: &Limits,
+    probing: Probing<'_>,
     admission: &dyn Admission,
 ) -> Result<Intake, IntakeError> {
     validate(&req)?;
-    let probe = probe_stored(blobs, model, req.format_hint, limits).await?;
+    let probe = probe_stored(blobs, model, req.format_hint, probing).await?;
     let job = new_job(&req, model.sha256, &probe);
     let routing = store.route(&job);
     let hold = admission.admit(&job, &routing).await?;

@@ -108,7 +108,10 @@ async fn admission_sees_the_lane_the_job_is_queued_on_and_a_refusal_creates_noth
             &blobs,
             model,
             request(key),
-            &Limits::default(),
+            intake::Probing {
+                limits: &Limits::default(),
+                slots: None,
+            },
             &admission,
         )
         .await;

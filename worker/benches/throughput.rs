@@ -290,9 +290,17 @@ async fn scenario(mix: Mix, workers: usize, rate: f64, seconds: f64) -> Report {
             size: bytes.len() as u64,
             prefix: &bytes[..4096.min(bytes.len())],
         };
-        let probe = intake::probe_stored(&h.blobs, model, None, &Limits::default())
-            .await
-            .unwrap();
+        let probe = intake::probe_stored(
+            &h.blobs,
+            model,
+            None,
+            intake::Probing {
+                limits: &Limits::default(),
+                slots: None,
+            },
+        )
+        .await
+        .unwrap();
         stored.push((sha, probe));
     }
     let mut children: Vec<Child> = (0..workers)

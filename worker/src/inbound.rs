@@ -288,7 +288,10 @@ async fn submit_stored(
         &ctx.blobs,
         model,
         request,
-        &config.limits,
+        intake::Probing {
+            limits: &config.limits,
+            slots: None,
+        },
         &intake::Open,
     )
     .await

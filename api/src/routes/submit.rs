@@ -294,14 +294,17 @@ async fn accept(
                 size: uploaded.blob.size,
                 prefix: &uploaded.prefix,
             };
-            let _permit = state.probes.acquire().await.map_err(AppError::internal)?;
             let limits = state.config.limits();
+            let probing = intake::Probing {
+                limits: &limits,
+                slots: Some(&state.probes),
+            };
             intake::submit_model(
                 state.store.as_ref(),
                 &state.blobs,
                 model,
                 req,
-                &limits,
+                probing,
                 &admission,
             )
             .await

@@ -126,7 +126,10 @@ impl Harness {
             &self.blobs,
             model,
             request,
-            &Limits::default(),
+            intake::Probing {
+                limits: &Limits::default(),
+                slots: None,
+            },
             &intake::Open,
         )
         .await
