@@ -17,7 +17,10 @@
 //!   registry; [`db`]: the API's pool on the store's database; [`state`], [`config`].
 //! - [`dto`]: response types; [`error`]: [`AppError`] and the one error shape; [`openapi`].
 //!
-//! Jobs are created through [`scheduler::intake`] (shared with the MES inbound consumer).
+//! - [`admission`]: the intake's admission step for HTTP uploads (heavy-job gate, daily quota).
+//!
+//! Jobs are created through [`scheduler::intake::submit_model`] (shared with the MES inbound
+//! consumer), with [`admission::HttpAdmission`] as its admission step.
 //! Tests: unit tables in each module; `tests/` drives [`app`] with `oneshot` against real SQLite
 //! files and real PostgreSQL databases, and checks `deploy/openapi.json` against the code.
 
