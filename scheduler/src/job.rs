@@ -61,6 +61,9 @@ pub struct Job {
     pub submitted_eta_at: Option<DateTime<Utc>>,
     /// Starts by a worker (including restarts after a lost worker).
     pub attempts: u32,
+    /// How many times it has been queued (1 once routed; each retry adds one): the attempt its
+    /// run message carries.
+    pub queued_count: u32,
     /// The quote JSON, when PRICE_CALCULATED.
     pub result: Option<serde_json::Value>,
     /// Why it was REJECTED or FAILED.
@@ -108,6 +111,7 @@ impl Job {
             priority: 0,
             submitted_eta_at: None,
             attempts: 0,
+            queued_count: 0,
             result: None,
             reason: None,
             claimed_by: None,

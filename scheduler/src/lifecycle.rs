@@ -89,6 +89,7 @@ pub fn step(
     }
     if after.status == JobStatus::Queued {
         queue.join = true;
+        after.queued_count = before.queued_count.saturating_add(1);
         after.finished_at = None;
         after.started_at = None;
     }
@@ -249,6 +250,7 @@ pub fn submission(job: Job, cached: Option<serde_json::Value>, now: DateTime<Utc
         }
         None => {
             job.status = JobStatus::Queued;
+            job.queued_count = 1;
             ("routed to lane", true)
         }
     };
@@ -484,6 +486,9 @@ mod tests {
                     "{name}"
                 );
             }
+            // Each queueing is counted: the run message's attempt.
+            let queued = before.queued_count + u32::from(c.join);
+            assert_eq!(s.job.queued_count, queued, "{name} queued count");
             assert_eq!(
                 s.queue.leave,
                 c.leave.then_some((Lane::Medium, 3.0)),
@@ -555,6 +560,7 @@ mod tests {
             );
             assert_eq!((s.job.result, s.job.finished_at), (cached, finished));
             assert_eq!(s.counter, status);
+            assert_eq!(s.job.queued_count, u32::from(join));
             let [created, routed] = s.history;
             assert_eq!(
                 (created.from_status, created.to_status, created.version),
@@ -600,6 +606,11 @@ mod tests {
             for r in rows {
                 assert_eq!(r.payload["job_id"], serde_json::json!(j.id), "{status}");
                 assert_eq!(r.payload["version"], 5, "{status}");
+                if r.destination == Destination::Run {
+                    // A job queued for the first time (the count is still 0 in this fixture)
+                    // carries attempt 1; the relay need not read its history.
+                    assert_eq!(r.payload["attempt"], 1, "{status}");
+                }
             }
         }
     }

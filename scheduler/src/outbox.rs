@@ -70,6 +70,10 @@ pub struct RunJobPayload {
     pub predicted_seconds: f64,
     /// Job version when queued; a worker may use it to spot a stale message.
     pub version: i64,
+    /// The run message's attempt: how many times the job has been queued, this time included.
+    /// Absent in rows written before the job row counted it (the relay then counts the history).
+    #[serde(default)]
+    pub attempt: Option<u32>,
 }
 
 impl RunJobPayload {
@@ -85,6 +89,7 @@ impl RunJobPayload {
             options: job.options.clone(),
             predicted_seconds: job.predicted_seconds,
             version: job.version,
+            attempt: Some(job.queued_count.max(1)),
         }
     }
 }

@@ -646,6 +646,9 @@ async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
         .collect();
     assert_eq!(runs.len(), 2, "a retry is a new run message");
     assert_ne!(runs[0].message_id, runs[1].message_id);
+    // Each run row carries its attempt, so the relay does not count the history.
+    let attempts: Vec<_> = runs.iter().map(|m| m.payload["attempt"].clone()).collect();
+    assert_eq!(attempts, [json!(1), json!(2)]);
 
     assert_eq!(start(s, j.id).await.attempts, 2);
     let CompletionOutcome::Applied(f) = complete(s, j.id, retryable("worker OOM"), 1.0).await
@@ -679,6 +682,15 @@ async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
         (JobStatus::Queued, 0)
     );
     assert!(again.eta.is_some());
+    let last_run = outbox_for(s, j.id)
+        .await
+        .into_iter()
+        .rfind(|m| m.destination == Destination::Run)
+        .unwrap();
+    assert_eq!(
+        last_run.payload["attempt"], 3,
+        "the operator's retry is the third queueing"
+    );
     assert!(matches!(
         s.retry_failed(j.id, "alice").await,
         Err(StoreError::IllegalTransition { .. })

@@ -85,8 +85,16 @@ impl BrokerPublisher {
     }
 
     /// How many times the job had been queued when this run row was written: deterministic for
-    /// the row, so a republished row gets the same `message_id`.
+    /// the row, so a republished row gets the same `message_id`. The row carries it; only rows
+    /// written before the job counted its queueings are counted from the history.
     async fn queued_count(&self, row: &OutboxMessage) -> Result<u32, StoreError> {
+        if let Some(attempt) = row
+            .payload
+            .get("attempt")
+            .and_then(serde_json::Value::as_u64)
+        {
+            return Ok(u32::try_from(attempt).unwrap_or(u32::MAX).max(1));
+        }
         let version = row
             .payload
             .get("version")

@@ -505,6 +505,7 @@ mod tests {
             options: json!({"units": "cm"}),
             predicted_seconds: 3.0,
             version: 2,
+            attempt: Some(2),
         };
         let f = JobFacts {
             attempt: 2,

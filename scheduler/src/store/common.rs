@@ -23,6 +23,7 @@ macro_rules! impl_job_store {
             let triangles: i64 = r.try_get("triangles")?;
             let priority: i16 = r.try_get("priority")?;
             let attempts: i32 = r.try_get("attempts")?;
+            let queued_count: i32 = r.try_get("queued_count")?;
             let alloys: Json<Vec<String>> = r.try_get("alloys")?;
             let options: Json<serde_json::Value> = r.try_get("options")?;
             let result: Option<Json<serde_json::Value>> = r.try_get("result")?;
@@ -51,6 +52,7 @@ macro_rules! impl_job_store {
                 priority: u8::try_from(priority).unwrap_or(0),
                 submitted_eta_at: r.try_get("submitted_eta_at")?,
                 attempts: u32::try_from(attempts).unwrap_or(0),
+                queued_count: u32::try_from(queued_count).unwrap_or(0),
                 result: result.map(|j| j.0),
                 reason: r.try_get("reason")?,
                 claimed_by: r.try_get("claimed_by")?,
@@ -276,6 +278,7 @@ macro_rules! impl_job_store {
                     .bind(after.started_at)
                     .bind(after.finished_at)
                     .bind(after.rules_version.clone())
+                    .bind(i32::try_from(after.queued_count).unwrap_or(i32::MAX))
                     .execute(&mut **tx)
                     .await?;
                 if done.rows_affected() != 1 {
@@ -530,6 +533,7 @@ macro_rules! impl_job_store {
                     .bind(job.status_changed_at)
                     .bind(Option::<chrono::DateTime<chrono::Utc>>::None)
                     .bind(job.finished_at)
+                    .bind(i32::try_from(job.queued_count).unwrap_or(i32::MAX))
                     .execute(&mut *tx)
                     .await?;
                 if inserted.rows_affected() == 0 {

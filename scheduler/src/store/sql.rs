@@ -6,7 +6,7 @@ macro_rules! job_columns {
         "id, tenant, channel, idempotency_key, partner_ref, model_sha256, format, triangles, \
          alloys, options, options_hash, rules_version, lane, status, version, predicted_seconds, \
          fair_tag, priority, submitted_eta_at, attempts, result, reason, claimed_by, claimed_at, \
-         worker_id, created_at, updated_at, status_changed_at, started_at, finished_at"
+         worker_id, created_at, updated_at, status_changed_at, started_at, finished_at, queued_count"
     };
 }
 pub(crate) use job_columns;
@@ -23,7 +23,7 @@ pub(crate) const INSERT_JOB: &str = concat!(
     "INSERT INTO jobs (",
     job_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) \
+     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
      ON CONFLICT (tenant, idempotency_key) DO NOTHING"
 );
 
@@ -32,7 +32,7 @@ pub(crate) const UPDATE_JOB: &str = "UPDATE jobs SET lane = $3, status = $4, ver
      predicted_seconds = $6, fair_tag = $7, priority = $8, submitted_eta_at = $9, attempts = $10, \
      result = $11, reason = $12, claimed_by = $13, claimed_at = $14, worker_id = $15, \
      updated_at = $16, status_changed_at = $17, started_at = $18, finished_at = $19, \
-     rules_version = $20 WHERE id = $1 AND version = $2";
+     rules_version = $20, queued_count = $21 WHERE id = $1 AND version = $2";
 
 pub(crate) const INSERT_HISTORY: &str = "INSERT INTO job_history \
      (job_id, from_status, to_status, version, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6, $7)";
