@@ -49,9 +49,10 @@ impl Admission for HttpAdmission {
     ) -> Result<Box<dyn Admitted>, IntakeError> {
         let state = &self.state;
         let large = routing.lane == Lane::Large;
-        let gate = match large {
-            true => Some(state.heavy_gate.clone().lock_owned().await),
-            false => None,
+        let gate = if large {
+            Some(state.heavy_gate.clone().lock_owned().await)
+        } else {
+            None
         };
         let existing = self.explicit_key
             && state

@@ -121,7 +121,7 @@ fn a_box_too_large_in_metres_says_the_units_are_the_likely_cause() {
 }
 
 #[test]
-fn range_is_ordered_and_bounds_the_real_price() {
+fn range_is_ordered_and_refuses_an_unknown_alloy() {
     let rules = Rules::default_shipped().unwrap();
     // A 20 x 20 x 3 mm ring-sized box.
     let bbox = Bbox {

@@ -69,7 +69,7 @@ pub fn options_hash(alloys: &[String], options: &serde_json::Value) -> String {
 }
 
 /// Quote-cache key part (`quote_cache.options_hash`): the options fingerprint scoped to the
-/// sales channel. A quote carries the channel's margins, so a retail quote must never answer a
+/// sales channel. A quote carries the channel's margins, so a website quote must never answer a
 /// partner's request. Idempotency keeps comparing [`options_hash`] alone, so its semantics (and
 /// jobs stored before the channel was part of this key) are unchanged; cache rows written
 /// before simply stop matching.

@@ -238,8 +238,11 @@ pub struct Submitted {
 }
 
 /// Decides a new job's first steps. `job` is [`Job::submitted`]; `cached` the quote found for it.
-pub fn submission(job: Job, cached: Option<serde_json::Value>, now: DateTime<Utc>) -> Submitted {
-    let mut job = job;
+pub fn submission(
+    mut job: Job,
+    cached: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Submitted {
     job.version = 2;
     let (note, join_queue) = match cached {
         Some(quote) => {

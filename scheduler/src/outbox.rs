@@ -14,7 +14,7 @@ use crate::status::JobStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Destination {
-    /// "Run this job": the lane's work queue (routing key `jobs.<lane>`), with an AMQP priority.
+    /// "Run this job": the lane's work queue (routing key: the lane), with an AMQP priority.
     Run,
     /// A result event for the MES (routing key `mes.job.<status>`).
     Mes,

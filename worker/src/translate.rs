@@ -88,7 +88,8 @@ pub fn translate(
 }
 
 /// True when `row` publishes nothing, whatever its job: decided from the row alone, so the
-/// relay need not look the job up (most CRM rows: every job that is not a priced partner order).
+/// relay need not look the job up. The store no longer writes such rows; this drops the ones
+/// written before it filtered (CRM rows of jobs that are not priced partner orders).
 pub fn is_silent(row: &OutboxMessage) -> bool {
     match row.destination {
         Destination::Run => false,
