@@ -112,12 +112,8 @@ const FILE_CODES: &[&str] = &[
 /// `pricing_failed`.
 pub fn job_error(status: JobStatus, reason: Option<&str>) -> Option<ErrorBody> {
     let text = reason.unwrap_or("");
-    let (code, message) = match text.split_once(": ") {
-        Some((c, m)) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
-            (c, m)
-        }
-        _ => ("", text),
-    };
+    // A reason without a code (an operator's note) reads as code "" and the text whole.
+    let contracts::Reason { code, message } = contracts::Reason::parse(text, "");
     match status {
         JobStatus::Rejected if FILE_CODES.contains(&code) => Some(ErrorBody {
             code: code.to_owned(),

@@ -10,9 +10,7 @@ use contracts::Contract;
 /// set by other publishers are rendered as text on the way in.
 pub type Headers = BTreeMap<String, String>;
 
-/// W3C trace context header names; carried verbatim so traces continue across the broker.
-pub const TRACEPARENT: &str = "traceparent";
-pub const TRACESTATE: &str = "tracestate";
+pub use contracts::trace::{TRACEPARENT, TRACESTATE};
 
 /// Headers this crate writes when it dead-letters a message itself (see
 /// [`crate::Delivery::reject_to_dead_letter`]); RabbitMQ's own `x-death` is read as well.

@@ -10,7 +10,7 @@
 //! Every queue with a delivery limit dead-letters (at-least-once) to `{p}.dlx` with its own name as
 //! routing key, so each one has exactly one dead-letter queue.
 
-use contracts::{Lane, routing};
+use contracts::{Exchange, Lane, routing};
 
 /// RabbitMQ's default is 20 in 4.x and unlimited in 3.x; we always set one explicitly.
 pub const DEFAULT_DELIVERY_LIMIT: u32 = 3;
@@ -98,20 +98,25 @@ impl Topology {
         self.delivery_limit
     }
 
+    /// `exchange`'s name on the broker: the deployment's prefix and the contracts' name.
+    pub fn exchange(&self, exchange: Exchange) -> String {
+        format!("{}.{}", self.prefix, exchange.as_str())
+    }
+
     pub fn jobs_exchange(&self) -> String {
-        format!("{}.jobs", self.prefix)
+        self.exchange(Exchange::Jobs)
     }
 
     pub fn results_exchange(&self) -> String {
-        format!("{}.results", self.prefix)
+        self.exchange(Exchange::Results)
     }
 
     pub fn inbound_exchange(&self) -> String {
-        format!("{}.inbound", self.prefix)
+        self.exchange(Exchange::Inbound)
     }
 
     pub fn dead_letter_exchange(&self) -> String {
-        format!("{}.dlx", self.prefix)
+        self.exchange(Exchange::DeadLetter)
     }
 
     /// Where the scheduler publishes a [`crate::RunJob`] for `lane`.

@@ -78,9 +78,9 @@ pub fn quote_key(channel: Channel, options_hash: &str) -> String {
     sha256_hex(canonical_json(&doc).as_bytes())
 }
 
-/// Deterministic message id for an outbox row: the same job, destination and job version
-/// always give the same id, so a re-published message is recognisable downstream.
-pub fn message_id(job_id: Uuid, destination: &str, version: i64) -> Uuid {
+/// Deterministic key of an outbox row: the same job, destination and job version always give
+/// the same key, so a state's messages are written once however often it is recorded.
+pub fn outbox_row_id(job_id: Uuid, destination: &str, version: i64) -> Uuid {
     let digest = Sha256::digest(format!("{job_id}/{destination}/{version}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -140,11 +140,11 @@ mod tests {
     }
 
     #[test]
-    fn message_ids_are_deterministic() {
+    fn outbox_row_ids_are_deterministic() {
         let j = Uuid::nil();
-        assert_eq!(message_id(j, "run", 2), message_id(j, "run", 2));
-        assert_ne!(message_id(j, "run", 2), message_id(j, "run", 3));
-        assert_ne!(message_id(j, "run", 2), message_id(j, "mes", 2));
+        assert_eq!(outbox_row_id(j, "run", 2), outbox_row_id(j, "run", 2));
+        assert_ne!(outbox_row_id(j, "run", 2), outbox_row_id(j, "run", 3));
+        assert_ne!(outbox_row_id(j, "run", 2), outbox_row_id(j, "mes", 2));
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub fn probe_from_prefix(
 pub fn job_options(req: &IntakeRequest) -> serde_json::Value {
     let mut options = serde_json::Map::new();
     if let Some(units) = &req.units {
-        options.insert("units".into(), units.as_str().into());
+        options.insert(crate::job::UNITS_OPTION.into(), units.as_str().into());
     }
     serde_json::Value::Object(options)
 }

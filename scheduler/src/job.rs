@@ -1,7 +1,7 @@
 //! Jobs: what a client submits, what the store keeps, and what a read returns.
 
 use chrono::{DateTime, Utc};
-use contracts::{Channel, Format, Lane};
+use contracts::{Channel, Format, Lane, Units};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -81,7 +81,19 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// Key of the job options holding the unit of the model's coordinates (`mm`, `cm`, `m`, `in`).
+pub const UNITS_OPTION: &str = "units";
+
 impl Job {
+    /// The unit named in the job's options, if any. Intake writes it from a parsed [`Units`], so
+    /// a value that does not parse was never written by this code and is ignored.
+    pub fn units(&self) -> Option<Units> {
+        self.options
+            .get(UNITS_OPTION)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|u| u.parse().ok())
+    }
+
     /// The job a submission creates, before it is queued or answered from the quote cache:
     /// SUBMITTED, version 1, no attempts.
     pub fn submitted(
@@ -158,4 +170,42 @@ pub struct Transition {
     /// Who caused it: "api", "worker:<id>", "operator:<name>", "store".
     pub actor: String,
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::Routing;
+
+    #[test]
+    fn units_come_from_the_options() {
+        let cases = [
+            (serde_json::json!({"units": "in"}), Some(Units::In)),
+            (serde_json::json!({"units": "furlong"}), None),
+            (serde_json::json!({"units": 3}), None),
+            (serde_json::json!({}), None),
+            (serde_json::Value::Null, None),
+        ];
+        let new = NewJob {
+            tenant: "t".into(),
+            channel: Channel::Website,
+            idempotency_key: "k".into(),
+            partner_ref: None,
+            model_sha256: "ab".repeat(32),
+            format: Format::Obj,
+            triangles: 1,
+            alloys: vec![],
+            options: serde_json::Value::Null,
+            rules_version: None,
+        };
+        let routing = Routing {
+            lane: Lane::Small,
+            predicted_seconds: 1.0,
+        };
+        for (options, want) in cases {
+            let mut job = Job::submitted(&new, String::new(), &routing, Utc::now());
+            job.options = options.clone();
+            assert_eq!(job.units(), want, "{options}");
+        }
+    }
 }

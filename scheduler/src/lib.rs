@@ -14,7 +14,8 @@
 //!   priority that enforces it on the broker; what it does and does not guarantee.
 //! - [`eta`]: work ahead / capacity + own cost.
 //! - [`query`]: operators' listings (keyset cursor), counts, oldest per status.
-//! - [`outbox`]: outbox rows, their payloads and the publisher interface the relay uses.
+//! - [`outbox`]: the finished messages a change calls for ([`outbox::compose`]), outbox rows and
+//!   the publisher interface the relay uses.
 //! - [`work`]: what workers report (start, completion exactly once per message, heartbeats).
 //! - [`hashing`]: SHA-256, canonical options hash (quote cache), deterministic message ids.
 //! - [`intake`]: a stored model becomes a job (probe, validate, submit), shared by the API and
@@ -53,7 +54,7 @@ pub use cost::{CostModel, DEFAULT_COEFFICIENTS, FORMAT_DEFAULTS};
 pub use error::{BlobError, StoreError};
 pub use eta::Eta;
 pub use job::{Job, JobView, NewJob, Submission, Transition};
-pub use outbox::{Destination, OutboxMessage, OutboxPublisher, PublishError, RelayReport};
+pub use outbox::{Destination, Message, OutboxMessage, OutboxPublisher, PublishError, RelayReport};
 pub use query::{Cursor, JobPage, JobQuery, OldestInStatus};
 pub use routing::{LaneThresholds, Routing};
 pub use status::JobStatus;

@@ -9,7 +9,7 @@ use contracts::{Channel, Lane};
 
 use crate::error::StoreError;
 use crate::job::{Job, Transition};
-use crate::outbox::{Destination, JobEventPayload, RunJobPayload, event_routing_key};
+use crate::outbox::{Destination, Message, compose};
 use crate::status::JobStatus;
 
 /// How a change is recorded.
@@ -281,15 +281,6 @@ pub fn submission(
     }
 }
 
-/// One outbox row to write, before it has a sequence number and an id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
-    pub destination: Destination,
-    pub routing_key: String,
-    pub payload: serde_json::Value,
-    pub priority: u8,
-}
-
 /// Whether a job in `status` has a message for `destination`: every run and every final state for
 /// MES; for the CRM only a priced partner order with the partner's reference (the CRM creates
 /// orders, nothing else). Rows are written only where this holds.
@@ -310,36 +301,27 @@ pub fn has_subscriber(
     }
 }
 
-/// The outbox rows `job`'s new state calls for: a run message when it is QUEUED (with the
-/// priority the fair queue gave it), the MES event when it is final and the CRM's when it is a
-/// priced partner order ([`has_subscriber`]), nothing otherwise.
-pub fn messages(job: &Job) -> Result<Vec<OutboxRow>, StoreError> {
-    let json = |v: Result<serde_json::Value, serde_json::Error>| {
-        v.map_err(|e| StoreError::Corrupt(e.to_string()))
-    };
-    Ok(match job.status {
-        JobStatus::Queued => vec![OutboxRow {
-            destination: Destination::Run,
-            // The run queue's routing key is the lane.
-            routing_key: job.lane.as_str().to_owned(),
-            payload: json(serde_json::to_value(RunJobPayload::from_job(job)))?,
-            priority: job.priority,
-        }],
-        s if s.is_terminal() => {
-            let payload = json(serde_json::to_value(JobEventPayload::from_job(job)))?;
-            [Destination::Mes, Destination::Crm]
-                .into_iter()
-                .filter(|&d| has_subscriber(d, s, job.channel, job.partner_ref.as_deref()))
-                .map(|d| OutboxRow {
-                    destination: d,
-                    routing_key: event_routing_key(d, s),
-                    payload: payload.clone(),
-                    priority: 0,
-                })
-                .collect()
+/// The messages `job`'s new state calls for, finished ([`compose`]): a run message when it is
+/// QUEUED (with the priority the fair queue gave it), the MES event when it is final and the
+/// CRM's when it is a priced partner order ([`has_subscriber`]), nothing otherwise.
+pub fn messages(job: &Job) -> Result<Vec<Message>, StoreError> {
+    let mut out = Vec::new();
+    for destination in [Destination::Run, Destination::Mes, Destination::Crm] {
+        if !has_subscriber(
+            destination,
+            job.status,
+            job.channel,
+            job.partner_ref.as_deref(),
+        ) {
+            continue;
         }
-        _ => Vec::new(),
-    })
+        let message = match destination {
+            Destination::Run => Some(compose::run(job)?),
+            Destination::Mes | Destination::Crm => compose::event(destination, job)?,
+        };
+        out.extend(message);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -580,8 +562,8 @@ mod tests {
         }
     }
 
-    /// QUEUED: one run row on the lane's key with the job's priority; final: MES and CRM rows;
-    /// otherwise none.
+    /// QUEUED: one run message on the lane's key with the job's priority; final: MES and CRM
+    /// events; otherwise none.
     #[test]
     fn messages_per_status() {
         let cases = [
@@ -591,12 +573,12 @@ mod tests {
             (
                 PriceCalculated,
                 vec![
-                    (Destination::Mes, "mes.job.price_calculated", 0),
-                    (Destination::Crm, "crm.job.price_calculated", 0),
+                    (Destination::Mes, "price.calculated", 0),
+                    (Destination::Crm, "crm.order.ready", 0),
                 ],
             ),
-            (Rejected, vec![(Destination::Mes, "mes.job.rejected", 0)]),
-            (Failed, vec![(Destination::Mes, "mes.job.failed", 0)]),
+            (Rejected, vec![(Destination::Mes, "price.rejected", 0)]),
+            (Failed, vec![(Destination::Mes, "price.failed", 0)]),
         ];
         for (status, want) in cases {
             let j = job(status);
@@ -607,12 +589,13 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{status}");
             for r in rows {
-                assert_eq!(r.payload["job_id"], serde_json::json!(j.id), "{status}");
-                assert_eq!(r.payload["version"], 5, "{status}");
+                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                assert_eq!(body["job_id"], serde_json::json!(j.id), "{status}");
                 if r.destination == Destination::Run {
                     // A job queued for the first time (the count is still 0 in this fixture)
-                    // carries attempt 1; the relay need not read its history.
-                    assert_eq!(r.payload["attempt"], 1, "{status}");
+                    // carries attempt 1.
+                    assert_eq!(body["attempt"], 1, "{status}");
+                    assert_eq!(r.message_id, format!("run_job/{}/1", j.id));
                 }
             }
         }

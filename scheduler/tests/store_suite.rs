@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use contracts::{Channel, Lane};
-use scheduler::hashing::{message_id, options_hash};
+use scheduler::hashing::options_hash;
 use scheduler::{
     Completion, CompletionOutcome, Destination, Heartbeat, JobQuery, JobStatus, JobStore, NewJob,
     OutboxMessage, OutboxPublisher, Outcome, PublishError, StartOutcome, StoreConfig, StoreError,
@@ -89,6 +89,11 @@ async fn count(s: &Arc<dyn JobStore>, st: JobStatus) -> u64 {
     s.status_counts().await.unwrap()[&st]
 }
 
+/// A row's message body, as JSON.
+fn body(m: &OutboxMessage) -> serde_json::Value {
+    serde_json::from_slice(&m.message.body).unwrap()
+}
+
 /// Every outbox row, sent or not.
 async fn outbox_for(s: &Arc<dyn JobStore>, job: Uuid) -> Vec<OutboxMessage> {
     s.pending_outbox(10_000)
@@ -155,12 +160,21 @@ async fn submit_routes_queues_and_writes_outbox(fx: Fixture) {
 
     let out = outbox_for(s, job.id).await;
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].destination, Destination::Run);
-    // The run message is published with its lane as routing key.
-    assert_eq!(out[0].routing_key, "small");
-    assert_eq!(out[0].message_id, message_id(job.id, "run", 2));
-    assert_eq!(out[0].priority, 9);
-    assert_eq!(out[0].payload["job_id"], json!(job.id));
+    let run = &out[0].message;
+    assert_eq!(run.destination, Destination::Run);
+    // The run message is published on the jobs exchange with its lane as routing key.
+    assert_eq!(
+        (run.exchange, run.routing_key.as_str()),
+        (contracts::Exchange::Jobs, "small")
+    );
+    assert_eq!(run.message_id, format!("run_job/{}/1", job.id));
+    assert_eq!(
+        run.message_type,
+        <contracts::RunJob as contracts::Contract>::TYPE
+    );
+    assert_eq!(run.correlation_id.as_deref(), Some("k1"));
+    assert_eq!(run.priority, 9);
+    assert_eq!(body(&out[0])["job_id"], json!(job.id));
 
     let big = submit(s, "acme", "k2", 20_000_000).await;
     assert_eq!(big.lane, Lane::Large);
@@ -430,18 +444,19 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     let out = outbox_for(s, j.id).await;
     let dests: Vec<_> = out
         .iter()
-        .map(|m| (m.destination, m.routing_key.as_str()))
+        .map(|m| (m.message.destination, m.message.routing_key.as_str()))
         .collect();
     assert_eq!(
         dests,
         vec![
             (Destination::Run, "small"),
-            (Destination::Mes, "mes.job.price_calculated"),
-            (Destination::Crm, "crm.job.price_calculated"),
+            (Destination::Mes, "price.calculated"),
+            (Destination::Crm, "crm.order.ready"),
         ]
     );
-    assert_eq!(out[1].payload["partner_ref"], json!("PO-w1"));
-    assert_eq!(out[1].payload["quote"]["total"], json!("123.45"));
+    assert_eq!(body(&out[1])["partner_ref"], json!("PO-w1"));
+    assert_eq!(body(&out[1])["quote"]["total"], json!("123.45"));
+    assert_eq!(body(&out[2])["partner_ref"], json!("PO-w1"));
 
     let hash = options_hash(&nj.alloys, &nj.options);
     let cached = s
@@ -474,7 +489,9 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
     assert_eq!(sub.job.job.result, done.result);
     let out = outbox_for(s, sub.job.job.id).await;
     assert_eq!(
-        out.iter().map(|m| m.destination).collect::<Vec<_>>(),
+        out.iter()
+            .map(|m| m.message.destination)
+            .collect::<Vec<_>>(),
         vec![Destination::Mes, Destination::Crm]
     );
     let hist = s.history(sub.job.job.id).await.unwrap();
@@ -521,8 +538,10 @@ async fn worker_flow_results_cache_and_dedup(fx: Fixture) {
         (JobStatus::Rejected, Some(reason))
     );
     let out = outbox_for(s, r.id).await;
-    assert_eq!(out[1].routing_key, "mes.job.rejected");
-    assert_eq!(out[1].payload["reason"], json!(reason));
+    assert_eq!(out[1].message.routing_key, "price.rejected");
+    // A reason without a code (this one is free text) is sent under the code `rejected`.
+    assert_eq!(body(&out[1])["reason"], json!(reason));
+    assert_eq!(body(&out[1])["reason_code"], json!("rejected"));
 }
 
 /// A quote carries the channel's margins: the cache answers the same model, options and rules
@@ -563,7 +582,7 @@ async fn quote_cache_is_per_channel(fx: Fixture) {
         outbox_for(s, p.id)
             .await
             .iter()
-            .map(|m| m.destination)
+            .map(|m| m.message.destination)
             .collect::<Vec<_>>(),
         vec![Destination::Run]
     );
@@ -642,12 +661,12 @@ async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
     let runs: Vec<_> = outbox_for(s, j.id)
         .await
         .into_iter()
-        .filter(|m| m.destination == Destination::Run)
+        .filter(|m| m.message.destination == Destination::Run)
         .collect();
     assert_eq!(runs.len(), 2, "a retry is a new run message");
-    assert_ne!(runs[0].message_id, runs[1].message_id);
-    // Each run row carries its attempt, so the relay does not count the history.
-    let attempts: Vec<_> = runs.iter().map(|m| m.payload["attempt"].clone()).collect();
+    assert_ne!(runs[0].message.message_id, runs[1].message.message_id);
+    // Each run message carries its attempt.
+    let attempts: Vec<_> = runs.iter().map(|m| body(m)["attempt"].clone()).collect();
     assert_eq!(attempts, [json!(1), json!(2)]);
 
     assert_eq!(start(s, j.id).await.attempts, 2);
@@ -664,12 +683,12 @@ async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
     let events: Vec<_> = outbox_for(s, j.id)
         .await
         .into_iter()
-        .filter(|m| m.destination != Destination::Run)
+        .filter(|m| m.message.destination != Destination::Run)
         .collect();
     // MES hears of the failure; the CRM, which only creates orders for priced jobs, gets no row.
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].destination, Destination::Mes);
-    assert_eq!(events[0].routing_key, "mes.job.failed");
+    assert_eq!(events[0].message.destination, Destination::Mes);
+    assert_eq!(events[0].message.routing_key, "price.failed");
     // A FAILED job stays failed for workers...
     assert!(matches!(
         s.start_job(j.id, "w1").await.unwrap(),
@@ -685,10 +704,11 @@ async fn retries_dead_letters_and_operator_retry(fx: Fixture) {
     let last_run = outbox_for(s, j.id)
         .await
         .into_iter()
-        .rfind(|m| m.destination == Destination::Run)
+        .rfind(|m| m.message.destination == Destination::Run)
         .unwrap();
     assert_eq!(
-        last_run.payload["attempt"], 3,
+        body(&last_run)["attempt"],
+        3,
         "the operator's retry is the third queueing"
     );
     assert!(matches!(
@@ -839,6 +859,106 @@ async fn counts_and_oldest_per_status(fx: Fixture) {
         .unwrap();
     assert_eq!(c.job_id, second.id);
     assert!(!oldest.iter().any(|o| o.status == JobStatus::Failed));
+}
+
+/// Rows written before the outbox held finished messages (a scheduler-shaped `payload`, no
+/// message) are finished when the store opens, into the messages their own state calls for; a
+/// row nobody listens to is marked sent.
+async fn legacy_outbox_rows_are_finished_when_the_store_opens(fx: Fixture) {
+    let s = &fx.store;
+    let j = submit(s, "acme", "old", 1000).await;
+    start(s, j.id).await;
+    complete(s, j.id, priced(), 0.1).await;
+    let rejected = submit(s, "acme", "old-r", 1000).await;
+    start(s, rejected.id).await;
+    complete(
+        s,
+        rejected.id,
+        Outcome::Rejected {
+            reason: "empty_file: the file is empty".into(),
+        },
+        0.1,
+    )
+    .await;
+    let finished: Vec<_> = outbox_for(s, j.id).await;
+    assert_eq!(finished.len(), 3);
+    let done = s.get_job(j.id).await.unwrap().job;
+    let event = json!({
+        "job_id": j.id, "tenant": "acme", "channel": "partner", "partner_ref": "PO-old",
+        "status": "PRICE_CALCULATED", "quote": done.result, "reason": null,
+        "version": done.version, "at": done.updated_at,
+    });
+    // What the store before migration 0005 wrote, rows of both jobs (and a CRM row for the
+    // rejected job, which that store wrote for every final job).
+    let legacy = [
+        (
+            finished[0].seq,
+            json!({"job_id": j.id, "lane": "small", "version": 2, "attempt": 1}),
+        ),
+        (finished[1].seq, event.clone()),
+        (finished[2].seq, event),
+    ];
+    let rejected_rows = outbox_for(s, rejected.id).await;
+    let rejected_event = json!({
+        "job_id": rejected.id, "tenant": "acme", "channel": "partner", "partner_ref": "PO-old-r",
+        "status": "REJECTED", "quote": null, "reason": "empty_file: the file is empty",
+        "version": 4, "at": done.updated_at,
+    });
+    const LEGACY: &str = "UPDATE outbox SET exchange = NULL, message_id = NULL, \
+        message_type = NULL, correlation_id = NULL, headers = NULL, body = NULL, payload = $1 \
+        WHERE seq = $2";
+    const CRM_ROW: &str = "INSERT INTO outbox (row_id, destination, routing_key, job_id, payload, \
+        priority, created_at) VALUES ($1, 'crm', 'crm.job.rejected', $2, $3, 0, $4)";
+    let mut rows = legacy.to_vec();
+    rows.push((rejected_rows[1].seq, rejected_event.clone()));
+    if fx.url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&fx.url).await.unwrap();
+        for (seq, payload) in &rows {
+            let q = sqlx::query(LEGACY)
+                .bind(sqlx::types::Json(payload))
+                .bind(seq);
+            q.execute(&pool).await.unwrap();
+        }
+        sqlx::query(CRM_ROW)
+            .bind(Uuid::new_v4())
+            .bind(rejected.id)
+            .bind(sqlx::types::Json(&rejected_event))
+            .bind(done.updated_at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(&fx.url).await.unwrap();
+        for (seq, payload) in &rows {
+            let q = sqlx::query(LEGACY)
+                .bind(sqlx::types::Json(payload))
+                .bind(seq);
+            q.execute(&pool).await.unwrap();
+        }
+        sqlx::query(CRM_ROW)
+            .bind(Uuid::new_v4())
+            .bind(rejected.id)
+            .bind(sqlx::types::Json(&rejected_event))
+            .bind(done.updated_at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+
+    let reopened = fx.reopen(StoreConfig::default()).await;
+    let again = outbox_for(&reopened, j.id).await;
+    assert_eq!(
+        again.iter().map(|m| &m.message).collect::<Vec<_>>(),
+        finished.iter().map(|m| &m.message).collect::<Vec<_>>(),
+        "the finished rows are the messages the current store writes"
+    );
+    let r = outbox_for(&reopened, rejected.id).await;
+    assert_eq!(
+        r.len(),
+        2,
+        "the CRM row nobody listens to is marked sent: {r:?}"
+    );
+    assert_eq!(r[1].message, rejected_rows[1].message);
 }
 
 async fn outbox_relay_publishes_in_order_once(fx: Fixture) {
@@ -1101,6 +1221,7 @@ store_tests!(
     keyset_pagination_matches_offset,
     counts_and_oldest_per_status,
     outbox_relay_publishes_in_order_once,
+    legacy_outbox_rows_are_finished_when_the_store_opens,
     heartbeats_set_capacity,
     fairness_orders_a_flood_behind_an_idle_tenant,
     calibration_refits_and_persists,

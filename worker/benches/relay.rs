@@ -117,7 +117,7 @@ async fn relay_all(h: &Harness, publisher: &BrokerPublisher) -> u64 {
 
 async fn per_job(statements: &Statements) {
     let h = Harness::new(Backend::Cluster).await;
-    let publisher = BrokerPublisher::new(h.store.clone(), h.broker.clone(), h.topology.clone());
+    let publisher = BrokerPublisher::new(h.broker.clone(), h.topology.clone());
     let sha = h.put_model(support::torus()).await;
     // Warm the pools and caches with one job first: what is counted is the steady state.
     let warm = h.submit(&sha, Channel::Partner, Some("PO-0")).await;
@@ -144,7 +144,7 @@ async fn per_job(statements: &Statements) {
 
 async fn throughput(jobs: usize) -> (u64, f64) {
     let h = Harness::new(Backend::Cluster).await;
-    let publisher = BrokerPublisher::new(h.store.clone(), h.broker.clone(), h.topology.clone());
+    let publisher = BrokerPublisher::new(h.broker.clone(), h.topology.clone());
     let sha = h.put_model(support::torus()).await;
     for i in 0..jobs {
         let job = h

@@ -350,7 +350,10 @@ mod tests {
         for (d, n, want) in cases {
             assert_eq!(reason(d.as_ref(), n), want);
         }
-        assert_eq!(decide::split_reason(&reason(None, 1), "x").0, DEAD_LETTERED);
+        assert_eq!(
+            contracts::Reason::parse(&reason(None, 1), "x").code,
+            DEAD_LETTERED
+        );
     }
 
     #[test]

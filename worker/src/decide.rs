@@ -54,24 +54,9 @@ pub enum Decision {
     GiveUp { reason: String },
 }
 
-/// A reason stored on a job: `code: message`, so events can carry the machine code apart.
+/// A reason stored on a job ([`contracts::Reason`]), so events can carry the machine code apart.
 pub fn reason(code: &str, message: &str) -> String {
-    format!("{code}: {message}")
-}
-
-/// The code and message of a reason written by [`reason`]; other text gets the code `fallback`.
-pub fn split_reason<'a>(text: &'a str, fallback: &'a str) -> (&'a str, &'a str) {
-    match text.split_once(": ") {
-        Some((code, message))
-            if !code.is_empty()
-                && code
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
-        {
-            (code, message)
-        }
-        _ => (fallback, text),
-    }
+    contracts::Reason::new(code, message).to_string()
 }
 
 /// A technical failure: retried while attempts remain.
@@ -216,7 +201,7 @@ mod tests {
         let Decision::Complete(Outcome::Rejected { reason }) = decide(run, attempt(0, 1)) else {
             panic!("expected a rejection")
         };
-        assert_eq!(split_reason(&reason, "x").0, "empty_file");
+        assert_eq!(contracts::Reason::parse(&reason, "x").code, "empty_file");
     }
 
     #[test]
@@ -241,27 +226,8 @@ mod tests {
         else {
             panic!("expected a rejection")
         };
-        let (code, message) = split_reason(&reason, "x");
+        let contracts::Reason { code, message } = contracts::Reason::parse(&reason, "x");
         assert_eq!(code, "not_watertight", "{reason}");
         assert!(!message.is_empty());
-    }
-
-    #[test]
-    fn reasons_split_back_into_code_and_message() {
-        let cases = [
-            (
-                "empty_file: the file is empty",
-                ("empty_file", "the file is empty"),
-            ),
-            ("too_large: 12: too big", ("too_large", "12: too big")),
-            ("Model: weird", ("rejected", "Model: weird")),
-            ("no code here", ("rejected", "no code here")),
-            (": nothing", ("rejected", ": nothing")),
-            ("", ("rejected", "")),
-        ];
-        for (text, want) in cases {
-            assert_eq!(split_reason(text, "rejected"), want, "{text}");
-        }
-        assert_eq!(reason("a_b", "c"), "a_b: c");
     }
 }

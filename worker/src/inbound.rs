@@ -1,7 +1,7 @@
 //! MES submitting jobs as messages: `SubmitJob` on the inbound queue becomes a job through the
 //! same intake as an HTTP upload (`scheduler::intake`), and the answer is the job's `price.*`
 //! event on the results exchange, whose `correlation_id` is the request id (the job's
-//! idempotency key, see [`crate::translate`]).
+//! idempotency key, see `scheduler::outbox::compose`).
 //!
 //! A request that cannot become a job (unknown model, bad format, reused request id with other
 //! content...) is answered at once with `price.rejected`, under a job id derived from the
@@ -200,7 +200,7 @@ async fn handle(ctx: &WorkerContext, config: &InboundConfig, delivery: Delivery)
         "mes_submit",
         request_id = %submit.request_id,
         tenant = %submit.tenant,
-        trace_id = delivery.traceparent().and_then(ids::trace_id).unwrap_or(""),
+        trace_id = delivery.traceparent().and_then(contracts::trace::trace_id).unwrap_or(""),
     );
     respond(ctx, config, delivery, submit)
         .instrument(span)

@@ -62,7 +62,7 @@ pub async fn handle(
         %message_id,
         lane = %job.lane,
         delivery_count = delivery.delivery_count(),
-        trace_id = delivery.traceparent().and_then(ids::trace_id).unwrap_or(""),
+        trace_id = delivery.traceparent().and_then(contracts::trace::trace_id).unwrap_or(""),
     );
     Run {
         ctx,

@@ -17,9 +17,9 @@
 //! - [`price`]: pricing-core on the blocking pool with a time limit and a panic net;
 //!   [`compute`]: a rayon pool per run, so jobs in one process do not queue behind each other;
 //!   [`request`]: run message → quote request; [`decide`]: run → outcome or retry (pure).
-//! - [`relay`] and [`translate`] (outbox row → contract, pure); [`inbound`]: MES requests;
+//! - [`relay`]: outbox rows → the broker, as written; [`inbound`]: MES requests;
 //!   [`dead_letters`]: the lanes' dead-letter queues → FAILED jobs.
-//!   [`ids`]: deterministic keys and trace context; [`rules`]: the pricing rules in force;
+//!   [`ids`]: deterministic keys; [`rules`]: the pricing rules in force;
 //!   [`signals`]: SIGTERM / Ctrl-C as a cancellation token.
 
 pub mod activity;
@@ -36,7 +36,6 @@ pub mod relay;
 pub mod request;
 pub mod rules;
 pub mod signals;
-pub mod translate;
 pub mod worker;
 
 pub use config::{TimeLimit, WorkerConfig, WorkerContext, available_slots, default_worker_id};

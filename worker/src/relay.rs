@@ -10,15 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use messaging::{Broker, Topology};
-use scheduler::{
-    Destination, JobStatus, JobStore, OutboxMessage, OutboxPublisher, PublishError, RelayReport,
-    StoreError,
-};
+use messaging::{Broker, Publish, Route, Topology};
+use scheduler::{JobStore, OutboxMessage, OutboxPublisher, PublishError, RelayReport, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-use crate::translate::{self, JobFacts};
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -50,89 +45,39 @@ impl RelayConfig {
     }
 }
 
-/// Publishes outbox rows to the broker as the message contracts say ([`translate`]).
+/// Publishes outbox rows to the broker as they were written: the row is the message, the
+/// topology only names the deployment's exchange.
 pub struct BrokerPublisher {
-    store: Arc<dyn JobStore>,
     broker: Broker,
     topology: Topology,
 }
 
 impl BrokerPublisher {
-    pub fn new(store: Arc<dyn JobStore>, broker: Broker, topology: Topology) -> Self {
-        BrokerPublisher {
-            store,
-            broker,
-            topology,
-        }
+    pub fn new(broker: Broker, topology: Topology) -> Self {
+        BrokerPublisher { broker, topology }
     }
 
-    /// What the row's message needs from its job. `None` when the job is gone.
-    async fn facts(&self, row: &OutboxMessage) -> Result<Option<JobFacts>, StoreError> {
-        // Two independent reads: issued together, they cost one round trip of waiting.
-        let attempt = async {
-            match row.destination {
-                Destination::Run => self.queued_count(row).await,
-                Destination::Mes | Destination::Crm => Ok(1),
-            }
-        };
-        let (job, attempt) = tokio::join!(self.store.get_job(row.job_id), attempt);
-        let job = match job {
-            Ok(view) => view.job,
-            Err(StoreError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(Some(JobFacts::of(&job, attempt?)))
-    }
-
-    /// How many times the job had been queued when this run row was written: deterministic for
-    /// the row, so a republished row gets the same `message_id`. The row carries it; only rows
-    /// written before the job counted its queueings are counted from the history.
-    async fn queued_count(&self, row: &OutboxMessage) -> Result<u32, StoreError> {
-        if let Some(attempt) = row
-            .payload
-            .get("attempt")
-            .and_then(serde_json::Value::as_u64)
-        {
-            return Ok(u32::try_from(attempt).unwrap_or(u32::MAX).max(1));
+    /// What the broker is given for `row`.
+    pub fn publish_of(&self, row: &OutboxMessage) -> Publish {
+        let m = &row.message;
+        Publish {
+            route: Route {
+                exchange: self.topology.exchange(m.exchange),
+                routing_key: m.routing_key.clone(),
+            },
+            message_id: m.message_id.clone(),
+            message_type: Some(m.message_type.clone()),
+            correlation_id: m.correlation_id.clone(),
+            headers: m.headers.clone(),
+            payload: m.body.clone(),
         }
-        let version = row
-            .payload
-            .get("version")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(i64::MAX);
-        let history = self.store.history(row.job_id).await?;
-        let n = history
-            .iter()
-            .filter(|t| t.to_status == JobStatus::Queued && t.version <= version)
-            .count();
-        Ok(u32::try_from(n).unwrap_or(u32::MAX).max(1))
     }
 }
 
 #[async_trait::async_trait]
 impl OutboxPublisher for BrokerPublisher {
     async fn publish(&self, row: &OutboxMessage) -> Result<(), PublishError> {
-        if translate::is_silent(row) {
-            return Ok(());
-        }
-        let facts = self
-            .facts(row)
-            .await
-            .map_err(|e| PublishError(e.to_string()))?;
-        let Some(facts) = facts else {
-            tracing::error!(seq = row.seq, job_id = %row.job_id, "outbox row for a job that does not exist; skipped");
-            return Ok(());
-        };
-        // A row that can never be published must not stop every row after it: it is logged
-        // and marked sent. Broker failures, on the other hand, stop the pass (retried later).
-        let publish = match translate::translate(row, &facts, &self.topology) {
-            Ok(Some(publish)) => publish,
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                tracing::error!(error = %e, job_id = %row.job_id, "outbox row cannot be published; skipped");
-                return Ok(());
-            }
-        };
+        let publish = self.publish_of(row);
         self.broker
             .publish(&publish)
             .await
@@ -169,7 +114,7 @@ pub async fn run_relay_with(
     config: RelayConfig,
     shutdown: CancellationToken,
 ) -> Result<(), crate::WorkerError> {
-    let publisher = BrokerPublisher::new(store.clone(), broker, topology);
+    let publisher = BrokerPublisher::new(broker, topology);
     let batch = config.batch.max(1);
     loop {
         let pause = match relay_once(store.as_ref(), &publisher, batch).await {

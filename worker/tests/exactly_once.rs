@@ -115,7 +115,7 @@ async fn same_message_twice_one_effect(backend: Backend) {
     // by the relay itself.
     let rows = h.store.pending_outbox(10).await.unwrap();
     assert_eq!(rows.len(), 1);
-    let publisher = BrokerPublisher::new(h.store.clone(), h.broker.clone(), h.topology.clone());
+    let publisher = BrokerPublisher::new(h.broker.clone(), h.topology.clone());
     publisher.publish(&rows[0]).await.unwrap();
     publisher.publish(&rows[0]).await.unwrap();
 

@@ -70,19 +70,27 @@ macro_rules! impl_job_store {
             r: &DbRow,
         ) -> Result<$crate::outbox::OutboxMessage, $crate::error::StoreError> {
             use sqlx::Row;
+            let corrupt = |what: String| $crate::error::StoreError::Corrupt(what);
             let destination: String = r.try_get("destination")?;
-            let payload: sqlx::types::Json<serde_json::Value> = r.try_get("payload")?;
+            let exchange: String = r.try_get("exchange")?;
+            let headers: sqlx::types::Json<$crate::outbox::Headers> = r.try_get("headers")?;
             let priority: i16 = r.try_get("priority")?;
             Ok($crate::outbox::OutboxMessage {
                 seq: r.try_get("seq")?,
-                message_id: r.try_get("message_id")?,
-                destination: $crate::outbox::Destination::parse(&destination).ok_or_else(|| {
-                    $crate::error::StoreError::Corrupt(format!("destination {destination:?}"))
-                })?,
-                routing_key: r.try_get("routing_key")?,
                 job_id: r.try_get("job_id")?,
-                payload: payload.0,
-                priority: u8::try_from(priority).unwrap_or(0),
+                message: $crate::outbox::Message {
+                    destination: $crate::outbox::Destination::parse(&destination)
+                        .ok_or_else(|| corrupt(format!("destination {destination:?}")))?,
+                    exchange: contracts::Exchange::parse(&exchange)
+                        .ok_or_else(|| corrupt(format!("exchange {exchange:?}")))?,
+                    routing_key: r.try_get("routing_key")?,
+                    message_id: r.try_get("message_id")?,
+                    message_type: r.try_get("message_type")?,
+                    correlation_id: r.try_get("correlation_id")?,
+                    headers: headers.0,
+                    body: r.try_get("body")?,
+                    priority: u8::try_from(priority).unwrap_or(0),
+                },
                 created_at: r.try_get("created_at")?,
                 sent_at: r.try_get("sent_at")?,
             })
@@ -158,31 +166,80 @@ macro_rules! impl_job_store {
             async fn insert_outbox(
                 tx: &mut Tx,
                 job: &$crate::job::Job,
-                destination: $crate::outbox::Destination,
-                routing_key: String,
-                payload: serde_json::Value,
-                priority: u8,
+                m: &$crate::outbox::Message,
             ) -> Result<(), $crate::error::StoreError> {
-                let id = $crate::hashing::message_id(job.id, destination.as_str(), job.version);
+                let row_id = $crate::hashing::outbox_row_id(job.id, m.destination.as_str(), job.version);
                 sqlx::query(sql::INSERT_OUTBOX)
-                    .bind(id)
-                    .bind(destination.as_str())
-                    .bind(routing_key)
+                    .bind(row_id)
+                    .bind(m.destination.as_str())
+                    .bind(m.exchange.as_str())
+                    .bind(&m.routing_key)
+                    .bind(&m.message_id)
+                    .bind(&m.message_type)
+                    .bind(&m.correlation_id)
+                    .bind(sqlx::types::Json(&m.headers))
+                    .bind(&m.body)
                     .bind(job.id)
-                    .bind(sqlx::types::Json(payload))
-                    .bind(i16::from(priority))
+                    .bind(i16::from(m.priority))
                     .bind(job.updated_at)
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
             }
 
-            /// Writes the outbox rows a job's new state calls for ([`lifecycle::messages`]).
+            /// Writes the finished messages a job's new state calls for ([`lifecycle::messages`]).
             async fn emit(tx: &mut Tx, job: &$crate::job::Job) -> Result<(), $crate::error::StoreError> {
-                for row in $crate::lifecycle::messages(job)? {
-                    Self::insert_outbox(tx, job, row.destination, row.routing_key, row.payload, row.priority).await?;
+                for m in $crate::lifecycle::messages(job)? {
+                    Self::insert_outbox(tx, job, &m).await?;
                 }
                 Ok(())
+            }
+
+            /// Finishes the unsent rows written before the outbox held finished messages
+            /// (`outbox/legacy.rs`); a row with no subscriber or no job is marked sent. Runs when
+            /// the store opens; returns how many rows it finished.
+            async fn finish_legacy_outbox(&self) -> Result<u64, $crate::error::StoreError> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let rows = sqlx::query(sql::LEGACY_OUTBOX).fetch_all(&mut *tx).await?;
+                let mut finished = 0;
+                for r in &rows {
+                    let seq: i64 = r.try_get("seq")?;
+                    let destination: String = r.try_get("destination")?;
+                    let job_id: uuid::Uuid = r.try_get("job_id")?;
+                    let payload: Option<sqlx::types::Json<serde_json::Value>> = r.try_get("payload")?;
+                    let destination = $crate::outbox::Destination::parse(&destination).ok_or_else(|| {
+                        $crate::error::StoreError::Corrupt(format!("destination {destination:?}"))
+                    })?;
+                    let job = Self::fetch_job(&mut *tx, job_id).await?;
+                    let message = match (job, payload) {
+                        (Some(job), Some(payload)) => {
+                            $crate::outbox::legacy::finish(destination, &payload.0, &job)?
+                        }
+                        _ => None,
+                    };
+                    let Some(m) = message else {
+                        sqlx::query(sql::MARK_OUTBOX_SENT).bind(rows::now()).bind(seq).execute(&mut *tx).await?;
+                        continue;
+                    };
+                    sqlx::query(sql::FINISH_LEGACY_OUTBOX)
+                        .bind(m.exchange.as_str())
+                        .bind(&m.routing_key)
+                        .bind(&m.message_id)
+                        .bind(&m.message_type)
+                        .bind(&m.correlation_id)
+                        .bind(sqlx::types::Json(&m.headers))
+                        .bind(&m.body)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                    finished += 1;
+                }
+                tx.commit().await?;
+                if !rows.is_empty() {
+                    tracing::info!(rows = rows.len(), finished, "outbox rows from before migration 0005 finished");
+                }
+                Ok(finished)
             }
 
             /// Puts a job at the back of its tenant's fair queue in its lane; returns

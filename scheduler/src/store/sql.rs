@@ -50,12 +50,14 @@ pub(crate) const OLDEST_IN_STATUS: &str = "SELECT id, status_changed_at FROM job
      WHERE status = $1 ORDER BY status_changed_at ASC, id ASC LIMIT 1";
 
 pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox \
-     (message_id, destination, routing_key, job_id, payload, priority, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING";
+     (row_id, destination, exchange, routing_key, message_id, message_type, correlation_id, \
+     headers, body, job_id, priority, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (row_id) DO NOTHING";
 
 macro_rules! outbox_columns {
     () => {
-        "seq, message_id, destination, routing_key, job_id, payload, priority, created_at, sent_at"
+        "seq, destination, exchange, routing_key, message_id, message_type, correlation_id, \
+         headers, body, job_id, priority, created_at, sent_at"
     };
 }
 pub(crate) use outbox_columns;
@@ -65,6 +67,14 @@ pub(crate) const PENDING_OUTBOX: &str = concat!(
     outbox_columns!(),
     " FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1"
 );
+
+/// Unsent rows written before the outbox held finished messages (see `outbox/legacy.rs`).
+pub(crate) const LEGACY_OUTBOX: &str = "SELECT seq, destination, job_id, payload FROM outbox \
+     WHERE sent_at IS NULL AND body IS NULL ORDER BY seq";
+
+pub(crate) const FINISH_LEGACY_OUTBOX: &str = "UPDATE outbox SET exchange = $1, routing_key = $2, \
+     message_id = $3, message_type = $4, correlation_id = $5, headers = $6, body = $7 \
+     WHERE seq = $8";
 
 pub(crate) const MARK_OUTBOX_SENT: &str =
     "UPDATE outbox SET sent_at = $1 WHERE seq = $2 AND sent_at IS NULL";

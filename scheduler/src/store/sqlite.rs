@@ -62,6 +62,7 @@ impl SqliteStore {
             shared: std::sync::Arc::new(Shared::new(config)),
         };
         super::JobStore::reload_cost_model(&store).await?;
+        store.finish_legacy_outbox().await?;
         Ok(store)
     }
 
