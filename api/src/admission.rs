@@ -10,9 +10,9 @@ use scheduler::{NewJob, Routing};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::auth::Principal;
-use crate::auth::quotas::{Quotas, Unit};
 use crate::limits::{heavy_admitted, quota_day};
 use crate::state::AppState;
+use scheduler::accounts::{Quotas, Unit};
 
 pub struct HttpAdmission {
     pub state: AppState,
@@ -61,7 +61,7 @@ impl Admission for HttpAdmission {
                 .await?
                 .is_some();
         if large && !existing {
-            let active = crate::stats::active_heavy_jobs(&state.db, &job.tenant)
+            let active = scheduler::stats::active_heavy_jobs(&state.db, &job.tenant)
                 .await
                 .map_err(|e| unavailable("heavy-job count", &e))?;
             let limit = state.config.max_heavy_jobs_per_tenant;

@@ -7,14 +7,15 @@
 //!   `estimate`, `jobs` (status and Server-Sent Events), `ops` (operators), `health` (probes,
 //!   metrics, OpenAPI).
 //! - [`auth`]: roles and the permission table, API keys ([`auth::keys::KeyStore`], SHA-256 only),
-//!   their daily job quotas counted in the database ([`auth::quotas`], global across replicas),
-//!   and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
+//!   their daily job quotas counted in the database (`scheduler::accounts`, global across
+//!   replicas), and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
 //! - The instant estimate's readers and price range are `pricing_core::estimate` (pure).
 //! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
 //!   parts tested by tables).
-//! - [`stats`]: per-lane counts and the finished-job collector; [`metrics`]: the Prometheus
-//!   registry; [`db`]: the API's pool on the store's database; [`state`], [`config`].
+//! - [`stats`]: the finished-job collector (the counts are `scheduler::stats`); [`metrics`]: the
+//!   Prometheus registry; [`state`], [`config`]. The database is reached only through
+//!   `scheduler::store::open`'s job store and `Db`.
 //! - [`dto`]: response types; [`error`]: [`AppError`] and the one error shape; [`openapi`].
 //!
 //! - [`admission`]: the intake's admission step for HTTP uploads (heavy-job gate, daily quota).
@@ -27,7 +28,6 @@
 pub mod admission;
 pub mod auth;
 pub mod config;
-pub mod db;
 pub mod dto;
 pub mod error;
 pub mod limits;
@@ -43,9 +43,9 @@ use std::time::Duration;
 pub use auth::keys::{KeyRecord, KeyStore, NewKey};
 pub use auth::{Principal, Role};
 pub use config::ApiConfig;
-pub use db::Db;
 pub use error::{AppError, ErrorBody};
 pub use routes::app;
+pub use scheduler::store::Db;
 pub use state::{AppState, Backends};
 
 /// How often the collector looks for finished jobs.

@@ -6,7 +6,7 @@
 //!   the rate in total), and a restart refills the buckets. That is the usual trade for a limit
 //!   whose job is to smooth bursts, checked on every request without a database round trip.
 //! - **Daily quotas are global.** Jobs per key per UTC day are counted in the shared database
-//!   ([`crate::auth::quotas`]), so all replicas together, and restarted ones, enforce one quota;
+//!   (`scheduler::accounts::quotas`), so all replicas together, and restarted ones, enforce one quota;
 //!   here is only the pure part, [`quota_day`].
 //! - **The heavy-job gate** counts the tenant's unfinished large-lane jobs in the database, so it
 //!   holds across replicas (up to the race of two replicas admitting the last slot at the same

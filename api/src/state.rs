@@ -8,12 +8,12 @@ use scheduler::{BlobStore, JobStore};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::auth::keys::KeyStore;
-use crate::auth::quotas::Quotas;
 use crate::config::ApiConfig;
-use crate::db::Db;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::stats::Collector;
+use scheduler::accounts::Quotas;
+use scheduler::store::Db;
 
 /// The service's backends, built by the caller (`pricing serve`, `pricing api`, tests).
 #[derive(Clone)]

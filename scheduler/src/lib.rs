@@ -24,6 +24,10 @@
 //! - [`store`]: the [`JobStore`] trait, [`connect`] by URL, and its PostgreSQL and SQLite
 //!   implementations, expanded from one shared body (`store/common.rs`) with the SQL in
 //!   `store/sql.rs`; migrations live in `migrations/postgres` and `migrations/sqlite`.
+//! - [`accounts`]: API keys' rows and daily quotas; [`stats`]: lane counts and finished jobs, for
+//!   operators and metrics — both through [`store::Db`], the small pool [`store::open`] opens
+//!   beside the job store, so every table and statement lives in this crate.
+//! - [`roles`]: the scheduler role's loops (outbox relay, MES inbound, dead-letter watcher).
 //! - [`config`]: [`StoreConfig`], deserializable from the service's configuration file.
 //! - [`error`]: [`StoreError`] and [`BlobError`].
 //!
@@ -31,6 +35,7 @@
 //! one suite against real PostgreSQL (a fresh database per test) and SQLite (a temp file per
 //! test); `benches/store_bench.rs` loads a million jobs into PostgreSQL and prints figures.
 
+pub mod accounts;
 pub mod blob;
 pub mod config;
 pub mod cost;
@@ -43,7 +48,9 @@ pub mod job;
 pub mod lifecycle;
 pub mod outbox;
 pub mod query;
+pub mod roles;
 pub mod routing;
+pub mod stats;
 pub mod status;
 pub mod store;
 pub mod work;

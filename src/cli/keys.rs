@@ -48,7 +48,8 @@ enum KeysCommand {
 pub fn run(args: KeysArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let (_store, db) =
-            api::db::connect(&args.store.database_url, scheduler::StoreConfig::default()).await?;
+            scheduler::store::open(&args.store.database_url, scheduler::StoreConfig::default())
+                .await?;
         let keys = KeyStore::new(db);
         match args.command {
             KeysCommand::Create {

@@ -107,14 +107,14 @@ pub fn shutdown_on_signal() -> CancellationToken {
 /// Everything a role connects to.
 pub struct Services {
     pub store: Arc<dyn JobStore>,
-    pub db: api::Db,
+    pub db: scheduler::store::Db,
     pub blobs: BlobStore,
     pub broker: Broker,
     pub topology: Topology,
 }
 
 pub async fn connect(store: &StoreSettings, broker: &BrokerSettings) -> anyhow::Result<Services> {
-    let (job_store, db) = api::db::connect(&store.database_url, StoreConfig::default())
+    let (job_store, db) = scheduler::store::open(&store.database_url, StoreConfig::default())
         .await
         .with_context(|| {
             format!(
@@ -251,20 +251,20 @@ pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
         let shutdown = shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
         let rules = load_rules(args.rules.rules.as_deref())?;
-        let ctx = worker::WorkerContext::new(
+        let ctx = scheduler::roles::RoleContext::new(
             s.store.clone(),
             s.blobs,
             s.broker.clone(),
             s.topology.clone(),
-            rules,
+            rules.version(),
         );
         let mut tasks = JoinSet::new();
         let (st, b, t, sd) = (s.store.clone(), s.broker, s.topology, shutdown.clone());
-        tasks.spawn(async move { Ok(worker::run_relay(st, b, t, sd).await?) });
+        tasks.spawn(async move { Ok(scheduler::roles::run_relay(st, b, t, sd).await?) });
         let (c, sd) = (ctx.clone(), shutdown.clone());
-        tasks.spawn(async move { Ok(worker::run_dead_letter_watcher(c, sd).await?) });
+        tasks.spawn(async move { Ok(scheduler::roles::run_dead_letter_watcher(c, sd).await?) });
         let sd = shutdown.clone();
-        tasks.spawn(async move { Ok(worker::run_mes_inbound(ctx, sd).await?) });
+        tasks.spawn(async move { Ok(scheduler::roles::run_mes_inbound(ctx, sd).await?) });
         let (st, sd) = (s.store, shutdown.clone());
         tasks.spawn(async move {
             run_recalibration(st, sd).await;

@@ -71,15 +71,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_outbox_notify(outbox.clone());
 
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
-        let relay = worker::RelayConfig::default().with_wake(outbox);
+        let relay = scheduler::roles::RelayConfig::default().with_wake(outbox);
         let (st, b, t, sd) = (s.store.clone(), s.broker, s.topology, shutdown.clone());
-        tasks.spawn(async move { Ok(worker::run_relay_with(st, b, t, relay, sd).await?) });
-        let (c, cfg, sd) = (ctx.clone(), args.worker.config(), shutdown.clone());
+        tasks
+            .spawn(async move { Ok(scheduler::roles::run_relay_with(st, b, t, relay, sd).await?) });
+        let roles = ctx.role_context();
+        let (c, cfg, sd) = (ctx, args.worker.config(), shutdown.clone());
         tasks.spawn(async move { Ok(worker::run_worker(c, cfg, sd).await?) });
-        let (c, sd) = (ctx.clone(), shutdown.clone());
-        tasks.spawn(async move { Ok(worker::run_dead_letter_watcher(c, sd).await?) });
+        let (c, sd) = (roles.clone(), shutdown.clone());
+        tasks.spawn(async move { Ok(scheduler::roles::run_dead_letter_watcher(c, sd).await?) });
         let sd = shutdown.clone();
-        tasks.spawn(async move { Ok(worker::run_mes_inbound(ctx, sd).await?) });
+        tasks.spawn(async move { Ok(scheduler::roles::run_mes_inbound(roles, sd).await?) });
         let (st, sd) = (s.store, shutdown.clone());
         tasks.spawn(async move {
             roles::run_recalibration(st, sd).await;

@@ -9,7 +9,8 @@
 //!    then relay passes of 100 rows publish them all with publisher confirms, timed. Three runs,
 //!    each on a fresh database and topology.
 //!
-//! `cargo bench -p worker --bench relay`
+//! `cargo bench -p worker --bench relay` (here for the worker crate's test harness: a real
+//! database, broker and blob store; the relay itself is `scheduler::roles::relay`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,11 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use contracts::Channel;
+use scheduler::roles::BrokerPublisher;
 use scheduler::work::{Completion, Outcome, StartOutcome};
 use support::{Backend, Harness};
 use tracing_subscriber::layer::SubscriberExt;
 use uuid::Uuid;
-use worker::BrokerPublisher;
 
 /// Counts the statements sqlx executes.
 #[derive(Clone, Default)]
@@ -89,7 +90,7 @@ async fn priced(h: &Harness, job: Uuid, attempt: u32) {
     h.store
         .complete_job(Completion {
             job_id: job,
-            message_id: worker::ids::completion_key(&format!("run_job/{job}/{attempt}")),
+            message_id: scheduler::hashing::completion_key(&format!("run_job/{job}/{attempt}")),
             worker_id: "bench-w".into(),
             outcome: Outcome::Priced {
                 quote,
@@ -104,7 +105,7 @@ async fn priced(h: &Harness, job: Uuid, attempt: u32) {
 async fn relay_all(h: &Harness, publisher: &BrokerPublisher) -> u64 {
     let mut total = 0;
     loop {
-        let report = worker::relay_once(h.store.as_ref(), publisher, 100)
+        let report = scheduler::roles::relay_once(h.store.as_ref(), publisher, 100)
             .await
             .unwrap();
         assert!(!report.stopped_on_error, "a publish failed");

@@ -31,11 +31,12 @@ use chrono::{DateTime, Utc};
 use contracts::{Channel, Contract, PriceCalculated, routing};
 use pricing_core::Limits;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
+use scheduler::roles::RelayConfig;
 use support::{Backend, Harness};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use worker::{RelayConfig, WorkerConfig};
+use worker::WorkerConfig;
 
 const SPEC_ENV: &str = "BENCH_WORKER_SPEC";
 
@@ -310,7 +311,7 @@ async fn scenario(mix: Mix, workers: usize, rate: f64, seconds: f64) -> Report {
     let received = Arc::new(Mutex::new(Received::default()));
     let stop = CancellationToken::new();
     let wake = Arc::new(Notify::new());
-    let relay = tokio::spawn(worker::run_relay_with(
+    let relay = tokio::spawn(scheduler::roles::run_relay_with(
         h.store.clone(),
         h.broker.clone(),
         h.topology.clone(),

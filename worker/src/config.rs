@@ -45,10 +45,23 @@ impl WorkerContext {
         }
     }
 
-    /// Shares `notify` with a relay ([`crate::RelayConfig::wake`]).
+    /// Shares `notify` with a relay ([`scheduler::roles::RelayConfig::wake`]).
     pub fn with_outbox_notify(mut self, notify: Arc<Notify>) -> Self {
         self.outbox_written = notify;
         self
+    }
+
+    /// The same services for the scheduler's loops in this process (`pricing serve`), sharing
+    /// the outbox notification with the worker.
+    pub fn role_context(&self) -> scheduler::roles::RoleContext {
+        scheduler::roles::RoleContext::new(
+            self.store.clone(),
+            self.blobs.clone(),
+            self.broker.clone(),
+            self.topology.clone(),
+            self.rules.version(),
+        )
+        .with_outbox_notify(self.outbox_written.clone())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Errors that end a role. Failures of single jobs or messages never do: they are settled on the
 //! message (retry, dead letter) and recorded on the job.
 
-/// Why `run_worker`, `run_relay` or `run_mes_inbound` stopped without being asked to.
+/// Why `run_worker` (or the relay beside it) stopped without being asked to.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     /// Declaring the topology or subscribing failed at start-up.
@@ -10,4 +10,7 @@ pub enum WorkerError {
     /// Every subscription ended (the in-process broker was dropped or its queues deleted).
     #[error("the broker closed every subscription of this worker")]
     SubscriptionsEnded,
+    /// The outbox relay beside the worker stopped.
+    #[error("relay: {0}")]
+    Relay(#[from] scheduler::roles::RoleError),
 }

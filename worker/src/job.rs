@@ -17,7 +17,6 @@ use tracing::Instrument;
 use crate::activity::Activity;
 use crate::config::{WorkerConfig, WorkerContext};
 use crate::decide::{self, Attempt, Decision};
-use crate::ids;
 use crate::price;
 use crate::request;
 
@@ -177,7 +176,7 @@ impl Run<'_> {
     ) -> Result<CompletionOutcome, StoreError> {
         let completion = Completion {
             job_id: self.job.job_id,
-            message_id: ids::completion_key(&self.message_id),
+            message_id: scheduler::hashing::completion_key(&self.message_id),
             worker_id: self.cfg.worker_id.clone(),
             outcome,
             duration_seconds: seconds,

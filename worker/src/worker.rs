@@ -127,11 +127,11 @@ async fn drain(tasks: &mut JoinSet<job::Settled>, cfg: &WorkerConfig) {
 pub async fn run_worker_and_relay(
     ctx: WorkerContext,
     cfg: WorkerConfig,
-    relay: crate::RelayConfig,
+    relay: scheduler::roles::RelayConfig,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
     let relay_stop = CancellationToken::new();
-    let relay = tokio::spawn(crate::relay::run_relay_with(
+    let relay = tokio::spawn(scheduler::roles::run_relay_with(
         ctx.store.clone(),
         ctx.broker.clone(),
         ctx.topology.clone(),

@@ -13,10 +13,11 @@ use contracts::{
     PriceRejected, SchemaVersion, SubmitJob, routing,
 };
 use messaging::Publish;
+use scheduler::roles::BrokerPublisher;
 use scheduler::{JobStatus, OutboxPublisher};
 use support::{Backend, Harness, QUIET, WAIT, drain_quiet, receive, recv, worker_config};
 use tokio_util::sync::CancellationToken;
-use worker::{BrokerPublisher, TimeLimit};
+use worker::TimeLimit;
 
 fn price_events(events: &[(String, Vec<u8>, Option<String>)], prefix: &str) -> usize {
     events

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Principal, Role, default_tenant};
-use crate::db::{Db, on_db};
+use scheduler::accounts::KeyRow;
+use scheduler::store::Db;
 
 /// How long a looked-up key is trusted without asking the database again.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -102,22 +103,6 @@ pub struct KeyStore {
     cache: Mutex<HashMap<String, (Instant, Option<KeyRecord>)>>,
 }
 
-macro_rules! columns {
-    () => {
-        "id, key_prefix, role, tenant, label, rate_per_minute, daily_quota, created_at, revoked_at"
-    };
-}
-const SELECT_ACTIVE_BY_HASH: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
-);
-const SELECT_ALL: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM api_keys ORDER BY created_at DESC, id DESC"
-);
-
 impl KeyStore {
     pub fn new(db: Db) -> Self {
         Self {
@@ -148,25 +133,7 @@ impl KeyStore {
             revoked_at: None,
         };
         let hash = hash_key(&key);
-        on_db!(&self.db, pool => {
-            sqlx::query(
-                "INSERT INTO api_keys (id, key_hash, key_prefix, role, tenant, label, \
-                 rate_per_minute, daily_quota, created_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
-            )
-            .bind(record.id)
-            .bind(&hash)
-            .bind(&record.key_prefix)
-            .bind(record.role.as_str())
-            .bind(&record.tenant)
-            .bind(&record.label)
-            .bind(record.rate_per_minute.map(to_column))
-            .bind(record.daily_quota.map(to_column))
-            .bind(record.created_at)
-            .execute(pool)
-            .await
-            .map(|_| ())?
-        });
+        self.db.insert_key(&record.row(), &hash).await?;
         Ok((key, record))
     }
 
@@ -179,12 +146,10 @@ impl KeyStore {
         {
             return Ok(record.clone());
         }
-        let record = on_db!(&self.db, pool => {
-            match sqlx::query(SELECT_ACTIVE_BY_HASH).bind(&hash).fetch_optional(pool).await? {
-                Some(row) => Some(record_from_row(&row)?),
-                None => None,
-            }
-        });
+        let record = match self.db.active_key(&hash).await? {
+            Some(row) => Some(KeyRecord::of_row(row)?),
+            None => None,
+        };
         if let Ok(mut cache) = self.cache.lock() {
             // Bounded: unknown keys are cached too, so a flood of random keys is cleared out.
             if cache.len() > 10_000 {
@@ -197,20 +162,13 @@ impl KeyStore {
 
     /// Every key, newest first (revoked ones included).
     pub async fn list(&self) -> Result<Vec<KeyRecord>, KeyError> {
-        on_db!(&self.db, pool => {
-            let rows = sqlx::query(SELECT_ALL).fetch_all(pool).await?;
-            rows.iter().map(record_from_row).collect()
-        })
+        let rows = self.db.keys().await?;
+        rows.into_iter().map(KeyRecord::of_row).collect()
     }
 
     /// Active (not revoked) keys.
     pub async fn count_active(&self) -> Result<u64, KeyError> {
-        let n: i64 = on_db!(&self.db, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL")
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(self.db.count_active_keys().await?)
     }
 
     /// Revokes the key whose id or shown prefix is `id_or_prefix`; returns its record.
@@ -232,16 +190,7 @@ impl KeyStore {
             _ => return Err(KeyError::Ambiguous(wanted.to_owned())),
         };
         let now = Utc::now();
-        on_db!(&self.db, pool => {
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(record.id)
-            .execute(pool)
-            .await
-            .map(|_| ())?
-        });
+        self.db.revoke_key(record.id, now).await?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
         }
@@ -252,37 +201,38 @@ impl KeyStore {
     }
 }
 
-/// Limits are `INTEGER` columns (32-bit in PostgreSQL).
-fn to_column(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
+impl KeyRecord {
+    /// A stored row, its role parsed (the one place the API reads the column).
+    fn of_row(row: KeyRow) -> Result<Self, KeyError> {
+        Ok(KeyRecord {
+            id: row.id,
+            key_prefix: row.key_prefix,
+            role: row
+                .role
+                .parse()
+                .map_err(|e| KeyError::Corrupt(format!("{e}")))?,
+            tenant: row.tenant,
+            label: row.label,
+            rate_per_minute: row.rate_per_minute,
+            daily_quota: row.daily_quota,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
+    }
 
-fn record_from_row<R>(row: &R) -> Result<KeyRecord, KeyError>
-where
-    R: sqlx::Row,
-    for<'r> &'r str: sqlx::ColumnIndex<R>,
-    for<'r> Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let role: String = row.try_get("role")?;
-    let limit = |v: Option<i32>| v.and_then(|n| u32::try_from(n).ok());
-    Ok(KeyRecord {
-        id: row.try_get("id")?,
-        key_prefix: row.try_get("key_prefix")?,
-        role: role
-            .parse()
-            .map_err(|e| KeyError::Corrupt(format!("{e}")))?,
-        tenant: row.try_get("tenant")?,
-        label: row.try_get("label")?,
-        rate_per_minute: limit(row.try_get("rate_per_minute")?),
-        daily_quota: limit(row.try_get("daily_quota")?),
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
+    fn row(&self) -> KeyRow {
+        KeyRow {
+            id: self.id,
+            key_prefix: self.key_prefix.clone(),
+            role: self.role.as_str().to_owned(),
+            tenant: self.tenant.clone(),
+            label: self.label.clone(),
+            rate_per_minute: self.rate_per_minute,
+            daily_quota: self.daily_quota,
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 
 pub mod keys;
 pub mod middleware;
-pub mod quotas;
 
 use std::fmt;
 use std::str::FromStr;

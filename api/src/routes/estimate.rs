@@ -149,7 +149,7 @@ pub async fn eta_for(
     lane: contracts::Lane,
     predicted_seconds: f64,
 ) -> Result<EtaDto, AppError> {
-    let counts = crate::stats::lane_counts(&state.db)
+    let counts = scheduler::stats::lane_counts(&state.db)
         .await
         .map_err(AppError::internal)?;
     let work = counts.get(&lane).map_or(0.0, |c| c.work_seconds);

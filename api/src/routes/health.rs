@@ -92,7 +92,7 @@ async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
         });
         m.oldest_age.with_label_values(&[status.as_str()]).set(age);
     }
-    let lanes = crate::stats::lane_counts(&state.db)
+    let lanes = scheduler::stats::lane_counts(&state.db)
         .await
         .map_err(AppError::internal)?;
     for (lane, c) in &lanes {

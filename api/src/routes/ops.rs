@@ -90,7 +90,7 @@ pub async fn queues(
 }
 
 pub async fn queue_stats(state: &AppState) -> Result<QueuesResponse, AppError> {
-    let counts = crate::stats::lane_counts(&state.db)
+    let counts = scheduler::stats::lane_counts(&state.db)
         .await
         .map_err(AppError::internal)?;
     let workers = state

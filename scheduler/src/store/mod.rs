@@ -20,11 +20,14 @@ use contracts::Channel;
 
 #[macro_use]
 mod common;
+mod db;
 mod pg;
 mod rows;
 pub(crate) mod sql;
 mod sqlite;
 
+pub(crate) use db::on_db;
+pub use db::{Db, open};
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 

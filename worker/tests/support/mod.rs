@@ -13,12 +13,13 @@ use messaging::{Broker, Consumer, Delivery, RabbitConfig, Topology};
 use pricing_core::Limits;
 use pricing_core::pricing::Rules;
 use scheduler::intake::{self, IntakeRequest, StoredModel};
+use scheduler::roles::RelayConfig;
 use scheduler::{BlobConfig, BlobStore, Job, JobStatus, JobStore, StoreConfig};
 use test_support::PgDatabase;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use worker::{RelayConfig, TimeLimit, WorkerConfig, WorkerContext};
+use worker::{TimeLimit, WorkerConfig, WorkerContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -183,18 +184,22 @@ impl Harness {
 
     /// Starts the dead-letter watcher on `run`'s signals.
     pub fn start_dead_letter_watcher(&self, run: &Running) -> Task {
-        tokio::spawn(worker::run_dead_letter_watcher(
-            self.context().with_outbox_notify(run.wake.clone()),
-            run.stop.clone(),
-        ))
+        let ctx = self
+            .context()
+            .with_outbox_notify(run.wake.clone())
+            .role_context();
+        let stop = run.stop.clone();
+        tokio::spawn(async move { Ok(scheduler::roles::run_dead_letter_watcher(ctx, stop).await?) })
     }
 
     /// Starts the MES inbound consumer on `run`'s signals.
     pub fn start_mes_inbound(&self, run: &Running) -> Task {
-        tokio::spawn(worker::run_mes_inbound(
-            self.context().with_outbox_notify(run.wake.clone()),
-            run.stop.clone(),
-        ))
+        let ctx = self
+            .context()
+            .with_outbox_notify(run.wake.clone())
+            .role_context();
+        let stop = run.stop.clone();
+        tokio::spawn(async move { Ok(scheduler::roles::run_mes_inbound(ctx, stop).await?) })
     }
 
     /// A consumer on MES's results queue.
@@ -256,7 +261,7 @@ impl Harness {
             stop.clone(),
         );
         tokio::spawn(async move {
-            worker::run_relay_with(store, broker, topology, config, stop)
+            scheduler::roles::run_relay_with(store, broker, topology, config, stop)
                 .await
                 .unwrap();
         })

@@ -80,7 +80,7 @@ async fn open_state(
     config: ApiConfig,
     store_config: StoreConfig,
 ) -> (AppState, Arc<dyn JobStore>) {
-    let (store, db) = api::db::connect(url, store_config).await.unwrap();
+    let (store, db) = scheduler::store::open(url, store_config).await.unwrap();
     let blobs = BlobStore::from_config(&BlobConfig::Local {
         dir: blob_dir.to_owned(),
     })

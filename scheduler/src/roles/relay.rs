@@ -10,8 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::RoleError;
+use crate::{JobStore, OutboxMessage, OutboxPublisher, PublishError, RelayReport, StoreError};
 use messaging::{Broker, Publish, Route, Topology};
-use scheduler::{JobStore, OutboxMessage, OutboxPublisher, PublishError, RelayReport, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -102,7 +103,7 @@ pub async fn run_relay(
     broker: Broker,
     topology: Topology,
     shutdown: CancellationToken,
-) -> Result<(), crate::WorkerError> {
+) -> Result<(), RoleError> {
     run_relay_with(store, broker, topology, RelayConfig::default(), shutdown).await
 }
 
@@ -113,7 +114,7 @@ pub async fn run_relay_with(
     topology: Topology,
     config: RelayConfig,
     shutdown: CancellationToken,
-) -> Result<(), crate::WorkerError> {
+) -> Result<(), RoleError> {
     let publisher = BrokerPublisher::new(broker, topology);
     let batch = config.batch.max(1);
     loop {

@@ -1,6 +1,6 @@
 //! Daily job quotas per API key, counted in the shared database (`api_key_usage`, one row per key
 //! and UTC day), so every API replica and a restarted one enforce one quota together. Request rate
-//! limits stay per replica ([`crate::limits`]).
+//! limits stay per replica (the API's `limits`).
 //!
 //! A unit is taken with one conditional upsert just before the job is created, and given back if
 //! it was not created after all (an idempotent replay that raced, a refusal, a store error): the
@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::db::{Db, on_db};
+use crate::store::{Db, on_db};
 
 /// Takes one unit unless the day's count has reached the quota (`$3`); a row comes back only when
 /// the unit was taken. The insert of a day's first job is unconditional: quotas are at least 1 (a

@@ -1,7 +1,7 @@
 //! MES submitting jobs as messages: `SubmitJob` on the inbound queue becomes a job through the
-//! same intake as an HTTP upload (`scheduler::intake`), and the answer is the job's `price.*`
+//! same intake as an HTTP upload (`crate::intake`), and the answer is the job's `price.*`
 //! event on the results exchange, whose `correlation_id` is the request id (the job's
-//! idempotency key, see `scheduler::outbox::compose`).
+//! idempotency key, see `crate::outbox::compose`).
 //!
 //! A request that cannot become a job (unknown model, bad format, reused request id with other
 //! content...) is answered at once with `price.rejected`, under a job id derived from the
@@ -12,20 +12,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::intake::{self, IntakeError, IntakeRequest, StoredModel};
+use crate::{BlobError, StoreError};
 use contracts::{
     Channel, ModelRef, PriceFailed, PriceRejected, ResultEvent, SchemaVersion, SubmitJob,
 };
 use messaging::{Delivery, Publish};
 use pricing_core::{FormatHint, Limits, Units};
-use scheduler::intake::{self, IntakeError, IntakeRequest, StoredModel};
-use scheduler::{BlobError, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::config::WorkerContext;
-use crate::decide;
-use crate::error::WorkerError;
-use crate::ids;
+use super::{RoleContext, RoleError};
+use crate::hashing as ids;
 
 #[derive(Debug, Clone)]
 pub struct InboundConfig {
@@ -138,17 +136,17 @@ pub fn classify(error: IntakeError) -> Result<Refusal, IntakeError> {
 
 /// Consumes the MES inbound queue until `shutdown`.
 pub async fn run_mes_inbound(
-    ctx: WorkerContext,
+    ctx: RoleContext,
     shutdown: CancellationToken,
-) -> Result<(), WorkerError> {
+) -> Result<(), RoleError> {
     run_mes_inbound_with(ctx, InboundConfig::default(), shutdown).await
 }
 
 pub async fn run_mes_inbound_with(
-    ctx: WorkerContext,
+    ctx: RoleContext,
     config: InboundConfig,
     shutdown: CancellationToken,
-) -> Result<(), WorkerError> {
+) -> Result<(), RoleError> {
     ctx.broker.declare(&ctx.topology).await?;
     let mut consumer = ctx
         .broker
@@ -169,7 +167,7 @@ pub async fn run_mes_inbound_with(
                 }
                 None => {
                     while tasks.join_next().await.is_some() {}
-                    return Err(WorkerError::SubscriptionsEnded);
+                    return Err(RoleError::SubscriptionsEnded);
                 }
             },
         }
@@ -180,17 +178,17 @@ pub async fn run_mes_inbound_with(
     Ok(())
 }
 
-async fn handle(ctx: &WorkerContext, config: &InboundConfig, delivery: Delivery) {
+async fn handle(ctx: &RoleContext, config: &InboundConfig, delivery: Delivery) {
     let submit: SubmitJob = match delivery.decode() {
         Ok(s) => s,
         Err(error) => {
             tracing::error!(%error, "undecodable MES request");
             settle(
                 delivery
-                    .reject_to_dead_letter(&decide::reason(
-                        "undecodable_message",
-                        &error.to_string(),
-                    ))
+                    .reject_to_dead_letter(
+                        &contracts::Reason::new("undecodable_message", &error.to_string())
+                            .to_string(),
+                    )
                     .await,
             );
             return;
@@ -207,12 +205,7 @@ async fn handle(ctx: &WorkerContext, config: &InboundConfig, delivery: Delivery)
         .await;
 }
 
-async fn respond(
-    ctx: &WorkerContext,
-    config: &InboundConfig,
-    delivery: Delivery,
-    submit: SubmitJob,
-) {
+async fn respond(ctx: &RoleContext, config: &InboundConfig, delivery: Delivery, submit: SubmitJob) {
     match submit_stored(ctx, config, &submit).await {
         Ok(()) => settle(delivery.ack().await),
         Err(Failure::Refused(r)) => {
@@ -242,7 +235,8 @@ async fn respond(
                 tenant: submit.tenant.clone(),
                 partner_ref: submit.partner_ref.clone(),
                 correlation_id: Some(submit.request_id.clone()),
-                reason: decide::reason("intake_unavailable", &error.to_string()),
+                reason: contracts::Reason::new("intake_unavailable", &error.to_string())
+                    .to_string(),
             };
             match publish_answer(ctx, &delivery, &answer).await {
                 Ok(()) => settle(delivery.reject_to_dead_letter(&answer.reason).await),
@@ -261,12 +255,11 @@ enum Failure {
 }
 
 async fn submit_stored(
-    ctx: &WorkerContext,
+    ctx: &RoleContext,
     config: &InboundConfig,
     submit: &SubmitJob,
 ) -> Result<(), Failure> {
-    let (request, sha256) =
-        intake_request(submit, ctx.rules.version()).map_err(Failure::Refused)?;
+    let (request, sha256) = intake_request(submit, &ctx.rules_version).map_err(Failure::Refused)?;
     let classify_err = |e: IntakeError| match classify(e) {
         Ok(r) => Failure::Refused(r),
         Err(e) => Failure::Transient(e),
@@ -305,7 +298,7 @@ async fn submit_stored(
 }
 
 async fn publish_answer<T: ResultEvent>(
-    ctx: &WorkerContext,
+    ctx: &RoleContext,
     delivery: &Delivery,
     answer: &T,
 ) -> messaging::Result<()> {
@@ -326,7 +319,7 @@ async fn publish_answer<T: ResultEvent>(
     ctx.broker.publish(&publish).await
 }
 
-async fn answer_then_ack<T: ResultEvent>(ctx: &WorkerContext, delivery: Delivery, answer: &T) {
+async fn answer_then_ack<T: ResultEvent>(ctx: &RoleContext, delivery: Delivery, answer: &T) {
     match publish_answer(ctx, &delivery, answer).await {
         Ok(()) => settle(delivery.ack().await),
         Err(error) => {

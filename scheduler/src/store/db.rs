@@ -1,12 +1,16 @@
-//! The API's own connection pool to the job store's database, for what the [`scheduler::JobStore`]
-//! trait does not cover: API keys and the operators' per-lane statistics. The schema (including
-//! `api_keys`) is created by the scheduler's migrations, so [`connect`] opens the job store first.
+//! A second, small pool on the job store's database for the tables beside the jobs that the
+//! API's roles read and write: API keys and their daily usage ([`crate::accounts`]) and the
+//! lanes' statistics ([`crate::stats`]). The scheduler's migrations create every table and this
+//! crate holds every statement, so the database has one owner; [`open`] opens the job store
+//! (applying the migrations) first.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use scheduler::{JobStore, StoreConfig, StoreError};
+use crate::config::StoreConfig;
+use crate::error::StoreError;
+use crate::store::JobStore;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -22,8 +26,8 @@ pub enum Db {
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Pg($pool) => $body,
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Pg($pool) => $body,
+            $crate::store::Db::Sqlite($pool) => $body,
         }
     };
 }
@@ -61,12 +65,14 @@ impl Db {
     }
 }
 
-/// Opens the job store (applying its migrations, which create `api_keys` too) and the API's pool.
-pub async fn connect(
+/// Opens the job store (applying its migrations, which create `api_keys` too) and the pool for
+/// keys, quotas and statistics: what the API and `pricing serve` connect with. A worker needs
+/// only the job store ([`crate::connect`]).
+pub async fn open(
     database_url: &str,
     config: StoreConfig,
 ) -> Result<(Arc<dyn JobStore>, Db), StoreError> {
-    let store = scheduler::connect(database_url, config).await?;
+    let store = super::connect(database_url, config).await?;
     let db = Db::open(database_url).await?;
     Ok((store, db))
 }

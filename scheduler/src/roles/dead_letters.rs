@@ -18,19 +18,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::{Completion, CompletionOutcome, Job, JobStatus, Outcome, StoreError};
 use contracts::{Contract, Lane, RunJob};
 use futures::StreamExt;
 use messaging::{DeadLetterInfo, Delivery};
-use scheduler::{Completion, CompletionOutcome, Job, JobStatus, Outcome, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::config::WorkerContext;
-use crate::decide;
-use crate::error::WorkerError;
-use crate::ids;
+use super::{RoleContext, RoleError};
+use crate::hashing as ids;
 
-/// The reason code of a job failed by the watcher (see [`decide::reason`]).
+/// The reason code of a job failed by the watcher (see [`contracts::Reason`]).
 pub const DEAD_LETTERED: &str = "dead_lettered";
 
 #[derive(Debug, Clone)]
@@ -93,7 +91,7 @@ pub fn reason(death: Option<&DeadLetterInfo>, deliveries: u32) -> String {
         Some(d) => format!("dead-lettered by the broker ({})", d.reason),
         None => "dead-lettered".to_owned(),
     };
-    decide::reason(DEAD_LETTERED, &message)
+    contracts::Reason::new(DEAD_LETTERED, &message).to_string()
 }
 
 /// How many times a message dead-lettered for its delivery limit was delivered: RabbitMQ's
@@ -107,17 +105,17 @@ pub fn deliveries(delivery_count_header: Option<u32>, delivery_limit: u32) -> u3
 
 /// Watches every lane's dead-letter queue until `shutdown`.
 pub async fn run_dead_letter_watcher(
-    ctx: WorkerContext,
+    ctx: RoleContext,
     shutdown: CancellationToken,
-) -> Result<(), WorkerError> {
+) -> Result<(), RoleError> {
     run_dead_letter_watcher_with(ctx, DeadLetterConfig::default(), shutdown).await
 }
 
 pub async fn run_dead_letter_watcher_with(
-    ctx: WorkerContext,
+    ctx: RoleContext,
     config: DeadLetterConfig,
     shutdown: CancellationToken,
-) -> Result<(), WorkerError> {
+) -> Result<(), RoleError> {
     ctx.broker.declare(&ctx.topology).await?;
     let mut consumers = Vec::with_capacity(Lane::ALL.len());
     for lane in Lane::ALL {
@@ -134,7 +132,7 @@ pub async fn run_dead_letter_watcher_with(
             next = dead_letters.next() => match next {
                 // One at a time: dead letters are rare, and a short store transaction each.
                 Some(delivery) => handle(&ctx, &config, delivery).await,
-                None => return Err(WorkerError::SubscriptionsEnded),
+                None => return Err(RoleError::SubscriptionsEnded),
             },
         }
     }
@@ -142,7 +140,7 @@ pub async fn run_dead_letter_watcher_with(
     Ok(())
 }
 
-async fn handle(ctx: &WorkerContext, config: &DeadLetterConfig, delivery: Delivery) {
+async fn handle(ctx: &RoleContext, config: &DeadLetterConfig, delivery: Delivery) {
     let run: RunJob = match delivery.decode() {
         Ok(run) => run,
         Err(error) => {
@@ -175,7 +173,7 @@ async fn handle(ctx: &WorkerContext, config: &DeadLetterConfig, delivery: Delive
 }
 
 async fn record(
-    ctx: &WorkerContext,
+    ctx: &RoleContext,
     config: &DeadLetterConfig,
     delivery: &Delivery,
     run: &RunJob,
@@ -265,7 +263,7 @@ mod tests {
 
     /// A job in `status`; the verdict reads nothing else.
     fn job(status: JobStatus) -> Job {
-        let new = scheduler::NewJob {
+        let new = crate::NewJob {
             tenant: "t".into(),
             channel: contracts::Channel::Website,
             idempotency_key: "k".into(),
@@ -277,7 +275,7 @@ mod tests {
             options: serde_json::json!({}),
             rules_version: None,
         };
-        let routing = scheduler::Routing {
+        let routing = crate::Routing {
             lane: contracts::Lane::Small,
             predicted_seconds: 0.1,
         };
