@@ -81,14 +81,6 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Newest first, filtered by status and/or tenant, keyset-paged.
     async fn list_jobs(&self, query: &JobQuery) -> Result<JobPage, StoreError>;
 
-    /// The same listing paged by OFFSET. Only for comparison (benchmarks): its cost grows with
-    /// the offset; use [`JobStore::list_jobs`].
-    async fn list_jobs_by_offset(
-        &self,
-        query: &JobQuery,
-        offset: u64,
-    ) -> Result<Vec<Job>, StoreError>;
-
     /// Jobs per status, from counters maintained in each transition's transaction.
     async fn status_counts(&self) -> Result<BTreeMap<JobStatus, u64>, StoreError>;
 
@@ -146,9 +138,6 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
 
     /// Unsent outbox rows in order, without taking them.
     async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
-
-    /// Marks rows sent; returns how many were still unsent.
-    async fn mark_outbox_sent(&self, seqs: &[i64]) -> Result<u64, StoreError>;
 
     /// Publishes up to `limit` unsent rows in order and marks the published ones sent. On
     /// PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` for the pass, so several relays
