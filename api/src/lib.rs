@@ -4,7 +4,8 @@
 //!
 //! Layout (one concept per file):
 //! - [`routes`]: the router ([`app`]) and one file per group of endpoints — `submit` (uploads),
-//!   `estimate`, `jobs` (status and Server-Sent Events), `ops` (operators), `health` (probes,
+//!   `estimate`, `jobs` (status and Server-Sent Events), `ops` (operators), `changes` (the
+//!   operators' live feed of status changes, resumable by `Last-Event-ID`), `health` (probes,
 //!   metrics, OpenAPI).
 //! - [`auth`]: roles and the permission table, API keys ([`auth::keys::KeyStore`], SHA-256 only),
 //!   their daily job quotas counted in the database (`scheduler::accounts`, global across

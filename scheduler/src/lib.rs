@@ -27,6 +27,7 @@
 //! - [`accounts`]: API keys' rows and daily quotas; [`stats`]: lane counts and finished jobs, for
 //!   operators and metrics — both through [`store::Db`], the small pool [`store::open`] opens
 //!   beside the job store, so every table and statement lives in this crate.
+//! - [`changes`]: the feed of status changes operators watch live (by `job_history` sequence).
 //! - [`roles`]: the scheduler role's loops (outbox relay, MES inbound, dead-letter watcher).
 //! - [`config`]: [`StoreConfig`], deserializable from the service's configuration file.
 //! - [`error`]: [`StoreError`] and [`BlobError`].
@@ -37,6 +38,7 @@
 
 pub mod accounts;
 pub mod blob;
+pub mod changes;
 pub mod config;
 pub mod cost;
 pub mod error;

@@ -1,5 +1,6 @@
 //! The router: every route, its middleware, and JSON answers for unknown routes and methods.
 
+pub mod changes;
 pub mod estimate;
 pub mod health;
 pub mod jobs;
@@ -27,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/jobs/{id}/events", get(jobs::events))
         .route("/v1/jobs/{id}/claim", post(ops::claim))
         .route("/v1/jobs/{id}/retry", post(ops::retry))
+        .route("/v1/changes", get(changes::changes))
         .route("/v1/queues", get(ops::queues))
         .route("/v1/workers", get(ops::workers))
         .route("/healthz", get(health::healthz))

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod changes;
 mod estimate;
 mod jobs;
 mod observability;
