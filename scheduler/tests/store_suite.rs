@@ -866,7 +866,7 @@ async fn counts_and_oldest_per_status(fx: Fixture) {
 
 /// Rows written before the outbox held finished messages (a scheduler-shaped `payload`, no
 /// message) are finished when the store opens, into the messages their own state calls for; a
-/// row nobody listens to is marked sent.
+/// row nobody listens to, or one that no longer reads, is marked sent.
 async fn legacy_outbox_rows_are_finished_when_the_store_opens(fx: Fixture) {
     let s = &fx.store;
     let j = submit(s, "acme", "old", 1000).await;
@@ -914,38 +914,33 @@ async fn legacy_outbox_rows_are_finished_when_the_store_opens(fx: Fixture) {
         priority, created_at) VALUES ($1, 'crm', 'crm.job.rejected', $2, $3, 0, $4)";
     let mut rows = legacy.to_vec();
     rows.push((rejected_rows[1].seq, rejected_event.clone()));
+    // The same statements on either database; each arm is type-checked with its own pool.
+    macro_rules! write_legacy {
+        ($pool:expr) => {{
+            let pool = $pool;
+            for (seq, payload) in &rows {
+                let q = sqlx::query(LEGACY)
+                    .bind(sqlx::types::Json(payload))
+                    .bind(seq);
+                q.execute(&pool).await.unwrap();
+            }
+            // An old row whose payload no longer reads must not stop the store from opening.
+            for payload in [rejected_event.clone(), json!({"nope": 1})] {
+                sqlx::query(CRM_ROW)
+                    .bind(Uuid::new_v4())
+                    .bind(rejected.id)
+                    .bind(sqlx::types::Json(payload))
+                    .bind(done.updated_at)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }};
+    }
     if fx.url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(&fx.url).await.unwrap();
-        for (seq, payload) in &rows {
-            let q = sqlx::query(LEGACY)
-                .bind(sqlx::types::Json(payload))
-                .bind(seq);
-            q.execute(&pool).await.unwrap();
-        }
-        sqlx::query(CRM_ROW)
-            .bind(Uuid::new_v4())
-            .bind(rejected.id)
-            .bind(sqlx::types::Json(&rejected_event))
-            .bind(done.updated_at)
-            .execute(&pool)
-            .await
-            .unwrap();
+        write_legacy!(sqlx::PgPool::connect(&fx.url).await.unwrap());
     } else {
-        let pool = sqlx::SqlitePool::connect(&fx.url).await.unwrap();
-        for (seq, payload) in &rows {
-            let q = sqlx::query(LEGACY)
-                .bind(sqlx::types::Json(payload))
-                .bind(seq);
-            q.execute(&pool).await.unwrap();
-        }
-        sqlx::query(CRM_ROW)
-            .bind(Uuid::new_v4())
-            .bind(rejected.id)
-            .bind(sqlx::types::Json(&rejected_event))
-            .bind(done.updated_at)
-            .execute(&pool)
-            .await
-            .unwrap();
+        write_legacy!(sqlx::SqlitePool::connect(&fx.url).await.unwrap());
     }
 
     let reopened = fx.reopen(StoreConfig::default()).await;
@@ -959,7 +954,7 @@ async fn legacy_outbox_rows_are_finished_when_the_store_opens(fx: Fixture) {
     assert_eq!(
         r.len(),
         2,
-        "the CRM row nobody listens to is marked sent: {r:?}"
+        "the CRM row nobody listens to and the unreadable one are marked sent: {r:?}"
     );
     assert_eq!(r[1].message, rejected_rows[1].message);
 }

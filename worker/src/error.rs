@@ -10,7 +10,7 @@ pub enum WorkerError {
     /// Every subscription ended (the in-process broker was dropped or its queues deleted).
     #[error("the broker closed every subscription of this worker")]
     SubscriptionsEnded,
-    /// The outbox relay beside the worker stopped.
-    #[error("relay: {0}")]
-    Relay(#[from] scheduler::roles::RoleError),
+    /// A scheduler loop run beside the worker (its outbox relay) stopped.
+    #[error("scheduler loop: {0}")]
+    SchedulerLoop(#[from] scheduler::roles::RoleError),
 }

@@ -7,14 +7,8 @@ use crate::on_both;
 use crate::support::*;
 use api::Role;
 
-/// Opens the feed and reads `change` events until `want` of them for `job` arrived (or 20 s).
-async fn read_changes(
-    app: &TestApp,
-    key: &str,
-    headers: &[(&str, &str)],
-    job: &str,
-    want: usize,
-) -> Vec<serde_json::Value> {
+/// Opens the feed (it starts where the request says, or at the newest change, at this moment).
+async fn open_feed(app: &TestApp, key: &str, headers: &[(&str, &str)]) -> axum::body::Body {
     let resp = tower::ServiceExt::oneshot(
         api::app(app.state.clone()),
         request(Method::GET, "/v1/changes", Some(key), vec![], headers),
@@ -23,7 +17,17 @@ async fn read_changes(
     .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    let mut body = resp.into_body().into_data_stream();
+    resp.into_body()
+}
+
+/// Reads the feed until `want` `change` events of `job` arrived (or 20 s): those events and the
+/// whole text read.
+async fn read_changes(
+    feed: axum::body::Body,
+    job: &str,
+    want: usize,
+) -> (Vec<serde_json::Value>, String) {
+    let mut body = feed.into_data_stream();
     let mut text = String::new();
     let mut events = Vec::new();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(20), async {
@@ -41,7 +45,7 @@ async fn read_changes(
         }
     })
     .await;
-    events
+    (events, text)
 }
 
 async fn operators_see_changes_live_and_resume_after_a_drop(b: Backend) {
@@ -51,73 +55,13 @@ async fn operators_see_changes_live_and_resume_after_a_drop(b: Backend) {
     let partner = app.key(Role::Partner, Some("acme")).await;
 
     // A job uploaded while the feed is open, then priced, appears with every change.
-    let driver = {
-        let (app_store, web) = (app.store.clone(), web.clone());
-        let state = app.state.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            let resp = tower::ServiceExt::oneshot(
-                api::app(state),
-                request(
-                    Method::POST,
-                    "/v1/jobs",
-                    Some(&web),
-                    fixture("box.stl"),
-                    &[],
-                ),
-            )
-            .await
-            .unwrap();
-            assert_eq!(resp.status(), StatusCode::ACCEPTED);
-            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-                .await
-                .unwrap();
-            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            let id: uuid::Uuid = v["id"].as_str().unwrap().parse().unwrap();
-            app_store.start_job(id, "w").await.unwrap();
-            app_store
-                .complete_job(scheduler::Completion {
-                    job_id: id,
-                    message_id: uuid::Uuid::new_v4(),
-                    worker_id: "w".into(),
-                    outcome: priced(),
-                    duration_seconds: 0.1,
-                })
-                .await
-                .unwrap();
-            id
-        })
-    };
-    // The feed starts now: read everything and pick the driver's job afterwards.
-    let resp = tower::ServiceExt::oneshot(
-        api::app(app.state.clone()),
-        request(Method::GET, "/v1/changes", Some(&op), vec![], &[]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let mut body = resp.into_body().into_data_stream();
-    let mut text = String::new();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while let Some(chunk) = body.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-            if text.contains("\"to_status\":\"PRICE_CALCULATED\"") {
-                break;
-            }
-        }
-    })
-    .await;
-    let id = driver.await.unwrap().to_string();
-    assert!(
-        read.is_ok(),
-        "no PRICE_CALCULATED change within 20 s: {text}"
-    );
-    let events: Vec<serde_json::Value> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(|d| serde_json::from_str(d).unwrap())
-        .filter(|e: &serde_json::Value| e["job_id"] == id.as_str())
-        .collect();
+    let feed = open_feed(&app, &op, &[]).await;
+    let id = app.upload(&web, fixture("box.stl"), None).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.finish(id.parse().unwrap(), priced()).await;
+    let (events, text) = read_changes(feed, &id, 4).await;
     let statuses: Vec<&str> = events
         .iter()
         .map(|e| e["to_status"].as_str().unwrap())
@@ -140,7 +84,8 @@ async fn operators_see_changes_live_and_resume_after_a_drop(b: Backend) {
 
     // A dropped connection resumes after the last event it saw, missing nothing.
     let queued_seq = events[1]["seq"].as_i64().unwrap().to_string();
-    let resumed = read_changes(&app, &op, &[("last-event-id", &queued_seq)], &id, 2).await;
+    let feed = open_feed(&app, &op, &[("last-event-id", &queued_seq)]).await;
+    let (resumed, _) = read_changes(feed, &id, 2).await;
     let statuses: Vec<&str> = resumed
         .iter()
         .map(|e| e["to_status"].as_str().unwrap())

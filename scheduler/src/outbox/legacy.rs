@@ -2,7 +2,6 @@
 //! finishes the unsent ones once when it opens ([`finish`]), from the payload and the job, so a
 //! deployment upgraded with rows in its outbox loses none and the relay reads one kind of row.
 
-use chrono::{DateTime, Utc};
 use contracts::Lane;
 use serde::Deserialize;
 
@@ -23,7 +22,6 @@ struct Payload {
     status: Option<JobStatus>,
     quote: Option<serde_json::Value>,
     reason: Option<String>,
-    at: Option<DateTime<Utc>>,
 }
 
 /// The message an old row stood for, built as the row's own state would build it now; `None`
@@ -50,7 +48,6 @@ pub(crate) fn finish(
             then.status = p.status.unwrap_or(job.status);
             then.result = p.quote;
             then.reason = p.reason;
-            then.updated_at = p.at.unwrap_or(job.updated_at);
             let listens = has_subscriber(
                 destination,
                 then.status,
@@ -70,6 +67,7 @@ mod tests {
     use super::*;
     use crate::job::NewJob;
     use crate::routing::Routing;
+    use chrono::Utc;
     use contracts::{Channel, Contract, Format, PriceRejected, RunJob};
     use serde_json::json;
 

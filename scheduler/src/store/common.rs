@@ -108,6 +108,21 @@ macro_rules! impl_job_store {
             })
         }
 
+        /// Binds a message's columns in the order `INSERT_OUTBOX` and `FINISH_LEGACY_OUTBOX`
+        /// both list them (exchange … body).
+        fn bind_message<'q>(
+            q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+            m: &'q $crate::outbox::Message,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+            q.bind(m.exchange.as_str())
+                .bind(&m.routing_key)
+                .bind(&m.message_id)
+                .bind(&m.message_type)
+                .bind(&m.correlation_id)
+                .bind(sqlx::types::Json(&m.headers))
+                .bind(&m.body)
+        }
+
         impl $store {
             /// The listing of [`JobStore::list_jobs`] paged by OFFSET: the store benchmark's
             /// anchor (its cost grows with the offset). Not part of the trait: nothing else uses it.
@@ -192,16 +207,8 @@ macro_rules! impl_job_store {
                 m: &$crate::outbox::Message,
             ) -> Result<(), $crate::error::StoreError> {
                 let row_id = $crate::hashing::outbox_row_id(job.id, m.destination.as_str(), job.version);
-                sqlx::query(sql::INSERT_OUTBOX)
-                    .bind(row_id)
-                    .bind(m.destination.as_str())
-                    .bind(m.exchange.as_str())
-                    .bind(&m.routing_key)
-                    .bind(&m.message_id)
-                    .bind(&m.message_type)
-                    .bind(&m.correlation_id)
-                    .bind(sqlx::types::Json(&m.headers))
-                    .bind(&m.body)
+                let q = sqlx::query(sql::INSERT_OUTBOX).bind(row_id).bind(m.destination.as_str());
+                bind_message(q, m)
                     .bind(job.id)
                     .bind(i16::from(m.priority))
                     .bind(job.updated_at)
@@ -219,10 +226,16 @@ macro_rules! impl_job_store {
             }
 
             /// Finishes the unsent rows written before the outbox held finished messages
-            /// (`outbox/legacy.rs`); a row with no subscriber or no job is marked sent. Runs when
-            /// the store opens; returns how many rows it finished.
+            /// (`outbox/legacy.rs`). Runs when the store opens: a read that finds none costs no
+            /// write transaction. A row with no subscriber, no job or an unreadable payload is
+            /// marked sent (logged), so one bad old row never stops a service from starting.
+            /// Returns how many rows it finished.
             async fn finish_legacy_outbox(&self) -> Result<u64, $crate::error::StoreError> {
                 use sqlx::Row;
+                let any = sqlx::query(sql::ANY_LEGACY_OUTBOX).fetch_optional(self.read_pool()).await?;
+                if any.is_none() {
+                    return Ok(0);
+                }
                 let mut tx = self.begin_write().await?;
                 let rows = sqlx::query(sql::LEGACY_OUTBOX).fetch_all(&mut *tx).await?;
                 let mut finished = 0;
@@ -231,37 +244,34 @@ macro_rules! impl_job_store {
                     let destination: String = r.try_get("destination")?;
                     let job_id: uuid::Uuid = r.try_get("job_id")?;
                     let payload: Option<sqlx::types::Json<serde_json::Value>> = r.try_get("payload")?;
-                    let destination = $crate::outbox::Destination::parse(&destination).ok_or_else(|| {
-                        $crate::error::StoreError::Corrupt(format!("destination {destination:?}"))
-                    })?;
                     let job = Self::fetch_job(&mut *tx, job_id).await?;
-                    let message = match (job, payload) {
-                        (Some(job), Some(payload)) => {
-                            $crate::outbox::legacy::finish(destination, &payload.0, &job)?
+                    let message = match ($crate::outbox::Destination::parse(&destination), job, payload) {
+                        (Some(destination), Some(job), Some(payload)) => {
+                            $crate::outbox::legacy::finish(destination, &payload.0, &job)
                         }
-                        _ => None,
+                        (None, _, _) => Err($crate::error::StoreError::Corrupt(format!("destination {destination:?}"))),
+                        _ => Ok(None),
                     };
-                    let Some(m) = message else {
-                        sqlx::query(sql::MARK_OUTBOX_SENT).bind(rows::now()).bind(seq).execute(&mut *tx).await?;
-                        continue;
+                    let m = match message {
+                        Ok(Some(m)) => m,
+                        Ok(None) => {
+                            sqlx::query(sql::MARK_OUTBOX_SENT).bind(rows::now()).bind(seq).execute(&mut *tx).await?;
+                            continue;
+                        }
+                        Err(error) => {
+                            tracing::error!(seq, %job_id, %error, "old outbox row cannot be finished; marked sent");
+                            sqlx::query(sql::MARK_OUTBOX_SENT).bind(rows::now()).bind(seq).execute(&mut *tx).await?;
+                            continue;
+                        }
                     };
-                    sqlx::query(sql::FINISH_LEGACY_OUTBOX)
-                        .bind(m.exchange.as_str())
-                        .bind(&m.routing_key)
-                        .bind(&m.message_id)
-                        .bind(&m.message_type)
-                        .bind(&m.correlation_id)
-                        .bind(sqlx::types::Json(&m.headers))
-                        .bind(&m.body)
+                    bind_message(sqlx::query(sql::FINISH_LEGACY_OUTBOX), &m)
                         .bind(seq)
                         .execute(&mut *tx)
                         .await?;
                     finished += 1;
                 }
                 tx.commit().await?;
-                if !rows.is_empty() {
-                    tracing::info!(rows = rows.len(), finished, "outbox rows from before migration 0005 finished");
-                }
+                tracing::info!(rows = rows.len(), finished, "outbox rows from before migration 0005 finished");
                 Ok(finished)
             }
 

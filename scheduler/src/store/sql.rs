@@ -68,6 +68,10 @@ pub(crate) const PENDING_OUTBOX: &str = concat!(
     " FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1"
 );
 
+/// Whether any unsent row was written before the outbox held finished messages.
+pub(crate) const ANY_LEGACY_OUTBOX: &str =
+    "SELECT seq FROM outbox WHERE sent_at IS NULL AND body IS NULL LIMIT 1";
+
 /// Unsent rows written before the outbox held finished messages (see `outbox/legacy.rs`).
 pub(crate) const LEGACY_OUTBOX: &str = "SELECT seq, destination, job_id, payload FROM outbox \
      WHERE sent_at IS NULL AND body IS NULL ORDER BY seq";
