@@ -29,6 +29,11 @@ pub struct ApiConfig {
     pub open: bool,
     /// Full-file probes (text formats) running at once; each holds one model in memory.
     pub probe_concurrency: usize,
+    /// How long a console sign-in lasts (an operator's shift).
+    pub session_ttl: Duration,
+    /// Browsers reach this API over TLS: session cookies are `Secure` (also when a proxy says
+    /// `X-Forwarded-Proto: https`).
+    pub tls: bool,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +50,8 @@ impl Default for ApiConfig {
             events_max: Duration::from_secs(3600),
             open: false,
             probe_concurrency: 4,
+            session_ttl: Duration::from_secs(12 * 3600),
+            tls: false,
         }
     }
 }

@@ -27,6 +27,10 @@ pub enum AppError {
     Unauthorized,
     #[error("this key's role may not {0}")]
     Forbidden(&'static str),
+    /// Refused with a stable code other than `forbidden` (a missing CSRF token, a key that may
+    /// not open the console).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// Also what a partner gets for another tenant's job: existence is not disclosed.
     #[error("not found")]
     NotFound,
@@ -75,6 +79,7 @@ impl AppError {
         match self {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Refused { code, .. } => (StatusCode::FORBIDDEN, code),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -159,6 +164,13 @@ impl From<StoreError> for AppError {
                 code: "claim_conflict",
                 message: format!("job {job_id} is already claimed by {holder}"),
                 details: serde_json::json!({ "job_id": job_id, "claimed_by": holder }),
+            },
+            StoreError::NotClaimant { job_id, operator } => AppError::Conflict {
+                code: "not_claimant",
+                message: format!(
+                    "job {job_id} is not held by {operator}; only its holder can release it"
+                ),
+                details: serde_json::json!({ "job_id": job_id }),
             },
             StoreError::IllegalTransition { job_id, from, to } => AppError::Conflict {
                 code: "illegal_transition",

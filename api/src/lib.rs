@@ -10,6 +10,8 @@
 //! - [`auth`]: roles and the permission table, API keys ([`auth::keys::KeyStore`], SHA-256 only),
 //!   their daily job quotas counted in the database (`scheduler::accounts`, global across
 //!   replicas), and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
+//! - [`pages`]: the operators' console (`/console`) and the quote page (`/`), built-in files
+//!   from `assets/` served with a strict Content-Security-Policy; [`chart`]: the ETA-truth SVG.
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
 //! - The instant estimate's readers and price range are `pricing_core::estimate` (pure).
 //! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
@@ -28,12 +30,14 @@
 
 pub mod admission;
 pub mod auth;
+pub mod chart;
 pub mod config;
 pub mod dto;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod state;
 pub mod stats;

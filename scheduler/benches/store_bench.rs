@@ -113,10 +113,10 @@ async fn newest_50(store: &PgStore, queries: u64) -> Res<()> {
         let mut times = Vec::new();
         for i in 0..queries {
             let q = JobQuery {
-                status: Some(statuses[(i % statuses.len() as u64) as usize]),
+                statuses: vec![statuses[(i % statuses.len() as u64) as usize]],
                 tenant: tenant.map(str::to_owned),
                 limit: 50,
-                cursor: None,
+                ..JobQuery::default()
             };
             let t = Instant::now();
             let page = store.list_jobs(&q).await?;
@@ -141,10 +141,10 @@ async fn page_1000(store: &PgStore) -> Res<()> {
     const PAGE: u64 = 50;
     const RUNS: usize = 30;
     let base = JobQuery {
-        status: Some(JobStatus::PriceCalculated),
+        statuses: vec![JobStatus::PriceCalculated],
         tenant: None,
         limit: PAGE as u32,
-        cursor: None,
+        ..JobQuery::default()
     };
     // The cursor a client holds after reading page 999: the last row of that page.
     let last_of_999 = store

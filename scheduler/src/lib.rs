@@ -24,10 +24,12 @@
 //! - [`store`]: the [`JobStore`] trait, [`connect`] by URL, and its PostgreSQL and SQLite
 //!   implementations, expanded from one shared body (`store/common.rs`) with the SQL in
 //!   `store/sql.rs`; migrations live in `migrations/postgres` and `migrations/sqlite`.
-//! - [`accounts`]: API keys' rows and daily quotas; [`stats`]: lane counts and finished jobs, for
+//! - [`accounts`]: API keys' rows, daily quotas and console sessions; [`stats`]: lane counts and finished jobs, for
 //!   operators and metrics — both through [`store::Db`], the small pool [`store::open`] opens
 //!   beside the job store, so every table and statement lives in this crate.
-//! - [`changes`]: the feed of status changes operators watch live (by `job_history` sequence).
+//! - [`changes`]: the feed of status changes and takes operators watch live (by the
+//!   `job_history` and `job_claims` sequences).
+//! - [`eta_truth`]: promised against actual time to final per finished job, and its summary.
 //! - [`roles`]: the scheduler role's loops (outbox relay, MES inbound, dead-letter watcher).
 //! - [`config`]: [`StoreConfig`], deserializable from the service's configuration file.
 //! - [`error`]: [`StoreError`] and [`BlobError`].
@@ -43,6 +45,7 @@ pub mod config;
 pub mod cost;
 pub mod error;
 pub mod eta;
+pub mod eta_truth;
 pub mod fairness;
 pub mod hashing;
 pub mod intake;

@@ -13,8 +13,11 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// Filter and page of a job listing, newest first.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JobQuery {
-    pub status: Option<JobStatus>,
+    /// Any of these statuses (all when empty).
+    pub statuses: Vec<JobStatus>,
     pub tenant: Option<String>,
+    /// Only jobs this operator has taken.
+    pub claimed_by: Option<String>,
     /// Page size, clamped to 1..=[`MAX_PAGE_SIZE`].
     pub limit: u32,
     /// `next_cursor` of the previous page.

@@ -785,10 +785,10 @@ async fn keyset_pagination_matches_the_submitted_jobs(fx: Fixture) {
         (Some("globex".to_owned()), 8),
     ] {
         let mut q = JobQuery {
-            status: Some(JobStatus::Queued),
+            statuses: vec![JobStatus::Queued],
             tenant: tenant.clone(),
             limit: 5,
-            cursor: None,
+            ..JobQuery::default()
         };
         let mut keyset = Vec::new();
         let mut pages = 0;
@@ -821,7 +821,7 @@ async fn keyset_pagination_matches_the_submitted_jobs(fx: Fixture) {
         assert_eq!(keyset, expected, "{tenant:?}");
     }
     let none = JobQuery {
-        status: Some(JobStatus::Failed),
+        statuses: vec![JobStatus::Failed],
         limit: 5,
         ..JobQuery::default()
     };

@@ -203,7 +203,7 @@ impl KeyStore {
 
 impl KeyRecord {
     /// A stored row, its role parsed (the one place the API reads the column).
-    fn of_row(row: KeyRow) -> Result<Self, KeyError> {
+    pub fn of_row(row: KeyRow) -> Result<Self, KeyError> {
         Ok(KeyRecord {
             id: row.id,
             key_prefix: row.key_prefix,

@@ -1,4 +1,5 @@
-//! Runs around every routed request: resolves the caller, applies the key's rate limit and the
+//! Runs around every routed request: resolves the caller (bearer key or session cookie, whose
+//! state-changing requests must carry the CSRF token), applies the key's rate limit and the
 //! route's deadline, and records RED metrics per route and role.
 
 use std::time::Instant;
@@ -9,7 +10,9 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::session::{self, Session};
 use super::{Principal, Role};
+use crate::KeyRecord;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,24 +35,58 @@ fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
-async fn resolve(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Caller, AppError> {
+/// Who is calling: a bearer key first, then a live session cookie, then (with `--open`) the
+/// anonymous website caller. A stale cookie counts as none. Cookie callers also get their
+/// [`Session`] in the request's extensions.
+async fn resolve(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<(Caller, Option<Session>), AppError> {
+    let unavailable = |e: &dyn std::fmt::Display| AppError::Unavailable(format!("key store: {e}"));
     match bearer(headers) {
         Some(key) => match state.keys.authenticate(key).await {
-            Ok(Some(record)) => Ok(Caller::Known(
-                record.principal(state.config.default_rate_per_minute),
+            Ok(Some(record)) => Ok((
+                Caller::Known(record.principal(state.config.default_rate_per_minute)),
+                None,
             )),
-            Ok(None) => Ok(Caller::Invalid),
-            Err(e) => Err(AppError::Unavailable(format!("key store: {e}"))),
+            Ok(None) => Ok((Caller::Invalid, None)),
+            Err(e) => Err(unavailable(&e)),
         },
-        None if headers.contains_key(AUTHORIZATION) => Ok(Caller::Invalid),
-        None if state.config.open => Ok(Caller::Known(Principal {
-            key_id: None,
-            role: Role::Website,
-            tenant: OPEN_TENANT.into(),
-            rate_per_minute: state.config.default_rate_per_minute,
-            daily_quota: None,
-        })),
-        None => Ok(Caller::Anonymous),
+        None if headers.contains_key(AUTHORIZATION) => Ok((Caller::Invalid, None)),
+        None => {
+            if let Some(token) = session::cookie_token(headers) {
+                let hash = session::token_hash(token);
+                let live = state
+                    .db
+                    .live_session(&hash, chrono::Utc::now())
+                    .await
+                    .map_err(|e| unavailable(&e))?;
+                if let Some(row) = live {
+                    let record = KeyRecord::of_row(row.key).map_err(|e| unavailable(&e))?;
+                    let principal = record.principal(state.config.default_rate_per_minute);
+                    let s = Session {
+                        token_hash: hash,
+                        csrf_token: row.csrf_token,
+                        expires_at: row.expires_at,
+                    };
+                    return Ok((Caller::Known(principal), Some(s)));
+                }
+            }
+            if state.config.open {
+                Ok((
+                    Caller::Known(Principal {
+                        key_id: None,
+                        role: Role::Website,
+                        tenant: OPEN_TENANT.into(),
+                        rate_per_minute: state.config.default_rate_per_minute,
+                        daily_quota: None,
+                    }),
+                    None,
+                ))
+            } else {
+                Ok((Caller::Anonymous, None))
+            }
+        }
     }
 }
 
@@ -70,10 +107,27 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
-    let caller = match resolve(&state, req.headers()).await {
+    let (caller, session) = match resolve(&state, req.headers()).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    // A page signed in by cookie proves it is ours with the session's CSRF token; signing in
+    // again (a new session) needs none.
+    if let Some(s) = &session
+        && session::changes_state(req.method())
+        && !(route == "/v1/session" && req.method() == axum::http::Method::POST)
+        && !session::csrf_matches(req.headers(), &s.csrf_token)
+    {
+        return AppError::Refused {
+            code: "csrf_token_required",
+            message: "a signed-in page must send its session's X-CSRF-Token with every change"
+                .into(),
+        }
+        .into_response();
+    }
+    if let Some(s) = session {
+        req.extensions_mut().insert(s);
+    }
     let role = match &caller {
         Caller::Known(p) => p.role.as_str(),
         Caller::Anonymous => "anonymous",

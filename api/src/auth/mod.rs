@@ -1,12 +1,14 @@
 //! Who is calling and what they may do.
 //!
 //! - [`keys`]: API keys (generated, stored as SHA-256, looked up, listed, revoked).
-//! - [`middleware`]: resolves `Authorization: Bearer KEY` into a [`Principal`] before routing.
-//! - [`quotas`]: each key's jobs per UTC day, counted in the shared database.
+//! - [`middleware`]: resolves `Authorization: Bearer KEY` (or a session cookie) into a
+//!   [`Principal`] before routing.
+//! - [`session`]: the console's cookie sessions and their CSRF rule.
 //! - here: [`Role`], [`Principal`] and the pure permission and tenant-scope rules.
 
 pub mod keys;
 pub mod middleware;
+pub mod session;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,5 @@
-//! The operators' live feed: `GET /v1/changes`, every job's status changes as Server-Sent Events,
-//! for the console's start page. The event id is the change's position in the feed
+//! The operators' live feed: `GET /v1/changes`, every job's status changes and takes/releases as
+//! Server-Sent Events, for the console's start page. The event id is the change's position in the feed
 //! (`scheduler::changes`), so a browser that lost the connection resumes with `Last-Event-ID`
 //! and misses nothing; without it the feed starts at the newest change (`?after=` overrides).
 
@@ -13,7 +13,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use scheduler::JobStatus;
-use scheduler::changes::JobChange;
+use scheduler::changes::{Change, FeedPosition, JobChange};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use utoipa::ToSchema;
@@ -31,18 +31,32 @@ const BATCH: u32 = 200;
 pub struct ChangesParams {
     /// Only this tenant's jobs.
     pub tenant: Option<String>,
-    /// Start after this change (the `id` of an event); `Last-Event-ID` takes precedence.
-    pub after: Option<i64>,
+    /// Start after this position (the `id` of an event); `Last-Event-ID` takes precedence.
+    pub after: Option<String>,
 }
 
-/// One `change` event: the status change and the job as it is now.
+/// What a `change` event reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The job moved from `from_status` to `to_status`.
+    Status,
+    /// An operator took the job (`claimed_by`) or released it (`claimed_by` null).
+    Claim,
+}
+
+/// One `change` event: what changed and the job as it is now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobChangeEvent {
-    /// The event's id: its position in the feed.
-    pub seq: i64,
+    /// The event's id: its position in the feed (resume after it with `Last-Event-ID`).
+    pub position: String,
+    pub kind: ChangeKind,
     pub job_id: Uuid,
     pub from_status: Option<String>,
-    pub to_status: String,
+    /// Set for status changes.
+    pub to_status: Option<String>,
+    /// Set for takes; null for releases and status changes.
+    pub claimed_by: Option<String>,
     pub at: DateTime<Utc>,
     /// Who made the change (`api`, `worker:<id>`, an operator).
     pub actor: String,
@@ -50,29 +64,28 @@ pub struct JobChangeEvent {
     pub job: JobResponse,
 }
 
-fn start_after(headers: &HeaderMap, after: Option<i64>) -> Result<Option<i64>, AppError> {
-    match headers.get("last-event-id") {
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .map(Some)
-            .ok_or_else(|| {
-                AppError::bad_request(
-                    "invalid_request",
-                    "Last-Event-ID must be the id of an event of this feed",
-                )
-            }),
-        None => Ok(after),
-    }
+fn start_after(headers: &HeaderMap, after: Option<&str>) -> Result<Option<FeedPosition>, AppError> {
+    let text = match headers.get("last-event-id") {
+        Some(v) => Some(v.to_str().unwrap_or("")),
+        None => after,
+    };
+    text.map(|t| {
+        t.parse::<FeedPosition>().map_err(|_| {
+            AppError::bad_request(
+                "invalid_request",
+                "Last-Event-ID (or after) must be the id of an event of this feed, e.g. 42-7",
+            )
+        })
+    })
+    .transpose()
 }
 
-/// Server-Sent Events of job status changes, oldest first, for operators.
+/// Server-Sent Events of job status changes and takes, oldest first, for operators.
 #[utoipa::path(
     get,
     path = "/v1/changes",
     tag = "operators",
-    params(ChangesParams, ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    params(ChangesParams, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
         (status = 200, description = "text/event-stream of `change` events", content_type = "text/event-stream", body = JobChangeEvent),
         (status = 400, description = "A Last-Event-ID that is not an event id", body = ErrorBody),
@@ -88,11 +101,11 @@ pub async fn changes(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     principal.require(Action::ListJobs)?;
     let Query(p) = params.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-    let after = match start_after(&headers, p.after)? {
-        Some(seq) => seq,
+    let after = match start_after(&headers, p.after.as_deref())? {
+        Some(position) => position,
         None => state
             .db
-            .history_watermark()
+            .feed_watermark()
             .await
             .map_err(AppError::internal)?,
     };
@@ -102,7 +115,7 @@ pub async fn changes(
     struct Cursor {
         state: AppState,
         tenant: Option<String>,
-        after: i64,
+        after: FeedPosition,
         ready: VecDeque<JobChange>,
     }
     let cursor = Cursor {
@@ -132,7 +145,7 @@ pub async fn changes(
                 }
                 continue;
             };
-            c.after = change.seq;
+            c.after = change.position;
             let job = match c.state.store.get_job(change.job_id).await {
                 Ok(view) => JobResponse::from(&view),
                 Err(error) => {
@@ -140,18 +153,29 @@ pub async fn changes(
                     continue;
                 }
             };
+            let (kind, from_status, to_status, claimed_by) = match change.change {
+                Change::Status { from, to } => (
+                    ChangeKind::Status,
+                    from.map(|s| JobStatus::as_str(s).to_owned()),
+                    Some(to.as_str().to_owned()),
+                    None,
+                ),
+                Change::Claim { claimed_by } => (ChangeKind::Claim, None, None, claimed_by),
+            };
             let body = JobChangeEvent {
-                seq: change.seq,
+                position: change.position.to_string(),
+                kind,
                 job_id: change.job_id,
-                from_status: change.from_status.map(|s| JobStatus::as_str(s).to_owned()),
-                to_status: change.to_status.as_str().to_owned(),
+                from_status,
+                to_status,
+                claimed_by,
                 at: change.at,
                 actor: change.actor,
                 job,
             };
             let event = Event::default()
                 .event("change")
-                .id(change.seq.to_string())
+                .id(change.position.to_string())
                 .json_data(&body)
                 .unwrap_or_else(|_| Event::default().event("change"));
             return Some((Ok(event), c));

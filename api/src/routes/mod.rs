@@ -2,9 +2,12 @@
 
 pub mod changes;
 pub mod estimate;
+pub mod eta_truth;
 pub mod health;
 pub mod jobs;
 pub mod ops;
+pub mod record;
+pub mod session;
 pub mod submit;
 
 use axum::Router;
@@ -26,9 +29,18 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/estimate", post(estimate::estimate))
         .route("/v1/jobs/{id}", get(jobs::get_job))
         .route("/v1/jobs/{id}/events", get(jobs::events))
-        .route("/v1/jobs/{id}/claim", post(ops::claim))
+        .route("/v1/jobs/{id}/claim", post(ops::claim).delete(ops::release))
         .route("/v1/jobs/{id}/retry", post(ops::retry))
+        .route("/v1/jobs/{id}/record", get(record::record))
+        .route("/v1/eta-truth", get(eta_truth::eta_truth))
+        .route("/v1/eta-truth.svg", get(eta_truth::eta_truth_chart))
         .route("/v1/changes", get(changes::changes))
+        .route(
+            "/v1/session",
+            post(session::sign_in)
+                .get(session::current)
+                .delete(session::sign_out),
+        )
         .route("/v1/queues", get(ops::queues))
         .route("/v1/workers", get(ops::workers))
         .route("/healthz", get(health::healthz))
@@ -38,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         // Uploads enforce their own limit while streaming.
         .layer(DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .merge(crate::pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -18,9 +18,12 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// SUBMITTED, QUEUED, CALCULATING, PRICE_CALCULATED, REJECTED or FAILED.
+    /// One or more of SUBMITTED, QUEUED, CALCULATING, PRICE_CALCULATED, REJECTED, FAILED,
+    /// separated by commas.
     pub status: Option<String>,
     pub tenant: Option<String>,
+    /// Only jobs taken by this operator (`me`: the caller).
+    pub claimed_by: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -47,15 +50,26 @@ pub async fn list_jobs(
 ) -> Result<axum::Json<JobList>, AppError> {
     principal.require(Action::ListJobs)?;
     let Query(p) = params.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-    let status = p
-        .status
-        .as_deref()
-        .map(str::parse::<JobStatus>)
-        .transpose()
-        .map_err(|e| AppError::bad_request("invalid_request", e.to_string()))?;
+    let mut statuses = Vec::new();
+    for s in p.status.as_deref().unwrap_or("").split(',').map(str::trim) {
+        if s.is_empty() {
+            continue;
+        }
+        let status = s
+            .parse::<JobStatus>()
+            .map_err(|e| AppError::bad_request("invalid_request", e.to_string()))?;
+        if !statuses.contains(&status) {
+            statuses.push(status);
+        }
+    }
+    let claimed_by = match p.claimed_by.as_deref() {
+        Some("me") => Some(principal.actor()),
+        other => other.map(str::to_owned),
+    };
     let query = JobQuery {
-        status,
-        tenant: p.tenant,
+        statuses,
+        tenant: p.tenant.filter(|t| !t.is_empty()),
+        claimed_by,
         limit: p.limit.unwrap_or(50),
         cursor: p.cursor,
     };
@@ -186,6 +200,31 @@ pub async fn claim(
     let id = job_id(path)?;
     visible_job(&state, &principal, id).await?;
     let job = state.store.claim(id, &principal.actor()).await?;
+    Ok(axum::Json(JobResponse::new(&job, None)))
+}
+
+/// Give a taken job back: only its holder may.
+#[utoipa::path(
+    delete,
+    path = "/v1/jobs/{id}/claim",
+    tag = "operators",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Released", body = JobResponse),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "not_claimant: the caller does not hold it", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn release(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<axum::Json<JobResponse>, AppError> {
+    principal.require(Action::Claim)?;
+    let id = job_id(path)?;
+    visible_job(&state, &principal, id).await?;
+    let job = state.store.release_claim(id, &principal.actor()).await?;
     Ok(axum::Json(JobResponse::new(&job, None)))
 }
 

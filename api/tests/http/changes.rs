@@ -71,11 +71,15 @@ async fn operators_see_changes_live_and_resume_after_a_drop(b: Backend) {
         ["SUBMITTED", "QUEUED", "CALCULATING", "PRICE_CALCULATED"],
         "{text}"
     );
+    assert!(events.iter().all(|e| e["kind"] == "status"));
     assert!(text.contains("event: change"));
-    let ids: Vec<i64> = text
+    let ids: Vec<(i64, i64)> = text
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
-        .map(|s| s.parse().unwrap())
+        .map(|s| {
+            let (h, c) = s.split_once('-').unwrap();
+            (h.parse().unwrap(), c.parse().unwrap())
+        })
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend: {ids:?}");
     // The row an operator's console shows comes with the change.
@@ -83,14 +87,34 @@ async fn operators_see_changes_live_and_resume_after_a_drop(b: Backend) {
     assert_eq!(events[3]["job"]["id"], id.as_str());
 
     // A dropped connection resumes after the last event it saw, missing nothing.
-    let queued_seq = events[1]["seq"].as_i64().unwrap().to_string();
-    let feed = open_feed(&app, &op, &[("last-event-id", &queued_seq)]).await;
+    let queued_at = events[1]["position"].as_str().unwrap().to_owned();
+    let feed = open_feed(&app, &op, &[("last-event-id", &queued_at)]).await;
     let (resumed, _) = read_changes(feed, &id, 2).await;
     let statuses: Vec<&str> = resumed
         .iter()
         .map(|e| e["to_status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["CALCULATING", "PRICE_CALCULATED"]);
+
+    // Takes and releases are changes too: the other operators' consoles show who holds a job.
+    let last = events[3]["position"].as_str().unwrap().to_owned();
+    let claim = format!("/v1/jobs/{id}/claim");
+    let taken = app.call(Method::POST, &claim, Some(&op), vec![]).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.json());
+    let released = app.call(Method::DELETE, &claim, Some(&op), vec![]).await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.json());
+    let feed = open_feed(&app, &op, &[("last-event-id", &last)]).await;
+    let (claims, text) = read_changes(feed, &id, 2).await;
+    assert_eq!(claims.len(), 2, "{text}");
+    assert!(claims.iter().all(|e| e["kind"] == "claim"));
+    let holder = claims[0]["claimed_by"].as_str().unwrap();
+    assert!(holder.starts_with("operator:"), "{holder}");
+    assert_eq!(
+        claims[0]["job"]["claimed_by"].as_str(),
+        None,
+        "the job now: released"
+    );
+    assert_eq!(claims[1]["claimed_by"], serde_json::Value::Null);
     // A resume point that is not a number is refused.
     let resp = app.get("/v1/changes?after=x", &op).await;
     assert_eq!(resp.status, StatusCode::BAD_REQUEST);

@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod changes;
+mod console;
 mod estimate;
 mod jobs;
 mod observability;

@@ -102,7 +102,7 @@ impl Db {
     }
 }
 
-fn key_from_row<R>(row: &R) -> Result<KeyRow, sqlx::Error>
+pub(crate) fn key_from_row<R>(row: &R) -> Result<KeyRow, sqlx::Error>
 where
     R: sqlx::Row,
     for<'r> &'r str: sqlx::ColumnIndex<R>,

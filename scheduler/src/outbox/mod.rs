@@ -6,6 +6,7 @@
 //!   and bodies).
 //! - `legacy.rs`: rows written before the outbox held finished messages are finished once, when
 //!   the store opens, so the relay has one kind of row.
+//! - [`trail`]: one job's rows, sent or pending, for the console's job page.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 pub mod compose;
 pub(crate) mod legacy;
+pub mod trail;
 
 /// Who an outbox message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -131,13 +131,16 @@ macro_rules! impl_job_store {
                 q: &$crate::query::JobQuery,
                 offset: u64,
             ) -> Result<Vec<$crate::job::Job>, $crate::error::StoreError> {
-                let text = sql::list_jobs_sql(q.status.is_some(), q.tenant.is_some(), false, true);
+                let text = sql::list_jobs_sql(sql::ListShape::of(q, false, true));
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
-                if let Some(s) = q.status {
+                for s in &q.statuses {
                     query = query.bind(s.as_str());
                 }
                 if let Some(t) = &q.tenant {
                     query = query.bind(t.clone());
+                }
+                if let Some(c) = &q.claimed_by {
+                    query = query.bind(c.clone());
                 }
                 let rows = query
                     .bind(i64::from(q.clamped_limit()))
@@ -695,13 +698,16 @@ macro_rules! impl_job_store {
                 use $crate::query::Cursor;
                 let cursor = q.cursor.as_deref().map(Cursor::decode).transpose()?;
                 let limit = q.clamped_limit();
-                let text = sql::list_jobs_sql(q.status.is_some(), q.tenant.is_some(), cursor.is_some(), false);
+                let text = sql::list_jobs_sql(sql::ListShape::of(q, cursor.is_some(), false));
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
-                if let Some(s) = q.status {
+                for s in &q.statuses {
                     query = query.bind(s.as_str());
                 }
                 if let Some(t) = &q.tenant {
                     query = query.bind(t.clone());
+                }
+                if let Some(c) = &q.claimed_by {
+                    query = query.bind(c.clone());
                 }
                 if let Some(c) = cursor {
                     query = query.bind(c.created_at).bind(c.id);
@@ -796,6 +802,13 @@ macro_rules! impl_job_store {
                 after.claimed_by = Some(operator.to_owned());
                 after.claimed_at = Some(rows::now());
                 let job = self.apply(&mut tx, &before, after, ChangeKind::Claim, operator, None).await?;
+                sqlx::query(sql::INSERT_CLAIM)
+                    .bind(id)
+                    .bind(job.claimed_by.clone())
+                    .bind(operator)
+                    .bind(job.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(job)
             }
@@ -814,6 +827,13 @@ macro_rules! impl_job_store {
                 after.claimed_by = None;
                 after.claimed_at = None;
                 let job = self.apply(&mut tx, &before, after, ChangeKind::Claim, operator, None).await?;
+                sqlx::query(sql::INSERT_CLAIM)
+                    .bind(id)
+                    .bind(job.claimed_by.clone())
+                    .bind(operator)
+                    .bind(job.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(job)
             }

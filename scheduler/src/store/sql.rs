@@ -34,6 +34,10 @@ pub(crate) const UPDATE_JOB: &str = "UPDATE jobs SET lane = $3, status = $4, ver
      updated_at = $16, status_changed_at = $17, started_at = $18, finished_at = $19, \
      rules_version = $20, queued_count = $21 WHERE id = $1 AND version = $2";
 
+/// A take (`claimed_by` set) or release (NULL) for the feed and the job page.
+pub(crate) const INSERT_CLAIM: &str =
+    "INSERT INTO job_claims (job_id, claimed_by, actor, at) VALUES ($1, $2, $3, $4)";
+
 pub(crate) const INSERT_HISTORY: &str = "INSERT INTO job_history \
      (job_id, from_status, to_status, version, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -155,9 +159,31 @@ pub(crate) const UPSERT_WORKER: &str = "INSERT INTO workers \
 pub(crate) const WORKERS_ALIVE: &str = "SELECT worker_id, lanes, current_job, first_seen, last_seen \
      FROM workers WHERE last_seen >= $1 ORDER BY worker_id";
 
-/// Builds the listing statement for the filters present; only fixed fragments are joined, all
-/// values are bound.
-pub(crate) fn list_jobs_sql(status: bool, tenant: bool, cursor: bool, offset: bool) -> String {
+/// Which filters a listing statement has; only fixed fragments are joined, all values are bound
+/// in this order: statuses, tenant, claimant, cursor, limit, offset.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ListShape {
+    pub statuses: usize,
+    pub tenant: bool,
+    pub claimed_by: bool,
+    pub cursor: bool,
+    pub offset: bool,
+}
+
+impl ListShape {
+    pub(crate) fn of(q: &crate::query::JobQuery, cursor: bool, offset: bool) -> Self {
+        Self {
+            statuses: q.statuses.len(),
+            tenant: q.tenant.is_some(),
+            claimed_by: q.claimed_by.is_some(),
+            cursor,
+            offset,
+        }
+    }
+}
+
+/// Builds the listing statement for the filters present.
+pub(crate) fn list_jobs_sql(shape: ListShape) -> String {
     let mut sql = format!("SELECT {} FROM jobs", job_columns!());
     let mut conds = Vec::new();
     let mut n = 0;
@@ -165,13 +191,21 @@ pub(crate) fn list_jobs_sql(status: bool, tenant: bool, cursor: bool, offset: bo
         n += 1;
         n
     };
-    if status {
-        conds.push(format!("status = ${}", next()));
+    match shape.statuses {
+        0 => {}
+        1 => conds.push(format!("status = ${}", next())),
+        k => {
+            let list: Vec<String> = (0..k).map(|_| format!("${}", next())).collect();
+            conds.push(format!("status IN ({})", list.join(", ")));
+        }
     }
-    if tenant {
+    if shape.tenant {
         conds.push(format!("tenant = ${}", next()));
     }
-    if cursor {
+    if shape.claimed_by {
+        conds.push(format!("claimed_by = ${}", next()));
+    }
+    if shape.cursor {
         let (a, b) = (next(), next());
         conds.push(format!("(created_at, id) < (${a}, ${b})"));
     }
@@ -183,7 +217,7 @@ pub(crate) fn list_jobs_sql(status: bool, tenant: bool, cursor: bool, offset: bo
         " ORDER BY created_at DESC, id DESC LIMIT ${}",
         next()
     ));
-    if offset {
+    if shape.offset {
         sql.push_str(&format!(" OFFSET ${}", next()));
     }
     sql
@@ -191,30 +225,41 @@ pub(crate) fn list_jobs_sql(status: bool, tenant: bool, cursor: bool, offset: bo
 
 #[cfg(test)]
 mod tests {
-    use super::list_jobs_sql;
+    use super::{ListShape, list_jobs_sql};
 
     #[test]
     fn listing_sql_numbers_placeholders_in_bind_order() {
+        let shape = |statuses, tenant, claimed_by, cursor, offset| ListShape {
+            statuses,
+            tenant,
+            claimed_by,
+            cursor,
+            offset,
+        };
         let cases = [
             (
-                (true, true, true, false),
+                shape(1, true, false, true, false),
                 "WHERE status = $1 AND tenant = $2 AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5",
             ),
             (
-                (true, false, false, false),
+                shape(1, false, false, false, false),
                 "WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
             ),
             (
-                (false, false, false, false),
+                shape(0, false, false, false, false),
                 "FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1",
             ),
             (
-                (false, true, false, true),
+                shape(0, true, false, false, true),
                 "WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
             ),
+            (
+                shape(3, false, true, true, false),
+                "WHERE status IN ($1, $2, $3) AND claimed_by = $4 AND (created_at, id) < ($5, $6) ORDER BY created_at DESC, id DESC LIMIT $7",
+            ),
         ];
-        for ((s, t, c, o), tail) in cases {
-            let sql = list_jobs_sql(s, t, c, o);
+        for (shape, tail) in cases {
+            let sql = list_jobs_sql(shape);
             assert!(sql.ends_with(tail), "{sql}");
         }
     }
