@@ -4,116 +4,18 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use support::cluster::Cluster;
 use support::{get_json, poll_until_final};
-use test_support::{PgDatabase, fixture};
+use test_support::fixture;
 
 const PRICING: &str = env!("CARGO_BIN_EXE_pricing");
 
-/// A fresh database and topology prefix, removed on drop; child processes are stopped first.
-struct Cluster {
-    children: Vec<Child>,
-    env: Vec<(&'static str, String)>,
-    _db: PgDatabase,
-    prefix: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        // The database goes with the `_db` guard.
-        let prefix = self.prefix.clone();
-        test_support::on_own_runtime(move || async move {
-            if let Ok(b) = messaging::Broker::from_url(Some(&amqp_url())).await {
-                let _ = b.delete(&messaging::Topology::new(prefix)).await;
-            }
-        });
-    }
-}
-
-/// The broker the roles share: `AMQP_URL`, else the local default.
-fn amqp_url() -> String {
-    messaging::RabbitConfig::from_env().url
-}
-
-impl Cluster {
-    async fn new() -> Cluster {
-        let db = PgDatabase::create("test_roles").await;
-        let prefix = test_support::unique_name("test_roles");
-        let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            ("DATABASE_URL", db.url().to_owned()),
-            ("AMQP_URL", amqp_url()),
-            ("TOPOLOGY_PREFIX", prefix.clone()),
-            ("BLOB_DIR", dir.path().join("blobs").display().to_string()),
-            ("RUST_LOG", "warn".to_owned()),
-        ];
-        Cluster {
-            children: Vec::new(),
-            env,
-            _db: db,
-            prefix,
-            dir,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(PRICING);
-        cmd.args(args).current_dir(self.dir.path());
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    fn key(&self, args: &[&str]) -> String {
-        let out = self
-            .command(&[&["keys", "create"], args].concat())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    /// Starts a role; for `api`, returns its URL once it listens.
-    fn start(&mut self, args: &[&str]) -> Option<String> {
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("pricing: API listening on ") {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        self.children.push(child);
-        (args[0] == "api").then(|| {
-            rx.recv_timeout(Duration::from_secs(60))
-                .expect("api did not listen")
-        })
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_roles_price_over_rabbitmq_and_postgres() {
-    let mut cluster = Cluster::new().await;
+    let mut cluster = Cluster::new(PRICING).await;
     let partner = cluster.key(&["--role", "partner", "--tenant", "acme"]);
     let operator = cluster.key(&["--role", "operator"]);
     let url = cluster.start(&["api", "--listen", "127.0.0.1:0"]).unwrap();

@@ -14,10 +14,11 @@
     filters: { statuses: [], tenant: "", mine: false },
     cursors: [null], // cursors[i] opens page i
     page: 0,
-    nextCursor: null,
+    stale: false, // live rows pushed older ones off the first page
     rows: new Map(), // job id -> <tr> on the start page
     feed: null,
     timers: [],
+    renders: 0, // a page that loaded after a newer render started shows nothing
   };
 
   const $ = (id) => document.getElementById(id);
@@ -90,6 +91,7 @@
   window.addEventListener("hashchange", render);
 
   function render() {
+    state.renders += 1;
     for (const t of state.timers) clearInterval(t);
     state.timers = [];
     const signed = !!state.me;
@@ -211,6 +213,19 @@
     return tr;
   }
 
+  // Swaps a row for its new version; keyboard focus inside it stays in the row (on the same
+  // control when it still exists, else on the row's first one).
+  function replaceRow(old, fresh) {
+    const focused = old.contains(document.activeElement) ? document.activeElement : null;
+    old.replaceWith(fresh);
+    state.rows.set(fresh.dataset.id, fresh);
+    if (focused) {
+      const same = focused.classList.length ? fresh.querySelector("." + focused.classList[0]) : null;
+      const target = same || fresh.querySelector("button, a");
+      if (target) target.focus();
+    }
+  }
+
   function jobsPage() {
     const f = state.filters;
     const statusBoxes = STATUSES.map((s) =>
@@ -253,12 +268,20 @@
       const started = performance.now();
       let list;
       try {
+        if (state.stale && page === 1) {
+          // Live rows pushed older ones off the first page: its end moved, so ask again.
+          const first = await call("GET", query(null));
+          state.cursors = first.next_cursor ? [null, first.next_cursor] : [null];
+          state.stale = false;
+          if (page >= state.cursors.length) return go(0);
+        }
         list = await call("GET", query(state.cursors[page]));
       } catch (e) {
         toast(e.message, true);
         return;
       }
       state.page = page;
+      if (page === 0) state.stale = false;
       state.cursors.length = page + 1;
       if (list.next_cursor) state.cursors.push(list.next_cursor);
       clear(body);
@@ -281,9 +304,7 @@
       const job = change.job;
       const tr = state.rows.get(job.id);
       if (tr) {
-        const fresh = jobRow(job, true);
-        tr.replaceWith(fresh);
-        state.rows.set(job.id, fresh);
+        replaceRow(tr, jobRow(job, true));
       } else if (state.page === 0 && change.kind === "status" && change.from_status === null && matches(job)) {
         const placeholder = body.querySelector("td[colspan]");
         if (placeholder) placeholder.parentElement.remove();
@@ -294,6 +315,9 @@
           const last = body.lastElementChild;
           state.rows.delete(last.dataset.id);
           last.remove();
+          state.stale = true;
+          if (state.cursors.length < 2) state.cursors.push(null);
+          next.disabled = false;
         }
       }
     });
@@ -333,9 +357,7 @@
   function updateRow(job) {
     const tr = state.rows.get(job.id);
     if (tr) {
-      const fresh = jobRow(job, false);
-      tr.replaceWith(fresh);
-      state.rows.set(job.id, fresh);
+      replaceRow(tr, jobRow(job, false));
     }
     if (location.hash === "#/jobs/" + job.id) render();
   }
@@ -364,13 +386,15 @@
   }
 
   async function jobPage(id) {
+    const mine = state.renders;
     let rec;
     try {
       rec = await call("GET", `/v1/jobs/${id}/record`);
     } catch (e) {
-      view.append(el("p", { class: "error" }, e.message));
+      if (mine === state.renders) view.append(el("p", { class: "error" }, e.message));
       return;
     }
+    if (mine !== state.renders) return;
     const job = rec.job;
     const m = job.quote && job.quote.measurements;
     const t = job.quote && job.quote.thickness;
@@ -449,12 +473,12 @@
           el("td", { class: "num" }, l.throughput_per_minute.toFixed(1)), el("td", {}, seconds(l.oldest_age_seconds)),
           el("td", { class: "num" }, count(l.dead_letters)))));
         clear(workers).append(...(w.workers.length ? w.workers.map((x) => el("tr", {}, el("td", {}, x.worker_id), el("td", {}, x.lanes.join(", ")),
-          el("td", {}, x.current_job ? el("a", { href: "#/jobs/" + x.current_job }, x.current_job) : "idle"), el("td", {}, since(x.last_seen) + " ago"))))
+          el("td", {}, x.current_job ? el("a", { href: "#/jobs/" + x.current_job }, x.current_job) : "idle"), el("td", {}, since(x.last_seen) + " ago")))
           : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No live workers."))]));
         clear(failed).append(...(f.jobs.length ? f.jobs.map((j) => el("tr", { "data-id": j.id }, el("td", {}, since(j.created_at)), el("td", {}, j.tenant),
           el("td", {}, j.partner_ref || "—"), el("td", {}, j.error ? `${j.error.code}: ${j.error.message}` : "—"),
           el("td", {}, el("button", { type: "button", class: "retry", on: { click: async () => { await retry(j.id); } } }, "Retry"), " ",
-            el("a", { href: "#/jobs/" + j.id }, "Open")))))
+            el("a", { href: "#/jobs/" + j.id }, "Open"))))
           : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No failed jobs."))]));
       } catch (e) {
         toast(e.message, true);

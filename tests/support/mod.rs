@@ -5,6 +5,8 @@
     reason = "each test binary uses a different part of the support module"
 )]
 
+pub mod cluster;
+
 use std::time::Duration;
 
 use serde_json::Value;
