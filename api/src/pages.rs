@@ -54,7 +54,8 @@ const ASSETS: &[Asset] = &[
 const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 const QUOTE_HTML: &str = include_str!("../assets/quote.html");
 
-fn secured(content_type: &'static str, cache: &'static str, body: &'static str) -> Response {
+/// Revalidated on every load: the files change with the binary and are small.
+fn secured(content_type: &'static str, body: &'static str) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (
@@ -69,7 +70,7 @@ fn secured(content_type: &'static str, cache: &'static str, body: &'static str) 
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ),
-        (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
@@ -79,11 +80,11 @@ fn secured(content_type: &'static str, cache: &'static str, body: &'static str) 
 }
 
 async fn console() -> Response {
-    secured("text/html; charset=utf-8", "no-cache", CONSOLE_HTML)
+    secured("text/html; charset=utf-8", CONSOLE_HTML)
 }
 
 async fn quote() -> Response {
-    secured("text/html; charset=utf-8", "no-cache", QUOTE_HTML)
+    secured("text/html; charset=utf-8", QUOTE_HTML)
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
@@ -91,8 +92,7 @@ async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
         .iter()
         .find(|a| a.name == name)
         .ok_or(AppError::NotFound)?;
-    // Revalidated on every load: the files change with the binary and are small.
-    Ok(secured(a.content_type, "no-cache", a.body))
+    Ok(secured(a.content_type, a.body))
 }
 
 /// The pages' routes (merged into [`crate::app`] outside the API's authentication: the pages

@@ -84,7 +84,7 @@ const CLAIMS: &str = "SELECT c.seq AS seq, c.job_id AS job_id, c.claimed_by AS c
 const CLAIMS_OF_TENANT: &str = "SELECT c.seq AS seq, c.job_id AS job_id, \
      c.claimed_by AS claimed_by, c.at AS at, c.actor AS actor FROM job_claims c \
      JOIN jobs j ON j.id = c.job_id WHERE c.seq > $1 AND j.tenant = $3 ORDER BY c.seq LIMIT $2";
-const CLAIMS_OF_JOB: &str = "SELECT seq, job_id, claimed_by, at, actor FROM job_claims \
+const CLAIMS_OF_JOB: &str = "SELECT claimed_by, at, actor FROM job_claims \
      WHERE job_id = $1 ORDER BY seq";
 const WATERMARK: &str = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM job_history) AS h, \
      (SELECT COALESCE(MAX(seq), 0) FROM job_claims) AS c";

@@ -77,6 +77,12 @@ async function toast(page, text) {
   await page.locator("#toast p", { hasText: text }).first().waitFor({ timeout: 5000 });
 }
 
+// Screenshots show the page, not the last minute's notices.
+async function shot(page, name, fullPage) {
+  await page.waitForFunction(() => !document.querySelector("#toast p"), null, { timeout: 10000 });
+  await page.screenshot({ path: join(SHOTS, name), fullPage: !!fullPage });
+}
+
 async function rowIds(page) {
   return page.locator("#jobs tr[data-id]").evaluateAll((rows) => rows.map((r) => r.dataset.id));
 }
@@ -233,7 +239,7 @@ scenario("a failed job is retried from the queues page and gets priced", async (
   const row = a.locator(`#failed tr[data-id="${FAILED_JOB}"]`);
   await row.waitFor({ timeout: 10000 });
   assert.match(await row.textContent(), /blob|model|retries/i);
-  await a.screenshot({ path: join(SHOTS, "console-queues.png") });
+  await shot(a, "console-queues.png");
   await row.locator("button.retry").click();
   await toast(a, "Queued again.");
   await a.goto(BASE + `/console#/jobs/${FAILED_JOB}`);
@@ -250,13 +256,13 @@ scenario("a job's page shows the quote, history and messages", async () => {
   assert.match(await a.locator("#messages").textContent(), /crm/);
   assert.match(await a.locator(".alloy .price").first().textContent(), /EUR/);
   assert.ok((await a.locator("main").textContent()).includes(NASTY_REF));
-  await a.screenshot({ path: join(SHOTS, "console-job.png"), fullPage: true });
+  await shot(a, "console-job.png", true);
   await a.goto(BASE + "/console#/");
   await waitForTable(a);
-  await a.screenshot({ path: join(SHOTS, "console.png") });
+  await shot(a, "console.png");
   await a.goto(BASE + "/console#/eta");
   await a.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
-  await a.screenshot({ path: join(SHOTS, "console-eta.png") });
+  await shot(a, "console-eta.png");
 });
 
 scenario("the quote page: from file to quote, estimate first", async () => {

@@ -394,6 +394,27 @@ macro_rules! impl_job_store {
                 Ok(after)
             }
 
+            /// Writes a take or release (`after.claimed_by`) and records it for the feed.
+            async fn apply_claim(
+                &self,
+                tx: &mut Tx,
+                before: &$crate::job::Job,
+                after: $crate::job::Job,
+                operator: &str,
+            ) -> Result<$crate::job::Job, $crate::error::StoreError> {
+                let job = self
+                    .apply(tx, before, after, $crate::lifecycle::ChangeKind::Claim, operator, None)
+                    .await?;
+                sqlx::query(sql::INSERT_CLAIM)
+                    .bind(job.id)
+                    .bind(job.claimed_by.clone())
+                    .bind(operator)
+                    .bind(job.updated_at)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(job)
+            }
+
             async fn capacity(
                 &self,
                 lane: contracts::Lane,
@@ -801,14 +822,7 @@ macro_rules! impl_job_store {
                 let mut after = before.clone();
                 after.claimed_by = Some(operator.to_owned());
                 after.claimed_at = Some(rows::now());
-                let job = self.apply(&mut tx, &before, after, ChangeKind::Claim, operator, None).await?;
-                sqlx::query(sql::INSERT_CLAIM)
-                    .bind(id)
-                    .bind(job.claimed_by.clone())
-                    .bind(operator)
-                    .bind(job.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let job = self.apply_claim(&mut tx, &before, after, operator).await?;
                 tx.commit().await?;
                 Ok(job)
             }
@@ -826,14 +840,7 @@ macro_rules! impl_job_store {
                 let mut after = before.clone();
                 after.claimed_by = None;
                 after.claimed_at = None;
-                let job = self.apply(&mut tx, &before, after, ChangeKind::Claim, operator, None).await?;
-                sqlx::query(sql::INSERT_CLAIM)
-                    .bind(id)
-                    .bind(job.claimed_by.clone())
-                    .bind(operator)
-                    .bind(job.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let job = self.apply_claim(&mut tx, &before, after, operator).await?;
                 tx.commit().await?;
                 Ok(job)
             }
