@@ -20,6 +20,8 @@
     REJECTED: "We cannot price this model as it is.",
     FAILED: "Pricing failed; our operators have been told.",
   };
+  // The estimate answers with codes; the customer reads the names the checkboxes show.
+  const ALLOY_NAMES = new Map(ALLOYS);
   const $ = (id) => document.getElementById(id);
   let csrf = null;
   let events = null;
@@ -50,7 +52,7 @@
       `${e.format}, ${count(e.triangles)} triangles, read in ${e.units}${e.units_inferred ? " (guessed)" : ""} · ` +
       `ready in about ${seconds(e.eta.seconds)}`;
     clear($("estimate-alloys")).append(...e.prices.map((p) => el("div", { class: "card", "data-alloy": p.alloy },
-      el("h3", {}, p.alloy),
+      el("h3", {}, ALLOY_NAMES.get(p.alloy) || p.alloy),
       el("p", { class: "price" }, p.low && p.high ? `${p.low} – ${p.high} ${p.currency}` : "not priceable"),
       reasons(p.reasons))));
   }

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use contracts::Channel;
 use scheduler::{Cursor, JobQuery, JobStatus, JobStore, NewJob, PgStore, StoreConfig};
 
+mod loader;
+
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -27,32 +29,6 @@ fn admin_url() -> String {
     std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| test_support::admin_url())
 }
 
-/// Rows in one INSERT ... SELECT FROM generate_series statement.
-const LOAD_CHUNK: u64 = 100_000;
-
-/// Server-side generated jobs: 89% PRICE_CALCULATED, 5% REJECTED, 1% FAILED, 5% QUEUED and
-/// 16 CALCULATING (running jobs are bounded by the workers: one each); 50 tenants (blocks of 100 consecutive jobs, so each has every status); one job every 2.5 s going back from now (about a month for 1M).
-/// Binary STL up to 3M triangles, predicted and routed as the default cost model and lanes would
-/// (`scheduler::cost::FORMAT_DEFAULTS`, `LaneThresholds::default()`).
-const LOAD_SQL: &str = "INSERT INTO jobs (id, tenant, channel, idempotency_key, partner_ref, \
-    model_sha256, format, triangles, alloys, options, options_hash, rules_version, lane, status, \
-    version, predicted_seconds, fair_tag, priority, submitted_eta_at, attempts, result, reason, \
-    claimed_by, claimed_at, worker_id, created_at, updated_at, status_changed_at, started_at, \
-    finished_at) \
-  SELECT gen_random_uuid(), 'tenant-' || ((g / 100) % 50), \
-    CASE WHEN g % 10 < 7 THEN 'partner' WHEN g % 10 < 9 THEN 'website' ELSE 'mes' END, \
-    'bulk-' || g, NULL, md5(g::text) || md5((g + 1)::text), 'stl-binary', t, '[\"au750\"]', '{}', \
-    md5('o' || (g % 7)) || md5('p' || (g % 7)), 'r1', \
-    CASE WHEN t <= 1845000 THEN 'small' WHEN t <= 9225000 THEN 'medium' ELSE 'large' END, \
-    s, 4, 1.084e-6 * t, 0, 9, c + interval '1 minute', 1, NULL, NULL, NULL, NULL, NULL, \
-    c, c + interval '1 second', c + interval '1 second', NULL, NULL \
-  FROM (SELECT g, (g * 7919) % 3000000 AS t, \
-          CASE WHEN g % 100 < 88 THEN 'PRICE_CALCULATED' WHEN g % 100 < 93 THEN 'REJECTED' \
-               WHEN g % 100 < 94 THEN 'FAILED' WHEN g % 100 < 99 THEN 'QUEUED' \
-               WHEN g > $2 - 1600 THEN 'CALCULATING' ELSE 'PRICE_CALCULATED' END AS s, \
-          now() - ($2 - g) * interval '2500 milliseconds' AS c \
-        FROM generate_series($1, $3) AS g) AS x";
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -63,42 +39,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
-async fn load(store: &PgStore, n: u64) -> Res<()> {
-    let t0 = Instant::now();
-    let mut from = 1;
-    while from <= n {
-        let to = (from + LOAD_CHUNK - 1).min(n);
-        sqlx::query(LOAD_SQL)
-            .bind(i64::try_from(from)?)
-            .bind(i64::try_from(n)?)
-            .bind(i64::try_from(to)?)
-            .execute(store.pool())
-            .await?;
-        from = to + 1;
-    }
-    sqlx::query(
-        "INSERT INTO status_counts (status, shard, n) SELECT status, 0, count(*) FROM jobs \
-         GROUP BY status ON CONFLICT (status, shard) DO UPDATE SET n = excluded.n",
-    )
-    .execute(store.pool())
-    .await?;
-    // The fair-queue state the QUEUED jobs would have built up when submitted one by one.
-    sqlx::query(
-        "INSERT INTO lane_tenants (lane, tenant, last_finish, backlog_seconds, backlog_jobs, weight) \
-         SELECT lane, tenant, sum(predicted_seconds), sum(predicted_seconds), count(*), 1 \
-         FROM jobs WHERE status = 'QUEUED' GROUP BY lane, tenant",
-    )
-    .execute(store.pool())
-    .await?;
-    sqlx::query("ANALYZE").execute(store.pool()).await?;
-    println!(
-        "loaded {n} jobs in {:.1} s ({:.0} rows/s), then ANALYZE",
-        t0.elapsed().as_secs_f64(),
-        n as f64 / t0.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 async fn newest_50(store: &PgStore, queries: u64) -> Res<()> {
@@ -311,7 +251,7 @@ async fn main() -> Res<()> {
             ..StoreConfig::default()
         };
         let store = Arc::new(PgStore::connect(db.url(), config).await?);
-        load(&store, jobs).await?;
+        loader::load(store.pool(), jobs).await?;
         newest_50(&store, queries).await?;
         page_1000(&store).await?;
         submissions(store.clone(), seconds, concurrency).await?;

@@ -280,6 +280,8 @@ scenario("the quote page: from file to quote, estimate first", async () => {
   await c.locator("#file").setInputFiles({ name, mimeType: "model/stl", buffer: ring });
   await c.locator("#estimate-alloys .price").first().waitFor({ timeout: 10000 });
   assert.match(await c.locator("#estimate-alloys .price").first().textContent(), /EUR/);
+  // The customer reads alloy names, as on the checkboxes, not codes.
+  assert.equal(await c.locator('#estimate-alloys [data-alloy="au750y"] h3').textContent(), "18 ct yellow gold");
   await c.waitForFunction(() => document.body.dataset.status === "PRICE_CALCULATED", null, { timeout: 60000 });
   assert.equal(await c.locator("#file-name").textContent(), name);
   const totals = await c.locator("#quote-alloys .total").allTextContents();

@@ -36,7 +36,7 @@ fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// Who is calling: a bearer key first, then a live session cookie, then (with `--open`) the
-/// anonymous website caller. A stale cookie counts as none. Cookie callers also get their
+/// anonymous website caller, else the configured quote-page key's website caller. A stale cookie counts as none. Cookie callers also get their
 /// [`Session`] in the request's extensions.
 async fn resolve(
     state: &AppState,
@@ -83,6 +83,15 @@ async fn resolve(
                     }),
                     None,
                 ))
+            } else if let Some(key) = &state.config.page_key {
+                match state.keys.authenticate(key).await {
+                    Ok(Some(record)) if record.role == Role::Website => Ok((
+                        Caller::Known(record.principal(state.config.default_rate_per_minute)),
+                        None,
+                    )),
+                    Ok(_) => Ok((Caller::Anonymous, None)),
+                    Err(e) => Err(unavailable(&e)),
+                }
             } else {
                 Ok((Caller::Anonymous, None))
             }

@@ -235,3 +235,47 @@ on_both!(
     open_mode_accepts_anonymous_website_calls_,
     open_mode_accepts_anonymous_website_calls
 );
+
+async fn a_configured_quote_page_key_serves_anonymous_callers_as_its_website_tenant(b: Backend) {
+    let first = start(b).await;
+    let website = first.key(Role::Website, Some("shop")).await;
+    let operator = first.key(Role::Operator, None).await;
+    let app = first
+        .replica_with(ApiConfig {
+            page_key: Some(website.clone()),
+            ..ApiConfig::default()
+        })
+        .await;
+    let r = app
+        .call(Method::POST, "/v1/jobs", None, fixture("box.stl"))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let job = app.get(&format!("/v1/jobs/{id}"), &website).await;
+    assert_eq!(job.json()["tenant"], "shop");
+    // Only what a website key may do: no operator routes.
+    assert_eq!(
+        app.call(Method::GET, "/v1/queues", None, vec![])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // A key of another role is never lent to anonymous callers.
+    let misconfigured = first
+        .replica_with(ApiConfig {
+            page_key: Some(operator),
+            ..ApiConfig::default()
+        })
+        .await;
+    assert_eq!(
+        misconfigured
+            .call(Method::GET, "/v1/queues", None, vec![])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+on_both!(
+    a_configured_quote_page_key_serves_anonymous_callers_as_its_website_tenant_,
+    a_configured_quote_page_key_serves_anonymous_callers_as_its_website_tenant
+);

@@ -127,10 +127,15 @@ impl TestApp {
     /// balancer, or this one restarted. Nothing in memory is shared (rate-limit buckets, key
     /// cache); the database is dropped with the first fixture, so keep that one alive.
     pub async fn replica(&self) -> TestApp {
+        self.replica_with((*self.state.config).clone()).await
+    }
+
+    /// [`TestApp::replica`] with another API configuration.
+    pub async fn replica_with(&self, config: ApiConfig) -> TestApp {
         let (state, store) = open_state(
             &self.url,
             &self.blob_dir,
-            (*self.state.config).clone(),
+            config,
             self.store.config().clone(),
         )
         .await;
