@@ -8,6 +8,7 @@
 //! cargo bench --bench load -- --roles                        # spawns api + scheduler + worker on
 //!                                                            # RabbitMQ + PostgreSQL (AMQP_URL, DATABASE_URL)
 //! cargo bench --bench load -- --url http://127.0.0.1:8080 --key alx_...   # an already running server
+//!                                                            # (--url A,B: uploads spread over APIs)
 //! options: --uploads N (1000)  --timeout SECS (300)
 //! ```
 #![allow(
@@ -282,7 +283,15 @@ async fn main() {
         _ if o.roles => start_roles(),
         _ => start_serve(),
     };
-    loopback_only(&url);
+    // `--url` may list several APIs (comma- or space-separated): uploads go round-robin, as a
+    // balancer would spread them; reads go to the first.
+    let urls: Vec<String> = url
+        .split([',', ' '])
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    urls.iter().for_each(|u| loopback_only(u));
+    let url = urls[0].clone();
     let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/models");
     let models: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
         MODELS
@@ -296,9 +305,10 @@ async fn main() {
         .build()
         .unwrap();
     println!(
-        "load: {} concurrent uploads of {} models against {url} ({})",
+        "load: {} concurrent uploads of {} models against {} ({})",
         o.uploads,
         MODELS.len(),
+        urls.join(" "),
         if o.url.is_some() {
             "external"
         } else if o.roles {
@@ -313,7 +323,7 @@ async fn main() {
         .map(|i| {
             let (client, url, key, models, run) = (
                 client.clone(),
-                url.clone(),
+                urls[i % urls.len()].clone(),
                 key.clone(),
                 models.clone(),
                 run.clone(),

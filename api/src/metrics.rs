@@ -4,8 +4,8 @@
 //! from the store at each scrape.
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 /// Job durations and queue waits: 50 ms to one hour.
@@ -13,6 +13,8 @@ pub const JOB_BUCKETS: &[f64] = &[
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0,
     3600.0,
 ];
+/// |actual − promised| / promised time to final: 5 % to 10×.
+pub const ETA_ERROR_BUCKETS: &[f64] = &[0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0];
 /// HTTP latencies: 1 ms to 2 minutes (uploads).
 pub const HTTP_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
@@ -34,6 +36,14 @@ pub struct Metrics {
     pub cost_per_triangle: GaugeVec,
     /// Observations behind a calibrated pair (0 for a default).
     pub cost_samples: IntGaugeVec,
+    pub queue_consumers: IntGaugeVec,
+    pub dead_letters: IntGaugeVec,
+    pub jobs_overdue: IntGaugeVec,
+    pub outbox_pending: IntGauge,
+    pub outbox_oldest_age: Gauge,
+    pub outbox_last_sent_age: Gauge,
+    pub eta_error: HistogramVec,
+    pub eta_late: IntCounterVec,
 }
 
 impl Metrics {
@@ -107,6 +117,69 @@ impl Metrics {
             ),
             &["format"],
         )?;
+        let queue_consumers = IntGaugeVec::new(
+            Opts::new(
+                "pricing_queue_consumers",
+                "Consumers subscribed to each lane's queue, as the broker counts them",
+            ),
+            &["lane"],
+        )?;
+        let dead_letters = IntGaugeVec::new(
+            Opts::new(
+                "pricing_dead_letter_messages",
+                "Messages in the dead-letter queue of each consuming queue",
+            ),
+            &["source"],
+        )?;
+        let jobs_overdue = IntGaugeVec::new(
+            Opts::new(
+                "pricing_jobs_overdue",
+                "Unfinished jobs past 3x their promised time to final (min 30 s), per lane",
+            ),
+            &["lane"],
+        )?;
+        let outbox_pending =
+            IntGauge::new("pricing_outbox_pending", "Outbox messages not yet sent")?;
+        let outbox_oldest_age = Gauge::new(
+            "pricing_outbox_oldest_pending_age_seconds",
+            "Age of the oldest unsent outbox message (0 when none)",
+        )?;
+        let outbox_last_sent_age = Gauge::new(
+            "pricing_outbox_last_sent_age_seconds",
+            "Time since the relay last confirmed a message (0 when it never has)",
+        )?;
+        let eta_error = HistogramVec::new(
+            HistogramOpts::new(
+                "pricing_eta_relative_error",
+                "Finished jobs' |actual - promised| / promised time to final, per lane",
+            )
+            .buckets(ETA_ERROR_BUCKETS.to_vec()),
+            &["lane"],
+        )?;
+        let eta_late = IntCounterVec::new(
+            Opts::new(
+                "pricing_eta_late_total",
+                "Finished jobs that took longer than promised, per lane",
+            ),
+            &["lane"],
+        )?;
+        // Every lane's series exists from the start (at zero), so dashboards and alerts see a
+        // lane that has had no job yet instead of no data.
+        for lane in contracts::Lane::ALL {
+            let l = [lane.as_str()];
+            job_duration.with_label_values(&l);
+            queue_wait.with_label_values(&l);
+            eta_error.with_label_values(&l);
+            eta_late.with_label_values(&l);
+        }
+        registry.register(Box::new(queue_consumers.clone()))?;
+        registry.register(Box::new(dead_letters.clone()))?;
+        registry.register(Box::new(jobs_overdue.clone()))?;
+        registry.register(Box::new(outbox_pending.clone()))?;
+        registry.register(Box::new(outbox_oldest_age.clone()))?;
+        registry.register(Box::new(outbox_last_sent_age.clone()))?;
+        registry.register(Box::new(eta_error.clone()))?;
+        registry.register(Box::new(eta_late.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(jobs_by_status.clone()))?;
@@ -131,6 +204,14 @@ impl Metrics {
             cost_fixed,
             cost_per_triangle,
             cost_samples,
+            queue_consumers,
+            dead_letters,
+            jobs_overdue,
+            outbox_pending,
+            outbox_oldest_age,
+            outbox_last_sent_age,
+            eta_error,
+            eta_late,
         })
     }
 

@@ -60,6 +60,16 @@ impl Collector {
                     .with_label_values(&[f.lane.as_str()])
                     .observe(run);
             }
+            if let Some(eta) = f.eta_outcome() {
+                let lane = f.lane.as_str();
+                metrics
+                    .eta_error
+                    .with_label_values(&[lane])
+                    .observe(eta.relative_error());
+                if eta.actual_seconds > eta.predicted_seconds {
+                    metrics.eta_late.with_label_values(&[lane]).inc();
+                }
+            }
             s.recent.push_back((f.lane, f.finished_at.unwrap_or(now)));
         }
         let window = chrono::TimeDelta::from_std(THROUGHPUT_WINDOW).unwrap_or_default();

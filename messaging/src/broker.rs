@@ -74,6 +74,14 @@ impl Broker {
         }
     }
 
+    /// Messages waiting in `queue` and consumers subscribed to it now, in one look.
+    pub async fn queue_counts(&self, queue: &str) -> Result<QueueCounts> {
+        match self {
+            Broker::Memory(b) => b.queue_counts(queue),
+            Broker::Rabbit(b) => b.queue_counts(queue).await,
+        }
+    }
+
     /// Messages waiting in `queue`, not counting delivered-but-unsettled ones.
     pub async fn ready_count(&self, queue: &str) -> Result<u32> {
         match self {
@@ -81,4 +89,12 @@ impl Broker {
             Broker::Rabbit(b) => b.ready_count(queue).await,
         }
     }
+}
+
+/// What [`Broker::queue_counts`] reads of a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// Waiting, not counting delivered-but-unsettled messages.
+    pub ready: u32,
+    pub consumers: u32,
 }

@@ -35,7 +35,7 @@ pub mod message;
 pub mod rabbit;
 pub mod topology;
 
-pub use broker::Broker;
+pub use broker::{Broker, QueueCounts};
 pub use consumer::Consumer;
 pub use delivery::Delivery;
 pub use error::{MessagingError, Result};

@@ -46,6 +46,9 @@ pub use error::ParseError;
 pub use format::{Format, FormatHint};
 pub use limits::Limits;
 pub use mesh::Mesh;
-pub use pipeline::{ModelQuote, PipelineError, QuoteRequest, quote_loaded, quote_model};
+pub use pipeline::{
+    ModelQuote, PipelineError, QuoteRequest, Stage, quote_loaded, quote_loaded_in_stages,
+    quote_model,
+};
 pub use probe::{Probe, probe};
 pub use units::{Units, UnitsSource};

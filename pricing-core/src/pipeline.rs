@@ -80,6 +80,18 @@ impl ModelQuote {
 /// Regions reported per quote, largest first; a model riddled with thin spots gets the worst few.
 const MAX_THIN_REGIONS: usize = 20;
 
+/// The steps of [`quote_loaded`], announced to its caller as each begins (a worker times them
+/// as trace spans; the pipeline itself reads no clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Volume, area, shells, watertightness, units.
+    Measure,
+    /// Wall thickness, self-intersections, sections.
+    Thickness,
+    /// Weights per alloy and the price; the ring's size.
+    Quote,
+}
+
 /// Quote a model already loaded (the CLI loads with streaming; workers load from blob bytes). A closed
 /// shell with faces wound the wrong way is repaired in `loaded` first (see [`analysis::measure`]).
 pub fn quote_loaded(
@@ -88,6 +100,18 @@ pub fn quote_loaded(
     req: &QuoteRequest,
     progress: Option<Progress<'_>>,
 ) -> Result<ModelQuote, PipelineError> {
+    quote_loaded_in_stages(loaded, rules, req, progress, &mut |_| {})
+}
+
+/// [`quote_loaded`], calling `stage` as each [`Stage`] begins.
+pub fn quote_loaded_in_stages(
+    loaded: &mut Loaded,
+    rules: &Rules,
+    req: &QuoteRequest,
+    progress: Option<Progress<'_>>,
+    stage: &mut dyn FnMut(Stage),
+) -> Result<ModelQuote, PipelineError> {
+    stage(Stage::Measure);
     let mut analysis = analysis::measure(loaded);
     // Thin-wall queries must cover every requested alloy's minimum, whatever the rules file says.
     let strictest = req
@@ -103,7 +127,9 @@ pub fn quote_loaded(
     };
     // Walls, bore and metal are the metal's: a stone is neither a wall nor a surface to polish.
     let metal = loaded.metal();
+    stage(Stage::Thickness);
     let report = thickness::analyze_thickness_with_progress(&metal, &options, progress)?;
+    stage(Stage::Quote);
     // Only the thickness stage's BVH finds self-intersections; the quote's measurements must agree
     // with the reasons built from them.
     analysis.volume_reliable &= report.self_intersections.unwrap_or(0) == 0;

@@ -104,3 +104,19 @@ fn the_same_model_in_every_format_gets_the_same_price() {
         );
     }
 }
+
+#[test]
+fn the_stages_are_announced_in_order_and_change_nothing() {
+    let bytes = fixture("ring_with_seat.stl");
+    let req = request(&["au750"]);
+    let rules = Rules::default_shipped().unwrap();
+    let mut seen = Vec::new();
+    let mut loaded = pricing_core::analysis::load(&bytes, &req.analyze).unwrap();
+    let staged = pricing_core::quote_loaded_in_stages(&mut loaded, &rules, &req, None, &mut |s| {
+        seen.push(s)
+    })
+    .unwrap();
+    use pricing_core::Stage::{Measure, Quote, Thickness};
+    assert_eq!(seen, [Measure, Thickness, Quote]);
+    assert_eq!(staged, quote_model(&bytes, &rules, &req).unwrap());
+}

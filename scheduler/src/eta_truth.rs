@@ -20,6 +20,22 @@ pub struct EtaOutcome {
 }
 
 impl EtaOutcome {
+    /// The outcome of a job submitted at `created`, promised for `promised`, final at `finished`.
+    pub fn of(
+        lane: Lane,
+        created: DateTime<Utc>,
+        promised: DateTime<Utc>,
+        finished: DateTime<Utc>,
+    ) -> Self {
+        let secs = |d: chrono::TimeDelta| (d.num_milliseconds().max(0) as f64) / 1000.0;
+        EtaOutcome {
+            lane,
+            predicted_seconds: secs(promised - created),
+            actual_seconds: secs(finished - created),
+            finished_at: finished,
+        }
+    }
+
     /// |actual − predicted| / predicted; predictions under 0.1 s count as 0.1 s, so instant jobs
     /// do not dominate.
     pub fn relative_error(&self) -> f64 {
@@ -85,7 +101,6 @@ impl Db {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<EtaOutcome>, sqlx::Error> {
-        let secs = |d: chrono::TimeDelta| (d.num_milliseconds().max(0) as f64) / 1000.0;
         on_db!(self, pool => {
             use sqlx::Row;
             let mut out = Vec::new();
@@ -95,12 +110,7 @@ impl Db {
                 let created: DateTime<Utc> = row.try_get("created_at")?;
                 let promised: DateTime<Utc> = row.try_get("submitted_eta_at")?;
                 let finished: DateTime<Utc> = row.try_get("finished_at")?;
-                out.push(EtaOutcome {
-                    lane,
-                    predicted_seconds: secs(promised - created),
-                    actual_seconds: secs(finished - created),
-                    finished_at: finished,
-                });
+                out.push(EtaOutcome::of(lane, created, promised, finished));
             }
             Ok(out)
         })

@@ -30,6 +30,9 @@
 //! - [`changes`]: the feed of status changes and takes operators watch live (by the
 //!   `job_history` and `job_claims` sequences).
 //! - [`eta_truth`]: promised against actual time to final per finished job, and its summary.
+//! - [`overdue`]: unfinished jobs past a multiple of their promise (the stuck-jobs alert);
+//!   [`outbox::backlog`]: what the relay has not sent yet, for the outbox alerts.
+//! - [`telemetry`]: a job's OpenTelemetry spans, with the ids the messages' `traceparent` names.
 //! - [`roles`]: the scheduler role's loops (outbox relay, MES inbound, dead-letter watcher).
 //! - [`config`]: [`StoreConfig`], deserializable from the service's configuration file.
 //! - [`error`]: [`StoreError`] and [`BlobError`].
@@ -52,12 +55,14 @@ pub mod intake;
 pub mod job;
 pub mod lifecycle;
 pub mod outbox;
+pub mod overdue;
 pub mod query;
 pub mod roles;
 pub mod routing;
 pub mod stats;
 pub mod status;
 pub mod store;
+pub mod telemetry;
 pub mod work;
 
 pub use blob::{BlobConfig, BlobStore, StoredBlob};

@@ -64,6 +64,8 @@ pub async fn active_heavy_jobs(db: &Db, tenant: &str) -> Result<u64, sqlx::Error
 pub struct Finished {
     pub lane: Lane,
     pub created_at: DateTime<Utc>,
+    /// The time to final promised at submission (none for a cache hit, priced at once).
+    pub submitted_eta_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -75,6 +77,16 @@ impl Finished {
         let finished = self.finished_at?;
         let secs = |d: chrono::TimeDelta| (d.num_milliseconds().max(0) as f64) / 1000.0;
         Some((secs(started - self.created_at), secs(finished - started)))
+    }
+
+    /// Promised against actual time to final, when an ETA was promised.
+    pub fn eta_outcome(&self) -> Option<crate::eta_truth::EtaOutcome> {
+        Some(crate::eta_truth::EtaOutcome::of(
+            self.lane,
+            self.created_at,
+            self.submitted_eta_at?,
+            self.finished_at?,
+        ))
     }
 }
 
@@ -92,7 +104,8 @@ impl Db {
     /// numbers, oldest first, at most 5,000.
     pub async fn finished_since(&self, after: i64) -> Result<Vec<(i64, Finished)>, sqlx::Error> {
         const SQL: &str = "SELECT h.seq AS seq, j.lane AS lane, j.created_at AS created_at, \
-             j.started_at AS started_at, j.finished_at AS finished_at \
+             j.submitted_eta_at AS submitted_eta_at, j.started_at AS started_at, \
+             j.finished_at AS finished_at \
              FROM job_history h JOIN jobs j ON j.id = h.job_id \
              WHERE h.seq > $1 AND h.to_status IN ('PRICE_CALCULATED', 'REJECTED', 'FAILED') \
              ORDER BY h.seq LIMIT 5000";
@@ -105,6 +118,7 @@ impl Db {
                 rows.push((row.try_get("seq")?, Finished {
                     lane,
                     created_at: row.try_get("created_at")?,
+                    submitted_eta_at: row.try_get("submitted_eta_at")?,
                     started_at: row.try_get("started_at")?,
                     finished_at: row.try_get("finished_at")?,
                 }));
@@ -126,10 +140,18 @@ mod tests {
         let f = Finished {
             lane: Lane::Small,
             created_at: t0,
+            submitted_eta_at: Some(t0 + chrono::TimeDelta::seconds(5)),
             started_at: Some(t0 + chrono::TimeDelta::milliseconds(1500)),
             finished_at: Some(t0 + chrono::TimeDelta::seconds(4)),
         };
         assert_eq!(f.timings(), Some((1.5, 2.5)));
+        let eta = f.eta_outcome().unwrap();
+        assert_eq!((eta.predicted_seconds, eta.actual_seconds), (5.0, 4.0));
+        let cache_hit = Finished {
+            submitted_eta_at: None,
+            ..f
+        };
+        assert_eq!(cache_hit.eta_outcome(), None);
         // Rejected at submission: never started, nothing to observe.
         let never = Finished {
             started_at: None,

@@ -864,6 +864,45 @@ async fn counts_and_oldest_per_status(fx: Fixture) {
     assert!(!oldest.iter().any(|o| o.status == JobStatus::Failed));
 }
 
+/// What the stuck-job and outbox alerts count, on each database's timestamps: a queued job is
+/// overdue only once 3x its promise (at least 30 s) has passed, and its run message waits in the
+/// outbox until the relay sends it.
+async fn overdue_jobs_and_outbox_backlog(fx: Fixture) {
+    let db = scheduler::store::Db::open(&fx.url).await.unwrap();
+    let job = submit(&fx.store, "acme", "late", 1000).await;
+    let now = chrono::Utc::now();
+    let lane = job.lane;
+    assert_eq!(db.overdue_jobs(now).await.unwrap()[&lane], 0);
+    assert_eq!(
+        db.overdue_jobs(now + chrono::TimeDelta::seconds(20))
+            .await
+            .unwrap()[&lane],
+        0
+    );
+    assert_eq!(
+        db.overdue_jobs(now + chrono::TimeDelta::seconds(40))
+            .await
+            .unwrap()[&lane],
+        1
+    );
+    let backlog = db.outbox_backlog().await.unwrap();
+    assert!(backlog.pending >= 1, "{backlog:?}");
+    assert!(
+        backlog
+            .oldest_pending
+            .is_some_and(|t| t <= chrono::Utc::now())
+    );
+    assert_eq!(backlog.last_sent, None);
+    start(&fx.store, job.id).await;
+    complete(&fx.store, job.id, priced(), 0.1).await;
+    assert_eq!(
+        db.overdue_jobs(now + chrono::TimeDelta::seconds(40))
+            .await
+            .unwrap()[&lane],
+        0
+    );
+}
+
 /// Rows written before the outbox held finished messages (a scheduler-shaped `payload`, no
 /// message) are finished when the store opens, into the messages their own state calls for; a
 /// row nobody listens to, or one that no longer reads, is marked sent.
@@ -1220,4 +1259,5 @@ store_tests!(
     calibration_refits_and_persists,
     automatic_recalibration_after_every_n,
     concurrent_lifecycles_keep_counts_exact,
+    overdue_jobs_and_outbox_backlog,
 );

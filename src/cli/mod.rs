@@ -7,6 +7,7 @@ mod quote;
 mod roles;
 mod serve;
 mod settings;
+mod telemetry;
 
 use std::process::ExitCode;
 

@@ -28,7 +28,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    let _telemetry = init_tracing("pricing-serve")?;
     let config = args.api.config()?;
     runtime()?.block_on(async move {
         let shutdown = roles::shutdown_on_signal();

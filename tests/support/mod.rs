@@ -6,6 +6,7 @@
 )]
 
 pub mod cluster;
+pub mod serve;
 
 use std::time::Duration;
 

@@ -11,6 +11,9 @@ use std::time::Instant;
 
 use contracts::{Contract, RunJob};
 use messaging::Delivery;
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{FutureExt, SpanKind, TraceContextExt};
+use scheduler::telemetry;
 use scheduler::{BlobError, Completion, CompletionOutcome, Outcome, StartOutcome, StoreError};
 use tracing::Instrument;
 
@@ -63,7 +66,27 @@ pub async fn handle(
         delivery_count = delivery.delivery_count(),
         trace_id = delivery.traceparent().and_then(contracts::trace::trace_id).unwrap_or(""),
     );
-    Run {
+    // The job's trace continues from the run message's publish span.
+    let trace = telemetry::start(
+        "job.run",
+        &telemetry::remote_parent(delivery.traceparent()),
+        SpanKind::Consumer,
+        vec![
+            KeyValue::new("job.id", job.job_id.to_string()),
+            KeyValue::new("job.lane", job.lane.as_str()),
+            KeyValue::new(
+                "job.triangles",
+                i64::try_from(job.triangles).unwrap_or(i64::MAX),
+            ),
+            KeyValue::new("worker.id", cfg.worker_id.clone()),
+            KeyValue::new("messaging.message.id", message_id.clone()),
+            KeyValue::new(
+                "messaging.rabbitmq.delivery_count",
+                i64::from(delivery.delivery_count()),
+            ),
+        ],
+    );
+    let settled = Run {
         ctx,
         cfg,
         job,
@@ -72,7 +95,13 @@ pub async fn handle(
     }
     .handle(delivery)
     .instrument(span)
-    .await
+    .with_context(trace.clone())
+    .await;
+    trace
+        .span()
+        .set_attribute(KeyValue::new("pricing.settled", format!("{settled:?}")));
+    telemetry::end(&trace, None);
+    settled
 }
 
 struct Run<'a> {
@@ -181,7 +210,19 @@ impl Run<'_> {
             outcome,
             duration_seconds: seconds,
         };
-        match self.ctx.store.complete_job(completion).await {
+        // The outcome and its MES/CRM messages, in one transaction.
+        let span = telemetry::start(
+            "record",
+            &opentelemetry::Context::current(),
+            SpanKind::Internal,
+            vec![],
+        );
+        let done = self.ctx.store.complete_job(completion).await;
+        telemetry::end(
+            &span,
+            done.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+        );
+        match done {
             Ok(done) => {
                 if matches!(done, CompletionOutcome::Applied(_)) {
                     self.ctx.outbox_written.notify_one();

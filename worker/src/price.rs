@@ -21,6 +21,10 @@ use bytes::Bytes;
 use pricing_core::pricing::Rules;
 use pricing_core::{ModelQuote, PipelineError, QuoteRequest};
 
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
+use scheduler::telemetry;
+
 use crate::compute::ComputePools;
 
 /// How one pricing run ended.
@@ -55,12 +59,56 @@ pub fn price_blocking(
             resume_unwind(Box::new(Abandoned));
         }
     };
+    // The job's trace (the worker's `job.run` span, when tracing is on): one span per stage.
+    let trace = opentelemetry::Context::current();
+    let stage = |name, stages| {
+        telemetry::start(
+            name,
+            &trace,
+            SpanKind::Internal,
+            vec![KeyValue::new("pricing.stages", stages)],
+        )
+    };
     let run = catch_unwind(AssertUnwindSafe(|| {
-        let mut loaded = pricing_core::load(bytes, &request.analyze)?;
+        let span = stage("parse", "parse, weld, units");
+        let loaded = pricing_core::load(bytes, &request.analyze);
+        telemetry::end(
+            &span,
+            loaded.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+        );
+        let mut loaded = loaded?;
         if expired() {
             resume_unwind(Box::new(Abandoned));
         }
-        pricing_core::quote_loaded(&mut loaded, rules, request, Some(&hook))
+        // One span per step of the pipeline, each ended as the next begins.
+        let mut current: Option<opentelemetry::Context> = None;
+        let mut next = |step: pricing_core::Stage| {
+            if let Some(cx) = current.take() {
+                telemetry::end(&cx, None);
+            }
+            let (name, stages) = match step {
+                pricing_core::Stage::Measure => ("measure", "volume, area, shells, watertightness"),
+                pricing_core::Stage::Thickness => {
+                    ("thickness", "wall thickness, self-intersections")
+                }
+                pricing_core::Stage::Quote => ("quote", "weight per alloy, price, ring size"),
+            };
+            current = Some(stage(name, stages));
+        };
+        let quoted = pricing_core::quote_loaded_in_stages(
+            &mut loaded,
+            rules,
+            request,
+            Some(&hook),
+            &mut next,
+        );
+        if let Some(cx) = current.take() {
+            telemetry::end(
+                &cx,
+                quoted.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+            );
+        }
+        quoted
     }));
     match run {
         Ok(Ok(quote)) => PriceRun::Quoted(Box::new(quote)),
@@ -102,8 +150,13 @@ pub async fn price(
     let _guard = CancelOnDrop(cancel.clone());
     let deadline = Instant::now().checked_add(limit);
     let flag = cancel.clone();
+    let trace = opentelemetry::Context::current();
     let task = tokio::task::spawn_blocking(move || {
-        pools.run(|| price_blocking(&bytes, &rules, &request, deadline, &flag))
+        // On the pool's thread, where the stages run.
+        pools.run(|| {
+            let _trace = trace.attach();
+            price_blocking(&bytes, &rules, &request, deadline, &flag)
+        })
     });
     match tokio::time::timeout(limit, task).await {
         Ok(Ok(PriceRun::TimedOut(_))) | Err(_) => PriceRun::TimedOut(limit),

@@ -96,26 +96,88 @@ async fn refresh_gauges(state: &AppState) -> Result<(), AppError> {
         .await
         .map_err(AppError::internal)?;
     for (lane, c) in &lanes {
-        let depth = match &state.broker {
-            Some(b) => {
-                let q = state.topology.lane_queue(*lane);
-                b.ready_count(&q.name)
-                    .await
-                    .map(u64::from)
-                    .unwrap_or(c.queued)
-            }
-            None => c.queued,
+        // One look at the queue gives both its depth and its consumers.
+        let counts = match &state.broker {
+            Some(b) => b
+                .queue_counts(&state.topology.lane_queue(*lane).name)
+                .await
+                .ok(),
+            None => None,
         };
+        let depth = counts.map_or(c.queued, |q| u64::from(q.ready));
         m.queue_depth
             .with_label_values(&[lane.as_str()])
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        if let Some(q) = counts {
+            m.queue_consumers
+                .with_label_values(&[lane.as_str()])
+                .set(i64::from(q.consumers));
+        }
     }
+    if let Some(b) = &state.broker {
+        for (source, queue) in dead_letter_sources(&state.topology) {
+            let dead = state.topology.dead_queue_of(&queue);
+            if let Ok(n) = b.ready_count(&dead.name).await {
+                m.dead_letters
+                    .with_label_values(&[source.as_str()])
+                    .set(i64::from(n));
+            }
+        }
+    }
+    let overdue = state
+        .db
+        .overdue_jobs(now)
+        .await
+        .map_err(AppError::internal)?;
+    for (lane, n) in overdue {
+        m.jobs_overdue
+            .with_label_values(&[lane.as_str()])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    let backlog = state
+        .db
+        .outbox_backlog()
+        .await
+        .map_err(AppError::internal)?;
+    let age = |t: Option<chrono::DateTime<Utc>>| {
+        t.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+    };
+    m.outbox_pending
+        .set(i64::try_from(backlog.pending).unwrap_or(i64::MAX));
+    m.outbox_oldest_age.set(age(backlog.oldest_pending));
+    m.outbox_last_sent_age.set(age(backlog.last_sent));
     let workers = state
         .store
         .workers_alive(state.store.config().worker_ttl())
         .await?;
     m.workers_alive.set(workers.len() as i64);
     Ok(())
+}
+
+/// Every consuming queue with its dead-letter queue, labelled by the part of its name after the
+/// topology prefix (`small`, `mes.inbound`, `results.crm`, …).
+fn dead_letter_sources(t: &messaging::Topology) -> Vec<(String, messaging::QueueSpec)> {
+    let mut queues: Vec<_> = contracts::Lane::ALL
+        .into_iter()
+        .map(|l| t.lane_queue(l))
+        .collect();
+    queues.extend([
+        t.inbound_queue(),
+        t.mes_results_queue(),
+        t.crm_results_queue(),
+    ]);
+    queues
+        .into_iter()
+        .map(|q| {
+            let short = q
+                .name
+                .strip_prefix(&format!("{}.", t.prefix()))
+                .unwrap_or(&q.name)
+                .trim_start_matches("jobs.")
+                .to_owned();
+            (short, q)
+        })
+        .collect()
 }
 
 /// This API's OpenAPI 3.1 document, generated from the code.

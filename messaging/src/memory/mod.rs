@@ -84,6 +84,15 @@ impl MemoryBroker {
     }
 
     /// Messages waiting in `queue` (not counting those delivered and unsettled).
+    pub fn queue_counts(&self, queue: &str) -> Result<crate::broker::QueueCounts> {
+        let state = lock(&self.state);
+        let n = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(crate::broker::QueueCounts {
+            ready: n(state.ready_count(queue)?),
+            consumers: n(state.consumer_count(queue)?),
+        })
+    }
+
     pub fn ready_count(&self, queue: &str) -> Result<u32> {
         let n = lock(&self.state).ready_count(queue)?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))

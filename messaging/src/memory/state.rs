@@ -203,6 +203,14 @@ impl State {
         self.exchanges.remove(name);
     }
 
+    pub fn consumer_count(&self, queue: &str) -> Result<usize> {
+        let q = self
+            .queues
+            .get(queue)
+            .ok_or_else(|| not_found("queue", queue))?;
+        Ok(q.consumers.len())
+    }
+
     pub fn ready_count(&self, queue: &str) -> Result<usize> {
         let q = self
             .queues

@@ -120,7 +120,8 @@ pub(crate) async fn delete(connector: &Connector, topology: &Topology) -> Result
     first_error.map_or(Ok(()), Err)
 }
 
-pub(crate) async fn ready_count(connector: &Connector, queue: &str) -> Result<u32> {
+/// (ready messages, consumers) of `queue`, from a passive declare.
+pub(crate) async fn counts(connector: &Connector, queue: &str) -> Result<(u32, u32)> {
     let channel = connector.channel().await?;
     let options = QueueDeclareOptions {
         passive: true,
@@ -130,5 +131,5 @@ pub(crate) async fn ready_count(connector: &Connector, queue: &str) -> Result<u3
         .queue_declare(short("queue", queue)?, options, FieldTable::default())
         .await
         .map_err(|e| convert::error("queue.declare(passive)", &e))?;
-    Ok(declared.message_count())
+    Ok((declared.message_count(), declared.consumer_count()))
 }

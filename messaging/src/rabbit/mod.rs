@@ -118,7 +118,12 @@ impl RabbitBroker {
     }
 
     pub async fn ready_count(&self, queue: &str) -> Result<u32> {
-        declare::ready_count(&self.connector, queue).await
+        Ok(self.queue_counts(queue).await?.ready)
+    }
+
+    pub async fn queue_counts(&self, queue: &str) -> Result<crate::broker::QueueCounts> {
+        let (ready, consumers) = declare::counts(&self.connector, queue).await?;
+        Ok(crate::broker::QueueCounts { ready, consumers })
     }
 }
 

@@ -15,6 +15,7 @@ use contracts::Exchange;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod backlog;
 pub mod compose;
 pub(crate) mod legacy;
 pub mod trail;

@@ -206,7 +206,8 @@ async fn handle(ctx: &RoleContext, config: &InboundConfig, delivery: Delivery) {
 }
 
 async fn respond(ctx: &RoleContext, config: &InboundConfig, delivery: Delivery, submit: SubmitJob) {
-    match submit_stored(ctx, config, &submit).await {
+    let arrived = (std::time::SystemTime::now(), delivery.traceparent());
+    match submit_stored(ctx, config, &submit, arrived).await {
         Ok(()) => settle(delivery.ack().await),
         Err(Failure::Refused(r)) => {
             tracing::info!(code = %r.code, reason = %r.message, "MES request refused");
@@ -258,6 +259,7 @@ async fn submit_stored(
     ctx: &RoleContext,
     config: &InboundConfig,
     submit: &SubmitJob,
+    (arrived, caller): (std::time::SystemTime, Option<&str>),
 ) -> Result<(), Failure> {
     let (request, sha256) = intake_request(submit, &ctx.rules_version).map_err(Failure::Refused)?;
     let classify_err = |e: IntakeError| match classify(e) {
@@ -293,6 +295,7 @@ async fn submit_stored(
     tracing::info!(job_id = %job.id, created = intake.submission.created, lane = %job.lane, "MES request submitted");
     if intake.submission.created {
         ctx.outbox_written.notify_one();
+        crate::telemetry::record_root(job, arrived, "amqp mes.inbound", caller);
     }
     Ok(())
 }

@@ -11,8 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::RoleError;
+use crate::telemetry;
 use crate::{JobStore, OutboxMessage, OutboxPublisher, PublishError, RelayReport, StoreError};
 use messaging::{Broker, Publish, Route, Topology};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -79,11 +82,31 @@ impl BrokerPublisher {
 impl OutboxPublisher for BrokerPublisher {
     async fn publish(&self, row: &OutboxMessage) -> Result<(), PublishError> {
         let publish = self.publish_of(row);
-        self.broker
-            .publish(&publish)
-            .await
-            .map_err(|e| PublishError(e.to_string()))?;
-        tracing::debug!(seq = row.seq, message_id = %publish.message_id, route = %publish.route.routing_key, "published");
+        // The span the message's `traceparent` names, under the job's root: the consumer's
+        // span becomes its child.
+        let attributes = vec![
+            KeyValue::new("messaging.system", "rabbitmq"),
+            KeyValue::new("messaging.destination.name", publish.route.exchange.clone()),
+            KeyValue::new(
+                "messaging.rabbitmq.destination.routing_key",
+                publish.route.routing_key.clone(),
+            ),
+            KeyValue::new("messaging.message.id", publish.message_id.clone()),
+            KeyValue::new("outbox.seq", row.seq),
+            KeyValue::new("job.id", row.job_id.to_string()),
+        ];
+        let parent = telemetry::under_root(row.job_id);
+        let span = match publish.headers.get(contracts::trace::TRACEPARENT) {
+            Some(tp) => telemetry::start_as("publish", tp, &parent, SpanKind::Producer, attributes),
+            None => telemetry::start("publish", &parent, SpanKind::Producer, attributes),
+        };
+        let sent = self.broker.publish(&publish).await;
+        telemetry::end(
+            &span,
+            sent.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+        );
+        sent.map_err(|e| PublishError(e.to_string()))?;
+        tracing::debug!(seq = row.seq, job_id = %row.job_id, trace_id = %row.job_id.simple(), message_id = %publish.message_id, route = %publish.route.routing_key, "published");
         Ok(())
     }
 }
