@@ -34,6 +34,17 @@ pub struct ApiConfig {
     /// Browsers reach this API over TLS: session cookies are `Secure` (also when a proxy says
     /// `X-Forwarded-Proto: https`).
     pub tls: bool,
+    /// A `website` key held by the server for the quote page: a call with no key and no session
+    /// acts as this key's tenant, limits and quota. The key itself never reaches the browser.
+    /// A key of another role is ignored (such calls stay anonymous).
+    pub page_key: Option<String>,
+    /// A connection that has not sent a request's whole head (request line and headers) within
+    /// this is closed: a client trickling its headers cannot hold a connection.
+    pub header_read_timeout: Duration,
+    /// An upload with no body bytes for this long is answered 408 `upload_stalled`.
+    pub upload_idle_timeout: Duration,
+    /// After shutdown is signalled, how long requests in flight may finish.
+    pub drain_timeout: Duration,
 }
 
 impl Default for ApiConfig {
@@ -52,6 +63,10 @@ impl Default for ApiConfig {
             probe_concurrency: 4,
             session_ttl: Duration::from_secs(12 * 3600),
             tls: false,
+            page_key: None,
+            header_read_timeout: Duration::from_secs(10),
+            upload_idle_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -57,6 +57,9 @@ pub enum AppError {
     Unavailable(String),
     #[error("the request took too long")]
     Timeout,
+    /// The client stopped sending its body.
+    #[error("{0}")]
+    Stalled(String),
     /// Details are logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -88,6 +91,7 @@ impl AppError {
             AppError::TooManyRequests { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            AppError::Stalled(_) => (StatusCode::REQUEST_TIMEOUT, "upload_stalled"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -85,6 +85,7 @@ pub async fn store_stream<S, E>(
     blobs: &BlobStore,
     body: S,
     limit: u64,
+    idle: std::time::Duration,
 ) -> Result<Uploaded, AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
@@ -92,8 +93,32 @@ where
 {
     let meter = Meter::new(limit);
     let m = meter.clone();
-    let metered = body.map(move |chunk| {
-        let chunk = chunk.map_err(|e| std::io::Error::other(e.to_string()))?;
+    // A client that stops sending (a Content-Length that lies, a dead link) is answered 408
+    // after `idle` without a byte, instead of holding the upload until its overall deadline.
+    let stalled = Arc::new(AtomicBool::new(false));
+    let flag = stalled.clone();
+    let paced = futures::stream::unfold((body, false), move |(mut body, ended)| {
+        let flag = flag.clone();
+        async move {
+            if ended {
+                return None;
+            }
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(chunk)) => Some((
+                    chunk.map_err(|e| std::io::Error::other(e.to_string())),
+                    (body, false),
+                )),
+                Ok(None) => None,
+                Err(_) => {
+                    flag.store(true, Ordering::Relaxed);
+                    let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "upload stalled");
+                    Some((Err(e), (body, true)))
+                }
+            }
+        }
+    });
+    let metered = paced.map(move |chunk| {
+        let chunk = chunk?;
         m.pass(&chunk)?;
         Ok(chunk)
     });
@@ -104,6 +129,12 @@ where
         }),
         Err(BlobError::Upload(_)) if meter.exceeded.load(Ordering::Relaxed) => {
             Err(meter.too_large())
+        }
+        Err(BlobError::Upload(_)) if stalled.load(Ordering::Relaxed) => {
+            Err(AppError::Stalled(format!(
+                "no upload data for {} s; the body is shorter than announced or the connection stalled",
+                idle.as_secs_f64()
+            )))
         }
         Err(BlobError::Upload(e)) => Err(AppError::bad_request(
             "upload_interrupted",
@@ -183,15 +214,25 @@ mod tests {
             dir: dir.path().to_owned(),
         })
         .unwrap();
-        let err = store_stream(&blobs, chunks(&[b"0123456789", b"0123456789"]), 15)
-            .await
-            .unwrap_err();
+        let err = store_stream(
+            &blobs,
+            chunks(&[b"0123456789", b"0123456789"]),
+            15,
+            std::time::Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status_and_code().1, "too_large");
         let leftovers: Vec<_> = walk(dir.path());
         assert!(leftovers.is_empty(), "{leftovers:?}");
-        let ok = store_stream(&blobs, chunks(&[b"0123456789"]), 15)
-            .await
-            .unwrap();
+        let ok = store_stream(
+            &blobs,
+            chunks(&[b"0123456789"]),
+            15,
+            std::time::Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
         assert_eq!(ok.blob.size, 10);
         assert!(blobs.exists(&ok.blob.sha256).await.unwrap());
     }

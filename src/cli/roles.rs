@@ -50,8 +50,10 @@ pub struct WorkerArgs {
     pub rules: RulesSettings,
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON lines.
-pub fn init_tracing() {
+/// Logs to stderr; `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON lines; and
+/// job traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (keep the guard alive until
+/// the end of `main`'s work: dropping it flushes the spans).
+pub fn init_tracing(service: &'static str) -> anyhow::Result<super::telemetry::Telemetry> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -64,6 +66,7 @@ pub fn init_tracing() {
     } else {
         builder.try_init()
     };
+    super::telemetry::init(service)
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -187,6 +190,12 @@ pub async fn run_api(
     addr: std::net::SocketAddr,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    if let Some(key) = &state.config.page_key {
+        let record = state.keys.authenticate(key).await?;
+        if !record.is_some_and(|r| r.role == api::Role::Website) {
+            anyhow::bail!("--quote-page-key (QUOTE_PAGE_KEY) is not an active website key");
+        }
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -220,7 +229,7 @@ pub async fn join_all(
 }
 
 pub fn run_api_role(args: ApiArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    let _telemetry = init_tracing("pricing-api")?;
     require_broker(&args.broker, "api")?;
     let config = args.api.config()?;
     runtime()?.block_on(async move {
@@ -245,7 +254,7 @@ pub fn run_api_role(args: ApiArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    let _telemetry = init_tracing("pricing-scheduler")?;
     require_broker(&args.broker, "scheduler")?;
     runtime()?.block_on(async move {
         let shutdown = shutdown_on_signal();
@@ -279,7 +288,7 @@ pub fn run_scheduler_role(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_worker_role(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    let _telemetry = init_tracing("pricing-worker")?;
     require_broker(&args.broker, "worker")?;
     runtime()?.block_on(async move {
         let shutdown = shutdown_on_signal();

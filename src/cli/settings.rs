@@ -87,6 +87,10 @@ pub struct ApiSettings {
     /// refused unless listening on a loopback address.
     #[arg(long, env = "PRICING_OPEN")]
     pub open: bool,
+    /// A `website` key the quote page (`/`) uses on the server side: callers without a key act
+    /// as it. The website's own key, configured here instead of in the page.
+    #[arg(long, env = "QUOTE_PAGE_KEY", hide_env_values = true)]
+    pub quote_page_key: Option<String>,
 }
 
 impl ApiSettings {
@@ -106,6 +110,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             upload_timeout: Duration::from_secs(self.upload_timeout_secs.max(1)),
             open: self.open,
+            page_key: self.quote_page_key.clone(),
             ..api::ApiConfig::default()
         })
     }
@@ -120,6 +125,13 @@ pub struct WorkerSettings {
     /// This worker's name in heartbeats (default: host-pid).
     #[arg(long, env = "WORKER_ID")]
     pub worker_id: Option<String>,
+    /// Lanes this worker consumes, comma-separated (default: all, smallest first). One worker
+    /// pool per lane lets each scale on its own queue.
+    #[arg(long, env = "WORKER_LANES", value_delimiter = ',')]
+    pub lanes: Vec<contracts::Lane>,
+    /// On SIGTERM, seconds in-flight jobs may run before they go back to their queue.
+    #[arg(long, env = "WORKER_DRAIN_GRACE_SECS")]
+    pub drain_grace_secs: Option<u64>,
 }
 
 /// The pricing rules every role prices, estimates and caches quotes with: one file for all of
@@ -139,6 +151,15 @@ impl WorkerSettings {
         }
         if let Some(slots) = self.slots {
             cfg = cfg.with_slots(slots);
+        }
+        if !self.lanes.is_empty() {
+            let mut lanes = self.lanes.clone();
+            lanes.sort();
+            lanes.dedup();
+            cfg = cfg.with_lanes(lanes);
+        }
+        if let Some(secs) = self.drain_grace_secs {
+            cfg.drain_grace = Duration::from_secs(secs);
         }
         cfg
     }

@@ -180,6 +180,7 @@ pub async fn submit(
     query: Result<Query<SubmitOptions>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<Response, AppError> {
+    let started = std::time::SystemTime::now();
     principal.require(Action::Submit)?;
     let Query(mut options) =
         query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
@@ -205,8 +206,16 @@ pub async fn submit(
             }
         }
     }
-    let (accepted, created) =
-        accept(&state, &principal, &mut options, key, &headers, request).await?;
+    let (accepted, created) = accept(
+        &state,
+        &principal,
+        &mut options,
+        key,
+        &headers,
+        request,
+        started,
+    )
+    .await?;
     let location = HeaderValue::from_str(&accepted.status_url).ok();
     let mut response = (StatusCode::ACCEPTED, axum::Json(accepted)).into_response();
     if !created {
@@ -220,6 +229,11 @@ pub async fn submit(
     Ok(response)
 }
 
+/// Parts a multipart upload may have: the file and one per option, with room to spare.
+const MAX_PARTS: usize = 32;
+/// Bytes of one option part (an alloy list, a partner reference).
+const MAX_FIELD_BYTES: usize = 16 * 1024;
+
 async fn accept(
     state: &AppState,
     principal: &Principal,
@@ -227,6 +241,7 @@ async fn accept(
     key: String,
     headers: &HeaderMap,
     request: Request,
+    started: std::time::SystemTime,
 ) -> Result<(JobAccepted, bool), AppError> {
     let limit = state.config.max_upload_bytes;
     let is_multipart = headers
@@ -238,11 +253,21 @@ async fn accept(
             .await
             .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
         let mut model = None;
-        while let Some(field) = form
+        let mut parts = 0usize;
+        while let Some(mut field) = form
             .next_field()
             .await
             .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?
         {
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(AppError::bad_request(
+                    "too_many_parts",
+                    format!(
+                        "a multipart upload has at most {MAX_PARTS} parts: the file and its options"
+                    ),
+                ));
+            }
             let name = field.name().unwrap_or_default().to_owned();
             if name == "file" || name == "model" {
                 if model.is_some() {
@@ -251,12 +276,39 @@ async fn accept(
                         "only one file part is accepted",
                     ));
                 }
-                model = Some(upload::store_stream(&state.blobs, Box::pin(field), limit).await?);
+                model = Some(
+                    upload::store_stream(
+                        &state.blobs,
+                        Box::pin(field),
+                        limit,
+                        state.config.upload_idle_timeout,
+                    )
+                    .await?,
+                );
             } else {
-                let value = field
-                    .text()
+                // An option is a few bytes: read at most MAX_FIELD_BYTES of it, never the whole part.
+                let mut value = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
+                    .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?
+                {
+                    if value.len() + chunk.len() > MAX_FIELD_BYTES {
+                        return Err(AppError::bad_request(
+                            "field_too_large",
+                            format!(
+                                "the part `{name}` is over {MAX_FIELD_BYTES} bytes; only the file part may be large"
+                            ),
+                        ));
+                    }
+                    value.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(value).map_err(|_| {
+                    AppError::bad_request(
+                        "invalid_request",
+                        format!("the part `{name}` is not UTF-8 text"),
+                    )
+                })?;
                 options.set_field(&name, value)?;
             }
         }
@@ -265,7 +317,7 @@ async fn accept(
         })?
     } else {
         let body = request.into_body().into_data_stream();
-        upload::store_stream(&state.blobs, body, limit).await?
+        upload::store_stream(&state.blobs, body, limit, state.config.upload_idle_timeout).await?
     };
 
     let parsed = parse_options(options, &state.default_alloys)?;
@@ -312,10 +364,12 @@ async fn accept(
         }
     });
     let submission = intake.await.map_err(AppError::internal)??.submission;
+    let job = &submission.job.job;
     if submission.created {
         state.wake_relay();
+        scheduler::telemetry::record_root(job, started, "POST /v1/jobs", None);
+        tracing::info!(job_id = %job.id, trace_id = %job.id.simple(), lane = job.lane.as_str(), "job accepted");
     }
-    let job = &submission.job.job;
     let accepted = JobAccepted {
         id: job.id,
         status: job.status.as_str().to_owned(),

@@ -4,6 +4,8 @@
 mod support;
 
 mod auth;
+mod authz_matrix;
+mod bad_clients;
 mod changes;
 mod console;
 mod estimate;
