@@ -24,6 +24,7 @@
 //! - [`store`]: the [`JobStore`] trait, [`connect`] by URL, and its PostgreSQL and SQLite
 //!   implementations, expanded from one shared body (`store/common.rs`) with the SQL in
 //!   `store/sql.rs`; migrations live in `migrations/postgres` and `migrations/sqlite`.
+//! - [`backoff`]: the pause before a delivery that failed for a passing reason is returned.
 //! - [`accounts`]: API keys' rows, daily quotas and console sessions; [`stats`]: lane counts and finished jobs, for
 //!   operators and metrics — both through [`store::Db`], the small pool [`store::open`] opens
 //!   beside the job store, so every table and statement lives in this crate.
@@ -42,6 +43,7 @@
 //! test); `benches/store_bench.rs` loads a million jobs into PostgreSQL and prints figures.
 
 pub mod accounts;
+pub mod backoff;
 pub mod blob;
 pub mod changes;
 pub mod config;

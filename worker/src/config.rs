@@ -134,6 +134,10 @@ pub struct WorkerConfig {
     pub drain_grace: Duration,
     /// Pause before retrying after the job store failed (it is likely down for a moment).
     pub store_retry_backoff: Duration,
+    /// Pause before returning a job whose attempt failed (panic, time-out, unreadable blob),
+    /// doubled at each attempt ([`scheduler::backoff::retry_pause`]): a blob store or node down for a
+    /// few seconds must not use up a job's attempts in a few milliseconds.
+    pub retry_backoff: Duration,
 }
 
 impl WorkerConfig {
@@ -193,6 +197,7 @@ impl Default for WorkerConfig {
             heartbeat_every: Duration::from_secs(5),
             drain_grace: Duration::from_secs(30),
             store_retry_backoff: Duration::from_millis(500),
+            retry_backoff: Duration::from_secs(2),
         }
     }
 }

@@ -149,7 +149,10 @@ impl Run<'_> {
         match decision {
             Decision::Complete(outcome) => self.complete(delivery, outcome, seconds).await,
             Decision::Retry { reason } => {
-                tracing::warn!(%reason, "pricing failed; returning the message for another attempt");
+                let pause =
+                    scheduler::backoff::retry_pause(self.cfg.retry_backoff, attempt.job_attempts);
+                tracing::warn!(%reason, ?pause, "pricing failed; returning the message for another attempt");
+                tokio::time::sleep(pause).await;
                 nack(delivery).await
             }
             Decision::GiveUp { reason } => {

@@ -31,7 +31,8 @@ pub struct InboundConfig {
     pub prefetch: u16,
     /// Size limits applied when probing the model.
     pub limits: Limits,
-    /// Pause before returning a request after the store or blob storage failed.
+    /// Pause before returning a request after the store or blob storage failed the first
+    /// time; doubled for each later delivery ([`crate::backoff::retry_pause`]).
     pub retry_after: Duration,
 }
 
@@ -40,7 +41,7 @@ impl Default for InboundConfig {
         InboundConfig {
             prefetch: 2,
             limits: Limits::default(),
-            retry_after: Duration::from_millis(500),
+            retry_after: Duration::from_secs(2),
         }
     }
 }
@@ -226,7 +227,8 @@ async fn respond(ctx: &RoleContext, config: &InboundConfig, delivery: Delivery, 
             let last = delivery.delivery_count() >= ctx.topology.delivery_limit();
             tracing::warn!(%error, last, "MES request could not be submitted");
             if !last {
-                tokio::time::sleep(config.retry_after).await;
+                let attempts = delivery.delivery_count().saturating_add(1);
+                tokio::time::sleep(crate::backoff::retry_pause(config.retry_after, attempts)).await;
                 settle(delivery.nack(true).await);
                 return;
             }

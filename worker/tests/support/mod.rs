@@ -342,6 +342,7 @@ pub fn worker_config(id: &str, slots: u16) -> WorkerConfig {
         heartbeat_every: Duration::from_millis(200),
         drain_grace: Duration::from_secs(20),
         store_retry_backoff: Duration::from_millis(100),
+        retry_backoff: Duration::from_millis(100),
         ..WorkerConfig::new(id)
     }
     .with_slots(slots)
