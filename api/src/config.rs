@@ -45,6 +45,13 @@ pub struct ApiConfig {
     pub upload_idle_timeout: Duration,
     /// After shutdown is signalled, how long requests in flight may finish.
     pub drain_timeout: Duration,
+    /// A connection whose peer has read nothing of its answer for this long is closed (a live
+    /// feed nobody reads, a download left hanging); see [`crate::stall`].
+    pub write_stall_timeout: Duration,
+    /// Each connection's kernel send buffer. Fixed rather than autotuned (which grows to 4 MiB
+    /// on Linux): answers are small, and a thousand clients that stop reading must not hold
+    /// gigabytes of kernel memory until [`ApiConfig::write_stall_timeout`] ends them.
+    pub send_buffer_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -67,6 +74,8 @@ impl Default for ApiConfig {
             header_read_timeout: Duration::from_secs(10),
             upload_idle_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
+            write_stall_timeout: Duration::from_secs(60),
+            send_buffer_bytes: 256 * 1024,
         }
     }
 }

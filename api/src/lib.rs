@@ -12,6 +12,7 @@
 //!   replicas), and the middleware that authenticates, rate-limits, applies deadlines and records metrics.
 //! - [`pages`]: the operators' console (`/console`) and the quote page (`/`), built-in files
 //!   from `assets/` served with a strict Content-Security-Policy; [`chart`]: the ETA-truth SVG.
+//! - [`stall`]: connections whose peer stops reading are closed (hyper has no write timeout).
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
 //! - The instant estimate's readers and price range are `pricing_core::estimate` (pure).
 //! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
@@ -39,6 +40,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod stall;
 pub mod state;
 pub mod stats;
 pub mod upload;
@@ -96,6 +98,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (header_timeout, drain) = (state.config.header_read_timeout, state.config.drain_timeout);
+    let (write_stall, send_buffer) = (
+        state.config.write_stall_timeout,
+        state.config.send_buffer_bytes,
+    );
     let app = app(state);
     let mut builder = AutoBuilder::new(TokioExecutor::new());
     // axum::serve sets no timer, so hyper's header-read timeout never fires; a client sending
@@ -124,11 +130,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        if let Err(e) = socket2::SockRef::from(&stream).set_send_buffer_size(send_buffer) {
+            tracing::debug!(error = %e, "cannot set the connection's send buffer");
+        }
         let service = TowerToHyperService::new(app.clone().map_request(
             |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
         ));
         let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(
+                TokioIo::new(stall::WriteStall::new(stream, write_stall)),
+                service,
+            )
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -1,11 +1,13 @@
 //! Bad clients over real sockets, against `api::serve` on a loopback port: headers trickled a
 //! byte at a time, oversized headers, a Content-Length that lies, multipart uploads with
 //! thousands of parts or a huge option part. Each gets a clear answer or a closed connection
-//! within its deadline, and a well-behaved client is served meanwhile.
+//! within its deadline, and a well-behaved client is served meanwhile. Also: uploads racing on one
+//! Idempotency-Key, and live-feed clients that never read.
 
 use std::time::{Duration, Instant};
 
 use api::{ApiConfig, Role};
+use futures::StreamExt;
 use scheduler::StoreConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -182,4 +184,153 @@ async fn multipart_with_thousands_of_parts_or_a_huge_option_is_refused(b: Backen
 on_both!(
     multipart_with_thousands_of_parts_or_a_huge_option_is_refused_,
     multipart_with_thousands_of_parts_or_a_huge_option_is_refused
+);
+
+/// Twelve clients, each on its own connection, upload one model under one Idempotency-Key at the
+/// same moment: one job, one `created`, eleven replays of it.
+async fn uploads_racing_on_one_idempotency_key_over_sockets_make_one_job(b: Backend) {
+    let app = start_with(b, config(), StoreConfig::default()).await;
+    let key = app.key(Role::Partner, Some("acme")).await;
+    let addr = listen(&app).await;
+    let model = crate::support::fixture("hex_prism.stl");
+    let replies = futures::future::join_all((0..12).map(|_| {
+        // A client per request: no connection is shared, so the races are the server's.
+        let client = reqwest::Client::new();
+        client
+            .post(format!("http://{addr}/v1/jobs"))
+            .bearer_auth(&key)
+            .header("idempotency-key", "race-1")
+            .body(model.clone())
+            .send()
+    }))
+    .await;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for r in replies {
+        let r = r.unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+        let v: serde_json::Value = r.json().await.unwrap();
+        ids.insert(v["id"].as_str().unwrap().to_owned());
+        created += usize::from(v["created"] == true);
+    }
+    assert_eq!((ids.len(), created), (1, 1));
+    let listed = app
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.jobs.len(), 1);
+}
+on_both!(
+    uploads_racing_on_one_idempotency_key_over_sockets_make_one_job_,
+    uploads_racing_on_one_idempotency_key_over_sockets_make_one_job
+);
+
+/// Opens the live feed on a socket with a tiny receive buffer and never reads from it.
+async fn silent_feed_client(addr: std::net::SocketAddr, key: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let head =
+        format!("GET /v1/changes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    s
+}
+
+/// Reads `s` until the server closes it; false if it is still open after `within`.
+async fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = vec![0u8; 64 * 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Live-feed clients that never read do not hold up a client that does, and once their socket
+/// buffers are full the server closes them after `write_stall_timeout` instead of keeping
+/// their connections (and tasks) for ever.
+async fn live_feed_clients_that_never_read_are_closed_and_others_served(b: Backend) {
+    let cfg = ApiConfig {
+        write_stall_timeout: Duration::from_secs(2),
+        send_buffer_bytes: 16 * 1024,
+        events_poll: Duration::from_millis(20),
+        ..config()
+    };
+    let app = start_with(b, cfg, StoreConfig::default()).await;
+    let op = app.key(Role::Operator, None).await;
+    let partner = app.key(Role::Partner, Some("acme")).await;
+    let addr = listen(&app).await;
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(silent_feed_client(addr, &op).await);
+    }
+    // Enough changes (about 2 KB each) to fill the kernel's buffers and hyper's (400 KB) twice.
+    let reference = "R".repeat(180);
+    let model = crate::support::fixture("hex_prism.stl");
+    let client = reqwest::Client::new();
+    for i in 0..400 {
+        let r = client
+            .post(format!("http://{addr}/v1/jobs?partner_ref={reference}{i}"))
+            .bearer_auth(&partner)
+            .header("idempotency-key", format!("silent-{i}"))
+            .body(model.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+    }
+
+    // A client that reads sees a new job at once, while the silent ones are still connected.
+    let mut feed = client
+        .get(format!("http://{addr}/v1/changes"))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let started = Instant::now();
+    let r = client
+        .post(format!("http://{addr}/v1/jobs?partner_ref=LIVE"))
+        .bearer_auth(&partner)
+        .body(crate::support::fixture("box.stl"))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut text = String::new();
+    while !text.contains(&id) {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), feed.next())
+            .await
+            .expect("the reading client got the new job within 5 s")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // The silent clients' connections end: the server gave up on them. (Reading earlier would
+    // unblock the server's writes and restart its timer.)
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for s in &mut silent {
+        assert!(
+            closed_within(s, Duration::from_secs(10)).await,
+            "a client that never read still holds its connection"
+        );
+    }
+}
+on_both!(
+    live_feed_clients_that_never_read_are_closed_and_others_served_,
+    live_feed_clients_that_never_read_are_closed_and_others_served
 );
