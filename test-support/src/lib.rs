@@ -15,6 +15,7 @@ mod cleanup;
 mod models;
 mod names;
 mod postgres;
+pub mod proxy;
 mod rabbit;
 pub mod rabbitmqctl;
 mod sqlite;

@@ -86,8 +86,17 @@ impl Cluster {
 
     /// Starts a role; for `api`, returns its URL once it listens.
     pub fn start(&mut self, args: &[&str]) -> Option<String> {
-        let mut child = self
-            .command(args)
+        self.start_with(args, &[])
+    }
+
+    /// [`Cluster::start`] with `extra` environment for this process only (a role reaching a
+    /// service through a proxy, say).
+    pub fn start_with(&mut self, args: &[&str], extra: &[(&str, String)]) -> Option<String> {
+        let mut cmd = self.command(args);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -110,9 +119,24 @@ impl Cluster {
 }
 
 impl Cluster {
+    /// Sets `name=value` for every role started from now on.
+    pub fn set_env(&mut self, name: &'static str, value: impl Into<String>) {
+        self.env.push((name, value.into()));
+    }
+
     /// Where the roles keep uploaded models.
     pub fn blob_dir(&self) -> PathBuf {
         self.dir.path().join("blobs")
+    }
+
+    /// The roles' topology prefix (queue and exchange names).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How many role processes were started (the next one's index).
+    pub fn started(&self) -> usize {
+        self.children.len()
     }
 
     /// The database URL the roles share.

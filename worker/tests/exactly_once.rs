@@ -152,10 +152,11 @@ async fn poison_model_is_dead_lettered_and_the_lane_flows(backend: Backend) {
         .consume(&h.topology.lane_dead_queue(contracts::Lane::Small))
         .await;
     let run = h.start();
-    // A limit the torus meets easily (50 ms in a debug build) and the million-triangle ring
-    // never does (10 s in a debug build on two idle cores; still a small-lane job).
+    // A limit the torus meets easily (a few ms: the test build's pricing-core is optimised) and
+    // the million-triangle ring never does (about a second on two idle cores; still a
+    // small-lane job).
     let cfg =
-        worker_config("w-poison", 2).with_time_limit(TimeLimit::fixed(Duration::from_millis(1500)));
+        worker_config("w-poison", 2).with_time_limit(TimeLimit::fixed(Duration::from_millis(150)));
     let w = h.worker(cfg, run.wake.clone(), &run.stop);
 
     let poison = h.put_model(support::ring(1_000_000)).await;
