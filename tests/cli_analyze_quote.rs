@@ -1,4 +1,5 @@
-//! The `pricing analyze` and `pricing quote` commands as a user runs them: output shape and exit codes.
+//! The `pricing analyze`, `pricing quote` and `pricing bench` commands as a user runs them: output
+//! shape and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -159,4 +160,78 @@ fn quote_exit_codes_follow_the_outcome() {
     ]);
     assert_eq!(bad_rules.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad_rules.stderr).contains("line 1"));
+}
+
+#[test]
+fn bench_times_each_stage_and_agrees_with_quote() {
+    let file = models().join("ring_with_seat.stl");
+    let out = pricing(&["bench", file.to_str().unwrap(), "--repeat", "3", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json(&out);
+    let row = &rows[0];
+    for stage in ["load", "measure", "thickness", "quote"] {
+        assert!(
+            row["median"][stage].as_f64().unwrap() > 0.0,
+            "{stage}: {row}"
+        );
+    }
+    let (min, median, max) = (
+        row["total_min_s"].as_f64().unwrap(),
+        row["total_median_s"].as_f64().unwrap(),
+        row["total_max_s"].as_f64().unwrap(),
+    );
+    assert!(min <= median && median <= max, "{row}");
+    assert_eq!(row["bytes"], std::fs::metadata(&file).unwrap().len());
+    assert!(row["mb_per_s"].as_f64().unwrap() > 0.0);
+    // The same weight and price as `pricing quote` on the same file and alloy.
+    let quote = json(&pricing(&["quote", file.to_str().unwrap(), "--json"]));
+    assert_eq!(row["triangles"], quote["measurements"]["triangles"]);
+    assert_eq!(row["total_price"], quote["alloys"][0]["total"]);
+    assert_eq!(row["weight_g"], quote["alloys"][0]["weight_g"]);
+}
+
+#[test]
+fn bench_reads_folders_and_writes_csv() {
+    let out = pricing(&["bench", models().to_str().unwrap(), "--csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..4], ["file", "format", "triangles", "bytes"]);
+    let rows: Vec<&str> = lines.collect();
+    let committed = std::fs::read_dir(models())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_lowercase();
+            [".stl", ".obj", ".gltf", ".glb", ".3mf"]
+                .iter()
+                .any(|x| name.ends_with(x))
+        })
+        .count();
+    assert_eq!(rows.len(), committed);
+}
+
+#[test]
+fn bench_names_a_bad_file_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.stl");
+    std::fs::write(&bad, b"solid x\nfacet normal 0 0").unwrap();
+    let out = pricing(&["bench", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("broken.stl") && text.contains("error:"),
+        "{text}"
+    );
+    let none = pricing(&["bench", dir.path().join("nothing").to_str().unwrap()]);
+    assert!(!none.status.success());
 }

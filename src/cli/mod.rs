@@ -1,6 +1,7 @@
 //! Subcommands of `pricing`.
 
 mod analyze;
+mod bench;
 mod input;
 mod keys;
 mod quote;
@@ -46,6 +47,8 @@ enum Command {
     Worker(roles::WorkerArgs),
     /// Manage API keys: create, list, revoke.
     Keys(keys::KeysArgs),
+    /// Time the pricing pipeline per stage on model files or folders (a table, --json or --csv).
+    Bench(bench::BenchArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -57,5 +60,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Scheduler(a) => roles::run_scheduler_role(a),
         Command::Worker(a) => roles::run_worker_role(a),
         Command::Keys(a) => keys::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
