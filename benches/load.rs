@@ -18,6 +18,7 @@
     clippy::print_stdout
 )]
 
+use chrono::{DateTime, Utc};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -264,11 +265,59 @@ fn summary(name: &str, mut v: Vec<f64>) {
     );
 }
 
+/// A finished job's promised and actual time to final, from the store's own timestamps.
+fn eta_outcome(
+    job: &serde_json::Value,
+    promised: Option<DateTime<Utc>>,
+) -> Option<scheduler::eta_truth::EtaOutcome> {
+    let time = |k: &str| serde_json::from_value::<DateTime<Utc>>(job[k].clone()).ok();
+    let lane = job["lane"].as_str()?.parse().ok()?;
+    Some(scheduler::eta_truth::EtaOutcome::of(
+        lane,
+        time("created_at")?,
+        promised?,
+        time("finished_at")?,
+    ))
+}
+
+/// The ETA a customer was shown against what happened, per lane (`scheduler::eta_truth`, the
+/// console's figures), with the targets: median absolute error at most 20 %, p90 at most 50 %.
+fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
+    let lanes = scheduler::eta_truth::summarise(outcomes);
+    // Every job as one lane, for the overall figure.
+    let all = scheduler::eta_truth::summarise(
+        &outcomes
+            .iter()
+            .map(|o| scheduler::eta_truth::EtaOutcome {
+                lane: contracts::Lane::Small,
+                ..*o
+            })
+            .collect::<Vec<_>>(),
+    );
+    let line = |name: &str, t: &scheduler::eta_truth::LaneTruth| {
+        println!(
+            "ETA error {name:<8} n={:<5} median={:>5.1} % (target 20)  p90={:>6.1} % (target 50)  late={:>5.1} %",
+            t.jobs,
+            t.median_error * 100.0,
+            t.p90_error * 100.0,
+            t.late_share * 100.0
+        );
+    };
+    for t in &lanes {
+        line(t.lane.as_str(), t);
+    }
+    if let Some(t) = all.first() {
+        line("all", t);
+    }
+}
+
 enum Upload {
     Accepted {
         id: String,
         latency: f64,
         at: Instant,
+        /// The ETA the 202 promised.
+        promised: Option<DateTime<Utc>>,
     },
     Throttled,
     Error(String),
@@ -346,6 +395,7 @@ async fn main() {
                                 id: id.to_owned(),
                                 latency: t0.elapsed().as_secs_f64(),
                                 at: t0,
+                                promised: serde_json::from_value(v["eta"]["at"].clone()).ok(),
                             },
                             None => Upload::Error(format!("{name}: 202 without an id")),
                         }
@@ -368,9 +418,14 @@ async fn main() {
     let (mut throttled, mut errors) = (0usize, Vec::new());
     for t in tasks {
         match t.await.unwrap() {
-            Upload::Accepted { id, latency, at } => {
+            Upload::Accepted {
+                id,
+                latency,
+                at,
+                promised,
+            } => {
                 latencies.push(latency);
-                accepted.push((id, at));
+                accepted.push((id, at, promised));
             }
             Upload::Throttled => throttled += 1,
             Upload::Error(e) => errors.push(e),
@@ -387,13 +442,14 @@ async fn main() {
 
     // Every accepted job must reach a final state.
     let deadline = start + o.timeout;
-    let mut pending: Vec<(String, Instant)> = accepted;
+    let mut pending: Vec<(String, Instant, Option<DateTime<Utc>>)> = accepted;
     let mut to_final = Vec::new();
+    let mut eta_outcomes = Vec::new();
     let mut finals = std::collections::BTreeMap::<String, usize>::new();
     while !pending.is_empty() && Instant::now() < deadline {
         let checks: Vec<_> = pending
             .iter()
-            .map(|(id, _)| {
+            .map(|(id, _, _)| {
                 let (client, url, key, id) = (client.clone(), url.clone(), key.clone(), id.clone());
                 tokio::spawn(async move {
                     let v: serde_json::Value = client
@@ -405,18 +461,22 @@ async fn main() {
                         .json()
                         .await
                         .ok()?;
-                    v["status"].as_str().map(str::to_owned)
+                    Some(v)
                 })
             })
             .collect();
         let mut still = Vec::new();
-        for ((id, at), check) in pending.into_iter().zip(checks) {
-            match check.await.unwrap() {
-                Some(s) if ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&s.as_str()) => {
+        for ((id, at, promised), check) in pending.into_iter().zip(checks) {
+            let job = check.await.unwrap().unwrap_or_default();
+            match job["status"].as_str() {
+                Some(s) if ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&s) => {
                     to_final.push(at.elapsed().as_secs_f64());
-                    *finals.entry(s).or_default() += 1;
+                    *finals.entry(s.to_owned()).or_default() += 1;
+                    if let Some(outcome) = eta_outcome(&job, promised) {
+                        eta_outcomes.push(outcome);
+                    }
                 }
-                _ => still.push((id, at)),
+                _ => still.push((id, at, promised)),
             }
         }
         pending = still;
@@ -432,6 +492,7 @@ async fn main() {
         to_final.len() as f64 / total
     );
     summary("submit to final state", to_final);
+    eta_truth(&eta_outcomes);
     for e in errors.iter().take(10) {
         eprintln!("error: {e}");
     }
