@@ -284,16 +284,6 @@ fn eta_outcome(
 /// console's figures), with the targets: median absolute error at most 20 %, p90 at most 50 %.
 fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
     let lanes = scheduler::eta_truth::summarise(outcomes);
-    // Every job as one lane, for the overall figure.
-    let all = scheduler::eta_truth::summarise(
-        &outcomes
-            .iter()
-            .map(|o| scheduler::eta_truth::EtaOutcome {
-                lane: contracts::Lane::Small,
-                ..*o
-            })
-            .collect::<Vec<_>>(),
-    );
     let line = |name: &str, t: &scheduler::eta_truth::LaneTruth| {
         println!(
             "ETA error {name:<8} n={:<5} median={:>5.1} % (target 20)  p90={:>6.1} % (target 50)  late={:>5.1} %",
@@ -305,9 +295,6 @@ fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
     };
     for t in &lanes {
         line(t.lane.as_str(), t);
-    }
-    if let Some(t) = all.first() {
-        line("all", t);
     }
 }
 

@@ -84,6 +84,32 @@ struct ModelRow {
     error: Option<String>,
 }
 
+impl ModelRow {
+    /// A row for `file` with nothing measured yet.
+    fn empty(file: String, alloy: &str) -> ModelRow {
+        ModelRow {
+            file,
+            format: String::new(),
+            triangles: 0,
+            bytes: 0,
+            median: Stages::default(),
+            total_min_s: 0.0,
+            total_median_s: 0.0,
+            total_max_s: 0.0,
+            mb_per_s: 0.0,
+            peak_mib: None,
+            alloy: alloy.to_owned(),
+            weight_g: None,
+            total_price: None,
+            currency: String::new(),
+            status: String::new(),
+            admesh_s: None,
+            trimesh_s: None,
+            error: None,
+        }
+    }
+}
+
 /// The median of `xs` (the mean of the middle two for an even count); 0 when empty.
 fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
@@ -189,26 +215,7 @@ fn bench_model(
     tools: &Tools,
 ) -> ModelRow {
     let file = path.display().to_string();
-    let mut row = ModelRow {
-        file,
-        format: String::new(),
-        triangles: 0,
-        bytes: 0,
-        median: Stages::default(),
-        total_min_s: 0.0,
-        total_median_s: 0.0,
-        total_max_s: 0.0,
-        mb_per_s: 0.0,
-        peak_mib: None,
-        alloy: args.alloy.clone(),
-        weight_g: None,
-        total_price: None,
-        currency: String::new(),
-        status: String::new(),
-        admesh_s: None,
-        trimesh_s: None,
-        error: None,
-    };
+    let mut row = ModelRow::empty(file, &args.alloy);
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -556,24 +563,12 @@ mod tests {
     #[test]
     fn csv_fields_with_commas_or_quotes_are_quoted() {
         let row = ModelRow {
-            file: "a, \"b\".stl".into(),
             format: "stl-binary".into(),
             triangles: 12,
             bytes: 684,
-            median: Stages::default(),
-            total_min_s: 0.0,
-            total_median_s: 0.0,
-            total_max_s: 0.0,
-            mb_per_s: 0.0,
-            peak_mib: None,
-            alloy: "au750".into(),
-            weight_g: None,
-            total_price: None,
             currency: "EUR".into(),
             status: "priced".into(),
-            admesh_s: None,
-            trimesh_s: None,
-            error: None,
+            ..ModelRow::empty("a, \"b\".stl".into(), "au750")
         };
         let csv = render_csv(&[row]);
         let line = csv.lines().nth(1).unwrap();
