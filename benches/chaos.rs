@@ -20,7 +20,7 @@
 //! cargo bench --bench chaos -- --scenario worker-kill,db-cut --jobs 200
 //! cargo bench --bench chaos -- --scenario together
 //! faults: worker-kill, api-kill, relay-kill, postgres-restart, rabbitmq-restart, broker-cut,
-//!         broker-stall, broker-slow, db-cut, blob-read, poison
+//!         broker-stall, broker-slow, db-cut, db-stall, db-slow, blob-read, poison
 //! ```
 //! `postgres-restart` and `rabbitmq-restart` restart this machine's servers: run them when
 //! nothing else uses them.
@@ -59,12 +59,14 @@ enum Fault {
     BrokerStall,
     BrokerSlow,
     DbCut,
+    DbStall,
+    DbSlow,
     BlobRead,
     Poison,
 }
 
 impl Fault {
-    const ALL: [Fault; 11] = [
+    const ALL: [Fault; 13] = [
         Fault::WorkerKill,
         Fault::ApiKill,
         Fault::RelayKill,
@@ -74,6 +76,8 @@ impl Fault {
         Fault::BrokerStall,
         Fault::BrokerSlow,
         Fault::DbCut,
+        Fault::DbStall,
+        Fault::DbSlow,
         Fault::BlobRead,
         Fault::Poison,
     ];
@@ -88,6 +92,8 @@ impl Fault {
             Fault::BrokerStall => "broker-stall",
             Fault::BrokerSlow => "broker-slow",
             Fault::DbCut => "db-cut",
+            Fault::DbStall => "db-stall",
+            Fault::DbSlow => "db-slow",
             Fault::BlobRead => "blob-read",
             Fault::Poison => "poison",
         }
@@ -522,6 +528,19 @@ async fn inject(
             env.db_proxy.cut();
             tokio::time::sleep(pause(rng, 2.0, 4.0)).await;
             env.db_proxy.refuse(false);
+        }
+        // The first API's database link held for 10 s, connections open: its requests wait on
+        // their deadlines and the client fails over to the other API.
+        Fault::DbStall => {
+            env.db_proxy.slow(Duration::from_secs(10));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            env.db_proxy.slow(Duration::ZERO);
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        Fault::DbSlow => {
+            env.db_proxy.slow(Duration::from_millis(100));
+            tokio::time::sleep(pause(rng, 4.0, 8.0)).await;
+            env.db_proxy.slow(Duration::ZERO);
         }
         Fault::BlobRead => break_blob_reads(cluster.blob_dir(), pause(rng, 2.0, 4.0)).await,
         Fault::Poison => {}

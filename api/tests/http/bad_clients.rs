@@ -334,3 +334,42 @@ on_both!(
     live_feed_clients_that_never_read_are_closed_and_others_served_,
     live_feed_clients_that_never_read_are_closed_and_others_served
 );
+
+/// Odd content types over a socket: bytes of no known format under an unknown type get 415
+/// `unsupported_format`; a multipart type without its boundary, or with a body that is not
+/// multipart, gets 400 `invalid_request`. Nothing is accepted.
+async fn unknown_content_types_and_broken_multipart_get_clear_answers(b: Backend) {
+    let app = start_with(b, config(), StoreConfig::default()).await;
+    let key = app.key(Role::Partner, Some("acme")).await;
+    let addr = listen(&app).await;
+    let junk = vec![0x5au8; 4096];
+    let cases = [
+        ("application/x-unknown-cad", 415),
+        ("multipart/form-data", 400),
+        ("multipart/form-data; boundary=zzz", 400),
+    ];
+    for (content_type, status) in cases {
+        let head = format!(
+            "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            junk.len()
+        );
+        assert_eq!(
+            exchange(addr, &head, &junk).await,
+            Some(status),
+            "{content_type}"
+        );
+    }
+    let listed = app
+        .store
+        .list_jobs(&scheduler::JobQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(listed.jobs.is_empty());
+}
+on_both!(
+    unknown_content_types_and_broken_multipart_get_clear_answers_,
+    unknown_content_types_and_broken_multipart_get_clear_answers
+);
