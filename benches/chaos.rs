@@ -2,7 +2,8 @@
 //! and PostgreSQL — two `pricing api` behind this runner's client-side fail-over (the first one
 //! reaching PostgreSQL through a TCP proxy the runner controls), one `pricing scheduler`, two
 //! `pricing worker` reaching the broker through another proxy — plus an MES and a CRM consumer
-//! recording every message. A seeded stream of jobs (rings of 20k, 100k and 300k triangles, each
+//! recording every message. A seeded stream of jobs (rings of 20k, 100k and 300k triangles and
+//! three committed fixtures in OBJ and ASCII STL, each
 //! with distinct bytes so no quote is served from the cache) arrives over HTTP, with
 //! `Idempotency-Key` and retried as a careful partner would, and over MES's AMQP inbound queue,
 //! while faults are injected.
@@ -124,21 +125,81 @@ impl Rng {
 /// What one job is, and the answer it must get.
 #[derive(Debug, Clone)]
 struct Planned {
-    /// Index into [`Models::rings`]; `None` for a poison model.
+    /// Index into [`Models::models`]; `None` for a poison model.
     ring: Option<usize>,
     /// Submitted as MES would, on the AMQP inbound queue, instead of over HTTP.
     mes: bool,
 }
 
-/// The ring models of each size and their reference totals per channel.
+/// The stream's models (as [`MIX`] lists them) and their reference totals per channel.
 struct Models {
-    rings: Vec<(usize, Vec<u8>)>,
+    models: Vec<(Vec<u8>, Stamp)>,
     partner_total: Vec<String>,
     mes_total: Vec<String>,
 }
 
-/// Ring sizes and their shares of the stream: mostly small, a tail of large ones.
-const MIX: [(usize, f64); 3] = [(20_000, 0.6), (100_000, 0.3), (300_000, 0.1)];
+/// Where a model comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// `fixtures::big_ring` with this many triangles, as binary STL.
+    Ring(usize),
+    /// A committed fixture under `fixtures/models`.
+    Fixture(&'static str),
+}
+
+/// How a job's copy of a model is made distinct (no quote-cache hit) without changing its
+/// geometry, so one reference quote per model holds.
+#[derive(Debug, Clone, Copy)]
+enum Stamp {
+    /// Binary STL: the 80-byte header names the job.
+    StlHeader,
+    /// ASCII STL: the `solid` line names the job.
+    SolidName,
+    /// OBJ: a comment line first.
+    ObjComment,
+}
+
+/// The models and their shares of the stream: mostly small rings, a tail of large ones, and
+/// committed fixtures in other formats.
+const MIX: [(Source, f64); 6] = [
+    (Source::Ring(20_000), 0.5),
+    (Source::Ring(100_000), 0.25),
+    (Source::Ring(300_000), 0.1),
+    (Source::Fixture("torus_ring.obj"), 0.05),
+    (Source::Fixture("band_with_stones.obj"), 0.05),
+    (Source::Fixture("hollow_sphere.ascii.stl"), 0.05),
+];
+
+impl Source {
+    fn label(self) -> String {
+        match self {
+            Source::Ring(t) => format!("{}k ring", t / 1000),
+            Source::Fixture(name) => name.to_owned(),
+        }
+    }
+
+    fn load(self) -> (Vec<u8>, Stamp) {
+        match self {
+            Source::Ring(triangles) => {
+                let (mesh, _) = fixtures::big_ring(triangles);
+                let mut bytes = Vec::new();
+                fixtures::write_stl_binary(&mesh, &mut bytes).unwrap();
+                (bytes, Stamp::StlHeader)
+            }
+            Source::Fixture(name) => {
+                let bytes = std::fs::read(fixtures::models_dir().join(name)).unwrap();
+                let stamp = if name.ends_with(".obj") {
+                    Stamp::ObjComment
+                } else if bytes.starts_with(b"solid") {
+                    Stamp::SolidName
+                } else {
+                    Stamp::StlHeader
+                };
+                (bytes, stamp)
+            }
+        }
+    }
+}
 
 fn plan(rng: &mut Rng, jobs: usize, poison: bool) -> Vec<Planned> {
     (0..jobs)
@@ -164,13 +225,24 @@ fn plan(rng: &mut Rng, jobs: usize, poison: bool) -> Vec<Planned> {
         .collect()
 }
 
-/// Binary STL whose 80-byte header names job `i`: distinct bytes (no quote-cache hit), the same
-/// geometry as its ring (one reference quote per size).
-fn stamped(ring: &[u8], i: usize) -> Vec<u8> {
-    let mut bytes = ring.to_vec();
-    let header = format!("chaos job {i:<70}");
-    bytes[..80].copy_from_slice(&header.as_bytes()[..80]);
-    bytes
+/// Job `i`'s copy of a model: distinct bytes, the same geometry.
+fn stamped((model, stamp): &(Vec<u8>, Stamp), i: usize) -> Vec<u8> {
+    match stamp {
+        Stamp::StlHeader => {
+            let mut bytes = model.clone();
+            let header = format!("chaos job {i:<70}");
+            bytes[..80].copy_from_slice(&header.as_bytes()[..80]);
+            bytes
+        }
+        Stamp::SolidName => {
+            let rest = model
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(&[][..], |n| &model[n..]);
+            [format!("solid chaos-job-{i}").as_bytes(), rest].concat()
+        }
+        Stamp::ObjComment => [format!("# chaos job {i}\n").as_bytes(), model].concat(),
+    }
 }
 
 /// A poison model: well-formed binary STL framing (the probe accepts it) whose coordinates are
@@ -197,7 +269,7 @@ fn poison(i: usize) -> Vec<u8> {
 
 fn body(models: &Models, p: &Planned, i: usize) -> Vec<u8> {
     match p.ring {
-        Some(r) => stamped(&models.rings[r].1, i),
+        Some(r) => stamped(&models.models[r], i),
         None => poison(i),
     }
 }
@@ -959,32 +1031,26 @@ async fn main() {
             _ => {}
         }
     }
-    let mut rings = Vec::new();
-    for (triangles, _) in MIX {
-        let (mesh, _) = fixtures::big_ring(triangles);
-        let mut bytes = Vec::new();
-        fixtures::write_stl_binary(&mesh, &mut bytes).unwrap();
-        rings.push((triangles, bytes));
-    }
+    let models: Vec<(Vec<u8>, Stamp)> = MIX.iter().map(|(source, _)| source.load()).collect();
     // The answer every job must get: `pricing quote` on the same bytes, in its channel.
     let models = Models {
-        partner_total: rings
+        partner_total: models
             .iter()
-            .map(|(_, b)| reference_total(&stamped(b, 0), "partner"))
+            .map(|m| reference_total(&stamped(m, 0), "partner"))
             .collect(),
-        mes_total: rings
+        mes_total: models
             .iter()
-            .map(|(_, b)| reference_total(&stamped(b, 0), "mes"))
+            .map(|m| reference_total(&stamped(m, 0), "mes"))
             .collect(),
-        rings,
+        models,
     };
     let sizes: Vec<String> = MIX
         .iter()
-        .map(|(t, s)| format!("{}k×{s}", t / 1000))
+        .map(|(source, share)| format!("{} {:.0}%", source.label(), share * 100.0))
         .collect();
     println!(
-        "chaos: {jobs} jobs per scenario, seed {seed}; rings {} (share), 20% through MES's \
-         inbound queue; poison 1 in 10 where named",
+        "chaos: {jobs} jobs per scenario, seed {seed}; models {}; 20% through MES's inbound \
+         queue; poison 1 in 10 where named",
         sizes.join(", ")
     );
     println!(
