@@ -576,43 +576,25 @@ async fn inject(
                 notes.push("RabbitMQ lost rabbit_fifo_dlx_sup on restart".to_owned());
             }
         }
-        Fault::BrokerCut => {
-            env.broker_proxy.refuse(true);
-            env.broker_proxy.cut();
-            tokio::time::sleep(pause(rng, 2.0, 4.0)).await;
-            env.broker_proxy.refuse(false);
-        }
+        Fault::BrokerCut => env.broker_proxy.outage(pause(rng, 2.0, 4.0)).await,
         // Every byte between the workers and the broker held for 15 s: connections stay open
         // but nothing moves, then everything resumes.
-        Fault::BrokerStall => {
-            env.broker_proxy.slow(Duration::from_secs(15));
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            env.broker_proxy.slow(Duration::ZERO);
-            tokio::time::sleep(Duration::from_secs(15)).await;
-        }
+        Fault::BrokerStall => env.broker_proxy.stall(Duration::from_secs(15)).await,
         Fault::BrokerSlow => {
-            env.broker_proxy.slow(Duration::from_millis(150));
-            tokio::time::sleep(pause(rng, 4.0, 8.0)).await;
-            env.broker_proxy.slow(Duration::ZERO);
+            let window = pause(rng, 4.0, 8.0);
+            env.broker_proxy
+                .slow_for(Duration::from_millis(150), window)
+                .await;
         }
-        Fault::DbCut => {
-            env.db_proxy.refuse(true);
-            env.db_proxy.cut();
-            tokio::time::sleep(pause(rng, 2.0, 4.0)).await;
-            env.db_proxy.refuse(false);
-        }
-        // The first API's database link held for 10 s, connections open: its requests wait on
-        // their deadlines and the client fails over to the other API.
-        Fault::DbStall => {
-            env.db_proxy.slow(Duration::from_secs(10));
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            env.db_proxy.slow(Duration::ZERO);
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        }
+        Fault::DbCut => env.db_proxy.outage(pause(rng, 2.0, 4.0)).await,
+        // The first API's database link held for 10 s, connections open: its requests wait
+        // (within the client's 30 s timeout) and are answered when it resumes.
+        Fault::DbStall => env.db_proxy.stall(Duration::from_secs(10)).await,
         Fault::DbSlow => {
-            env.db_proxy.slow(Duration::from_millis(100));
-            tokio::time::sleep(pause(rng, 4.0, 8.0)).await;
-            env.db_proxy.slow(Duration::ZERO);
+            let window = pause(rng, 4.0, 8.0);
+            env.db_proxy
+                .slow_for(Duration::from_millis(100), window)
+                .await;
         }
         Fault::BlobRead => break_blob_reads(cluster.blob_dir(), pause(rng, 2.0, 4.0)).await,
         Fault::Poison => {}

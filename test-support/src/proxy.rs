@@ -117,6 +117,30 @@ impl Proxy {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.control.delay_ms.store(ms, Ordering::Relaxed);
     }
+
+    /// An outage: every connection cut and new ones refused for `window`, then allowed again.
+    pub async fn outage(&self, window: Duration) {
+        self.refuse(true);
+        self.cut();
+        tokio::time::sleep(window).await;
+        self.refuse(false);
+    }
+
+    /// A stall: every chunk read in the next second is held for `hold` (connections stay open,
+    /// nothing moves), and this returns once they have been let through.
+    pub async fn stall(&self, hold: Duration) {
+        self.slow(hold);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.slow(Duration::ZERO);
+        tokio::time::sleep(hold).await;
+    }
+
+    /// Every chunk delayed by `delay` for `window`.
+    pub async fn slow_for(&self, delay: Duration, window: Duration) {
+        self.slow(delay);
+        tokio::time::sleep(window).await;
+        self.slow(Duration::ZERO);
+    }
 }
 
 #[cfg(test)]

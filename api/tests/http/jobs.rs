@@ -140,15 +140,7 @@ async fn idempotency_under_concurrent_retries(b: Backend) {
         }
     }
     assert_eq!((ids.len(), created), (1, 1));
-    let listed = app
-        .store
-        .list_jobs(&scheduler::JobQuery {
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(listed.jobs.len(), 1);
+    assert_eq!(app.job_count().await, 1);
 
     // The same key for another model is a conflict that names the first job.
     let r = app.upload(&key, fixture("box.stl"), Some("order-42")).await;

@@ -149,6 +149,19 @@ impl TestApp {
         }
     }
 
+    /// How many jobs the store holds (up to 1,000).
+    pub async fn job_count(&self) -> usize {
+        self.store
+            .list_jobs(&scheduler::JobQuery {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .jobs
+            .len()
+    }
+
     pub async fn key(&self, role: Role, tenant: Option<&str>) -> String {
         self.key_with(NewKey {
             role: Some(role),
