@@ -13,6 +13,8 @@
 //! - [`pages`]: the operators' console (`/console`) and the quote page (`/`), built-in files
 //!   from `assets/` served with a strict Content-Security-Policy; [`chart`]: the ETA-truth SVG.
 //! - [`stall`]: connections whose peer stops reading are closed (hyper has no write timeout).
+//! - [`form`]: multipart uploads (the file part, option parts, part limits), shared with the
+//!   multipart fuzz target.
 //! - [`upload`]: bodies streamed into blob storage (or a temp file) under a size limit.
 //! - The instant estimate's readers and price range are `pricing_core::estimate` (pure).
 //! - [`limits`]: token buckets (rate limits, per replica), the quota day, the heavy-job gate (pure
@@ -35,6 +37,7 @@ pub mod chart;
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod form;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

@@ -11,6 +11,7 @@
 //! - [`estimate`]: the instant estimate's readers on any bytes: a box they return is finite and
 //!   ordered.
 //! - [`message`]: MES's `SubmitJob` as JSON: what parses serialises and parses back to itself.
+//! - [`multipart()`]: the multipart upload reader the submit route runs (see [`mod@multipart`]).
 //!
 //! Memory bounded by the input: the targets run under afl's memory limit (`-m`, scripts/fuzz)
 //! with the small [`LIMITS`] below, so an allocation sized by a claim in the file aborts the run.
@@ -18,6 +19,9 @@
     clippy::panic,
     reason = "a broken invariant is reported by panicking: that is the harness"
 )]
+
+pub mod multipart;
+pub use multipart::{answer as multipart_answer, multipart};
 
 use pricing_core::estimate::{Bbox, gltf_bbox, read_box, sample_binary_stl, sample_text};
 use pricing_core::{AnalyzeOptions, Format, FormatHint, Limits, ParseError, analyze, probe};

@@ -93,3 +93,48 @@ fn message_invariants_hold_on_the_seeds_and_past_crashes() {
         );
     }
 }
+
+#[test]
+fn multipart_invariants_hold_on_the_seeds_and_past_crashes() {
+    let n = run(
+        "multipart",
+        &[root().join("seeds/multipart")],
+        false,
+        fuzzing::multipart,
+    );
+    assert!(n >= 12, "{n} files");
+    // Each seed stands for one case of the reader; its answer is the route's.
+    let expected: &[(&str, Option<&str>)] = &[
+        ("file_and_fields", None),
+        ("options_json", None),
+        ("model_name", None),
+        ("empty_file", None),
+        ("no_file", Some("invalid_request")),
+        ("two_files", Some("invalid_request")),
+        ("unknown_field", Some("invalid_request")),
+        ("not_utf8", Some("invalid_request")),
+        ("many_parts", Some("too_many_parts")),
+        ("bad_json", Some("invalid_request")),
+        ("unterminated", Some("upload_interrupted")),
+        ("no_boundary", Some("invalid_request")),
+    ];
+    for (name, code) in expected {
+        let bytes = std::fs::read(root().join("seeds/multipart").join(name)).unwrap_or_default();
+        assert_eq!(
+            fuzzing::multipart_answer(&bytes).as_deref(),
+            *code,
+            "seed {name}"
+        );
+    }
+    // Over the file limit: refused with the size code, however the body is cut.
+    let mut big = b"multipart/form-data; boundary=B\n--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n".to_vec();
+    big.extend(std::iter::repeat_n(
+        b's',
+        fuzzing::multipart::MAX_FILE_BYTES as usize + 1,
+    ));
+    big.extend_from_slice(b"\r\n--B--\r\n");
+    assert_eq!(
+        fuzzing::multipart_answer(&big).as_deref(),
+        Some("too_large")
+    );
+}

@@ -1,6 +1,6 @@
 //! `POST /v1/jobs`: upload a model (raw body, or multipart with options) and queue it.
 
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -14,6 +14,7 @@ use crate::admission::{HttpAdmission, quota_exceeded};
 use crate::auth::{Action, Principal};
 use crate::dto::JobAccepted;
 use crate::error::{AppError, ErrorBody};
+use crate::form;
 use crate::limits::quota_day;
 use crate::state::AppState;
 use crate::upload::{self, Uploaded};
@@ -57,7 +58,8 @@ impl SubmitOptions {
         self.format = o.format.or(self.format.take());
     }
 
-    fn set_field(&mut self, name: &str, value: String) -> Result<(), AppError> {
+    /// Sets the option a form part names.
+    pub fn set_field(&mut self, name: &str, value: String) -> Result<(), AppError> {
         match name {
             "alloys" => self.alloys = Some(value),
             "units" => self.units = Some(value),
@@ -229,11 +231,6 @@ pub async fn submit(
     Ok(response)
 }
 
-/// Parts a multipart upload may have: the file and one per option, with room to spare.
-const MAX_PARTS: usize = 32;
-/// Bytes of one option part (an alloy list, a partner reference).
-const MAX_FIELD_BYTES: usize = 16 * 1024;
-
 async fn accept(
     state: &AppState,
     principal: &Principal,
@@ -249,72 +246,11 @@ async fn accept(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let uploaded: Uploaded = if is_multipart {
-        let mut form = Multipart::from_request(request, state)
-            .await
-            .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-        let mut model = None;
-        let mut parts = 0usize;
-        while let Some(mut field) = form
-            .next_field()
-            .await
-            .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?
-        {
-            parts += 1;
-            if parts > MAX_PARTS {
-                return Err(AppError::bad_request(
-                    "too_many_parts",
-                    format!(
-                        "a multipart upload has at most {MAX_PARTS} parts: the file and its options"
-                    ),
-                ));
-            }
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "file" || name == "model" {
-                if model.is_some() {
-                    return Err(AppError::bad_request(
-                        "invalid_request",
-                        "only one file part is accepted",
-                    ));
-                }
-                model = Some(
-                    upload::store_stream(
-                        &state.blobs,
-                        Box::pin(field),
-                        limit,
-                        state.config.upload_idle_timeout,
-                    )
-                    .await?,
-                );
-            } else {
-                // An option is a few bytes: read at most MAX_FIELD_BYTES of it, never the whole part.
-                let mut value = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?
-                {
-                    if value.len() + chunk.len() > MAX_FIELD_BYTES {
-                        return Err(AppError::bad_request(
-                            "field_too_large",
-                            format!(
-                                "the part `{name}` is over {MAX_FIELD_BYTES} bytes; only the file part may be large"
-                            ),
-                        ));
-                    }
-                    value.extend_from_slice(&chunk);
-                }
-                let value = String::from_utf8(value).map_err(|_| {
-                    AppError::bad_request(
-                        "invalid_request",
-                        format!("the part `{name}` is not UTF-8 text"),
-                    )
-                })?;
-                options.set_field(&name, value)?;
-            }
-        }
-        model.ok_or_else(|| {
-            AppError::bad_request("invalid_request", "multipart upload without a `file` part")
-        })?
+        let limits = form::FileLimits {
+            max_bytes: limit,
+            idle: state.config.upload_idle_timeout,
+        };
+        form::read_request(request, &state.blobs, limits, options).await?
     } else {
         let body = request.into_body().into_data_stream();
         upload::store_stream(&state.blobs, body, limit, state.config.upload_idle_timeout).await?
