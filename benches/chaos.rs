@@ -3,7 +3,7 @@
 //! reaching PostgreSQL through a TCP proxy the runner controls), one `pricing scheduler`, two
 //! `pricing worker` reaching the broker through another proxy — plus an MES and a CRM consumer
 //! recording every message. A seeded stream of jobs (rings of 20k, 100k and 300k triangles and
-//! three committed fixtures in OBJ and ASCII STL, each
+//! six committed fixtures in OBJ, ASCII STL, glTF, GLB and 3MF, each
 //! with distinct bytes so no quote is served from the cache) arrives over HTTP, with
 //! `Idempotency-Key` and retried as a careful partner would, and over MES's AMQP inbound queue,
 //! while faults are injected.
@@ -35,6 +35,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use fixtures::workload::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,24 +105,6 @@ impl Fault {
     }
 }
 
-/// splitmix64: the runner's only source of randomness, so a seed replays a run's choices (which
-/// models, which jobs go through MES, when each fault lands).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// What one job is, and the answer it must get.
 #[derive(Debug, Clone)]
 struct Planned {
@@ -157,17 +140,74 @@ enum Stamp {
     SolidName,
     /// OBJ: a comment line first.
     ObjComment,
+    /// glTF: the asset's generator names the job.
+    GltfGenerator,
+    /// GLB: the generator in the JSON chunk names the job (the chunk re-padded, lengths fixed).
+    GlbGenerator,
+    /// 3MF: one more entry in the zip names the job (the model part is copied as it is).
+    ThreeMfEntry,
+}
+
+/// The generator string every committed glTF and GLB fixture carries.
+const GENERATOR: &str = "\"generator\": \"alexandrite fixtures\"";
+
+fn stamp_generator(json: &[u8], i: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(json);
+    assert!(
+        text.contains(GENERATOR),
+        "a glTF fixture without the generator"
+    );
+    text.replacen(GENERATOR, &format!("\"generator\": \"chaos job {i}\""), 1)
+        .into_bytes()
+}
+
+fn stamp_glb(glb: &[u8], i: usize) -> Vec<u8> {
+    let word = |at: usize| u32::from_le_bytes(glb[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(&glb[16..20], b"JSON", "a GLB whose first chunk is not JSON");
+    let json_len = word(12);
+    let mut json = stamp_generator(&glb[20..20 + json_len], i);
+    while !json.len().is_multiple_of(4) {
+        json.push(b' ');
+    }
+    let rest = &glb[20 + json_len..];
+    let total = 12 + 8 + json.len() + rest.len();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&glb[..8]);
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(rest);
+    out
+}
+
+fn stamp_3mf(package: &[u8], i: usize) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for k in 0..archive.len() {
+        out.raw_copy_file(archive.by_index_raw(k).unwrap()).unwrap();
+    }
+    out.start_file(
+        "Metadata/chaos-job.txt",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut out, format!("chaos job {i}\n").as_bytes()).unwrap();
+    out.finish().unwrap().into_inner()
 }
 
 /// The models and their shares of the stream: mostly small rings, a tail of large ones, and
 /// committed fixtures in other formats.
-const MIX: [(Source, f64); 6] = [
+const MIX: [(Source, f64); 9] = [
     (Source::Ring(20_000), 0.5),
     (Source::Ring(100_000), 0.25),
     (Source::Ring(300_000), 0.1),
-    (Source::Fixture("torus_ring.obj"), 0.05),
-    (Source::Fixture("band_with_stones.obj"), 0.05),
-    (Source::Fixture("hollow_sphere.ascii.stl"), 0.05),
+    (Source::Fixture("torus_ring.obj"), 0.025),
+    (Source::Fixture("band_with_stones.obj"), 0.025),
+    (Source::Fixture("hollow_sphere.ascii.stl"), 0.025),
+    (Source::Fixture("torus_ring.glb"), 0.025),
+    (Source::Fixture("ring_with_seat.gltf"), 0.025),
+    (Source::Fixture("band_with_stones.3mf"), 0.025),
 ];
 
 impl Source {
@@ -190,6 +230,12 @@ impl Source {
                 let bytes = std::fs::read(fixtures::models_dir().join(name)).unwrap();
                 let stamp = if name.ends_with(".obj") {
                     Stamp::ObjComment
+                } else if name.ends_with(".gltf") {
+                    Stamp::GltfGenerator
+                } else if name.ends_with(".glb") {
+                    Stamp::GlbGenerator
+                } else if name.ends_with(".3mf") {
+                    Stamp::ThreeMfEntry
                 } else if bytes.starts_with(b"solid") {
                     Stamp::SolidName
                 } else {
@@ -242,6 +288,9 @@ fn stamped((model, stamp): &(Vec<u8>, Stamp), i: usize) -> Vec<u8> {
             [format!("solid chaos-job-{i}").as_bytes(), rest].concat()
         }
         Stamp::ObjComment => [format!("# chaos job {i}\n").as_bytes(), model].concat(),
+        Stamp::GltfGenerator => stamp_generator(model, i),
+        Stamp::GlbGenerator => stamp_glb(model, i),
+        Stamp::ThreeMfEntry => stamp_3mf(model, i),
     }
 }
 
@@ -607,7 +656,9 @@ struct Scenario {
 }
 
 async fn run(scenario: &Scenario, jobs: usize, seed: u64, models: &Models) -> Row {
-    let mut rng = Rng(seed);
+    // The runner's only source of randomness, so a seed replays a run's choices (which models,
+    // which jobs go through MES, when each fault lands).
+    let mut rng = Rng::new(seed);
     let poisoned = scenario.faults.contains(&Fault::Poison);
     let planned = plan(&mut rng, jobs, poisoned);
     let mut cluster = Cluster::new(PRICING).await;
@@ -1028,7 +1079,7 @@ async fn main() {
     };
     let sizes: Vec<String> = MIX
         .iter()
-        .map(|(source, share)| format!("{} {:.0}%", source.label(), share * 100.0))
+        .map(|(source, share)| format!("{} {}%", source.label(), share * 100.0))
         .collect();
     println!(
         "chaos: {jobs} jobs per scenario, seed {seed}; models {}; 20% through MES's inbound \
