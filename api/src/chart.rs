@@ -181,12 +181,14 @@ mod tests {
                 predicted_seconds: 2.0,
                 actual_seconds: 3.0,
                 finished_at: at,
+                wait: None,
             },
             EtaOutcome {
                 lane: Lane::Large,
                 predicted_seconds: 40.0,
                 actual_seconds: 30.0,
                 finished_at: at,
+                wait: None,
             },
         ];
         let summary = scheduler::eta_truth::summarise(&outcomes);

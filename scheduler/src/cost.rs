@@ -225,32 +225,51 @@ pub struct Observation {
     pub seconds: f64,
 }
 
-/// Least-squares fit of `seconds = a + b * triangles`.
+/// Observations under this many seconds weigh as if they took this long in [`fit`]: a job of a
+/// few milliseconds is not worth a hundred times a job of a tenth of a second (ETA errors are
+/// judged with the same floor, `eta_truth`).
+pub const FIT_FLOOR_SECONDS: f64 = 0.05;
+
+/// Weighted least-squares fit of `seconds = a + b * triangles`, minimising the *relative*
+/// error (weights `1 / seconds²`, floored at [`FIT_FLOOR_SECONDS`]).
+///
+/// Plain least squares is ruled by the largest jobs: one 3M-triangle model outweighs hundreds
+/// of small ones, and the intercept — the per-job work around pricing, most of a small job's
+/// time — comes out wrong by more than a small job takes. Customers judge an ETA by its
+/// relative error, so every job counts alike.
 ///
 /// Returns `None` when there is too little to fit: fewer than `min_samples` finite observations.
 /// When all sizes are equal (no slope information) or the fit has a negative slope (noise on a
-/// narrow size range), it keeps the proportional part at zero and predicts the mean. A negative
-/// intercept is replaced by a fit through the origin, so a prediction is never negative.
+/// narrow size range), it keeps the proportional part at zero and predicts the (weighted) mean.
+/// A negative intercept is replaced by a fit through the origin, so a prediction is never
+/// negative.
 pub fn fit(observations: &[Observation], min_samples: usize) -> Option<Coefficients> {
-    let pts: Vec<(f64, f64)> = observations
+    // (x, y, weight)
+    let pts: Vec<(f64, f64, f64)> = observations
         .iter()
         .filter(|o| o.seconds.is_finite() && o.seconds >= 0.0)
-        .map(|o| (o.triangles as f64, o.seconds))
+        .map(|o| {
+            let floor = o.seconds.max(FIT_FLOOR_SECONDS);
+            (o.triangles as f64, o.seconds, 1.0 / (floor * floor))
+        })
         .collect();
     if pts.is_empty() || pts.len() < min_samples {
         return None;
     }
-    let n = pts.len() as f64;
-    let mean_x = pts.iter().map(|p| p.0).sum::<f64>() / n;
-    let mean_y = pts.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let w: f64 = pts.iter().map(|p| p.2).sum();
+    let mean_x = pts.iter().map(|p| p.2 * p.0).sum::<f64>() / w;
+    let mean_y = pts.iter().map(|p| p.2 * p.1).sum::<f64>() / w;
+    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = pts
+        .iter()
+        .map(|p| p.2 * (p.0 - mean_x) * (p.1 - mean_y))
+        .sum();
     let flat = Coefficients {
         fixed_seconds: mean_y,
         per_triangle_seconds: 0.0,
     };
     // Relative threshold: triangle counts are large, so compare against the scale of x.
-    if sxx <= f64::EPSILON * (mean_x * mean_x * n).max(1.0) {
+    if sxx <= f64::EPSILON * (mean_x * mean_x * w).max(f64::MIN_POSITIVE) {
         return Some(flat);
     }
     let b = sxy / sxx;
@@ -264,8 +283,8 @@ pub fn fit(observations: &[Observation], min_samples: usize) -> Option<Coefficie
             per_triangle_seconds: b,
         });
     }
-    let sxx0: f64 = pts.iter().map(|p| p.0 * p.0).sum();
-    let sxy0: f64 = pts.iter().map(|p| p.0 * p.1).sum();
+    let sxx0: f64 = pts.iter().map(|p| p.2 * p.0 * p.0).sum();
+    let sxy0: f64 = pts.iter().map(|p| p.2 * p.0 * p.1).sum();
     Some(Coefficients {
         fixed_seconds: 0.0,
         per_triangle_seconds: if sxx0 > 0.0 { sxy0 / sxx0 } else { 0.0 },
@@ -301,22 +320,24 @@ mod tests {
                 Some((0.05, 3e-6)),
             ),
             (
-                "same size predicts the mean",
+                "same size predicts the weighted mean",
                 obs(&[(5000, 1.0), (5000, 3.0)]),
                 2,
-                Some((2.0, 0.0)),
+                // (1·1 + 3·1/9) / (1 + 1/9)
+                Some((1.2, 0.0)),
             ),
             (
-                "negative slope predicts the mean",
+                "negative slope predicts the weighted mean",
                 obs(&[(1000, 2.0), (2000, 1.0)]),
                 2,
-                Some((1.5, 0.0)),
+                Some((1.2, 0.0)),
             ),
             (
                 "negative intercept goes through the origin",
                 obs(&[(1_000_000, 1.0), (2_000_000, 3.0)]),
                 2,
-                Some((0.0, 7.0 / 5.0 * 1e-6)),
+                // Σ w·x·y / Σ w·x² with w = 1, 1/9: (1 + 2/3) / (1 + 4/9) per million.
+                Some((0.0, (5.0 / 3.0) / (13.0 / 9.0) * 1e-6)),
             ),
             (
                 "non-finite observations ignored",
@@ -341,6 +362,36 @@ mod tests {
                 (g, w) => panic!("{name}: got {g:?}, want {w:?}"),
             }
         }
+    }
+
+    #[test]
+    fn small_jobs_are_not_ruled_by_one_large_one() {
+        // Small jobs on 10 ms + 1 µs per triangle; one 3M-triangle job 15 % over the line.
+        let mut o = obs(&[(3_000_000, 3.01 * 1.15)]);
+        for t in [10_000u64, 20_000, 35_000, 60_000] {
+            o.extend(obs(&[(t, 0.01 + 1e-6 * t as f64); 5]));
+        }
+        let c = fit(&o, 2).unwrap();
+        for t in [10_000u64, 60_000] {
+            let truth = 0.01 + 1e-6 * t as f64;
+            let rel = (c.predict(t) - truth).abs() / truth;
+            assert!(rel < 0.05, "{t}: {} vs {truth} ({c:?})", c.predict(t));
+        }
+        // The unweighted line through the same points misses the 10k job by more than 10 %.
+        let n = o.len() as f64;
+        let (mx, my) = (
+            o.iter().map(|p| p.triangles as f64).sum::<f64>() / n,
+            o.iter().map(|p| p.seconds).sum::<f64>() / n,
+        );
+        let b = o
+            .iter()
+            .map(|p| (p.triangles as f64 - mx) * (p.seconds - my))
+            .sum::<f64>()
+            / o.iter()
+                .map(|p| (p.triangles as f64 - mx).powi(2))
+                .sum::<f64>();
+        let plain = (my - b * mx).max(0.0) + b * 10_000.0;
+        assert!((plain - 0.02).abs() / 0.02 > 0.1, "{plain}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! ETAs: predicted work ahead of a job in its lane, divided by the capacity serving the lane,
-//! plus the job's own predicted cost.
+//! ETAs: when a queued job starts — the worker slots serving its lane ([`lane_slots`]; a
+//! worker's slots are shared by all its lanes, so this is an upper bound) free up as their runs
+//! finish and take the work ahead of it ([`wait_seconds`]) — plus the job's own predicted cost.
 //!
 //! Work ahead follows the fair order of [`crate::fairness`]: for each tenant, the part of its
-//! queued work whose start tags come before the job's ([`queued_work_ahead`]). Jobs already running count with their predicted remaining time. These are
-//! estimates: they are as good as the cost model and the capacity figure.
+//! queued work whose start tags come before the job's ([`queued_work_ahead`]). Jobs already
+//! running count with their predicted remaining time. These are estimates: they are as good as
+//! the cost model (fitted to what a slot spends per job, `crate::cost`) and the slot count.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,13 +59,88 @@ pub struct Eta {
     pub seconds: f64,
     /// Predicted seconds of work ahead of the job in its lane.
     pub work_ahead_seconds: f64,
-    /// Workers serving the lane used for the estimate.
+    /// Worker slots serving the lane used for the estimate.
     pub capacity: u32,
     /// True when no live worker serves the lane and the configured capacity was assumed.
     pub capacity_assumed: bool,
 }
 
-/// Seconds until done: work ahead shared among `capacity` workers, then the job itself.
+/// What serves a lane: the slots of the live workers that take its jobs, and every lane those
+/// workers also take (their runs hold the same slots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneCapacity {
+    pub slots: u32,
+    /// No live worker serves the lane: `slots` is the configured assumption.
+    pub assumed: bool,
+    /// The lanes whose running jobs occupy these slots, the lane itself included.
+    pub sharing: Vec<contracts::Lane>,
+}
+
+impl LaneCapacity {
+    /// From the live workers, or `assumed` slots when none serves `lane`.
+    pub fn of(alive: &[crate::work::WorkerInfo], lane: contracts::Lane, assumed: u32) -> Self {
+        let slots = lane_slots(alive, lane);
+        let mut sharing = vec![lane];
+        for w in alive.iter().filter(|w| w.lanes.contains(&lane)) {
+            sharing.extend(w.lanes.iter().copied());
+        }
+        sharing.sort();
+        sharing.dedup();
+        LaneCapacity {
+            slots: if slots == 0 { assumed.max(1) } else { slots },
+            assumed: slots == 0,
+            sharing,
+        }
+    }
+}
+
+/// Slots of the live workers that serve `lane`: the jobs of the lane priced at once.
+pub fn lane_slots(alive: &[crate::work::WorkerInfo], lane: contracts::Lane) -> u32 {
+    alive
+        .iter()
+        .filter(|w| w.lanes.contains(&lane))
+        .map(|w| w.slots.max(1))
+        .fold(0u32, u32::saturating_add)
+}
+
+/// Seconds until a queued job starts: the lane's `capacity` slots free up as the jobs running in
+/// them finish (`running`: their remaining seconds), and take the `queued` seconds of work ahead
+/// of the job as they do (water-filling: queued work is spread over whichever slots are free).
+///
+/// Unlike work ahead divided by capacity, a job that finds a slot idle starts at once, and a
+/// job behind one long run on a two-slot lane waits for the other slot, not for half the run.
+/// Running jobs beyond the slot count (slots shared with other lanes) count as queued work.
+pub fn wait_seconds(running: &[f64], queued: f64, capacity: u32) -> f64 {
+    let slots = capacity.max(1) as usize;
+    let mut free: Vec<f64> = running
+        .iter()
+        .map(|r| if r.is_finite() { r.max(0.0) } else { 0.0 })
+        .collect();
+    free.sort_by(f64::total_cmp);
+    let mut left = if queued.is_finite() {
+        queued.max(0.0)
+    } else {
+        0.0
+    };
+    if free.len() > slots {
+        left += free.split_off(slots).iter().sum::<f64>();
+    }
+    // Idle slots are free now.
+    let mut free_at = vec![0.0; slots - free.len()];
+    free_at.extend(free);
+    for k in 1..slots {
+        // Between the k-th and the next slot freeing, k slots take queued work.
+        let room = (free_at[k] - free_at[k - 1]) * k as f64;
+        if left <= room {
+            return free_at[k - 1] + left / k as f64;
+        }
+        left -= room;
+    }
+    free_at[slots - 1] + left / slots as f64
+}
+
+/// Seconds until done: work ahead shared among `capacity` slots, then the job itself (when
+/// only the lane's total work is known, as for an estimate before upload).
 pub fn eta_seconds(work_ahead_seconds: f64, capacity: u32, own_seconds: f64) -> f64 {
     work_ahead_seconds.max(0.0) / f64::from(capacity.max(1)) + own_seconds.max(0.0)
 }
@@ -92,6 +169,99 @@ mod tests {
         ];
         for (ahead, cap, own, want) in cases {
             assert_eq!(eta_seconds(ahead, cap, own), want, "{ahead} {cap} {own}");
+        }
+    }
+
+    #[test]
+    fn wait_cases() {
+        // (running remaining, queued ahead, slots, expected wait)
+        let cases: [(&[f64], f64, u32, f64); 11] = [
+            // Nothing ahead: starts at once.
+            (&[], 0.0, 2, 0.0),
+            // A slot is idle: starts at once, whatever runs in the other.
+            (&[5.0], 0.0, 2, 0.0),
+            // Both busy: the first to free.
+            (&[5.0, 2.0], 0.0, 2, 2.0),
+            // One slot, a run and a queue: in turn.
+            (&[3.0], 4.0, 1, 7.0),
+            // Two slots, one running 10 s, 4 s queued: the idle slot takes the queue.
+            (&[10.0], 4.0, 2, 4.0),
+            // ... 14 s queued: 10 s on the idle slot, then both share the last 4.
+            (&[10.0], 14.0, 2, 12.0),
+            // Both idle: the queue is shared.
+            (&[], 6.0, 2, 3.0),
+            // Three slots freeing at 1, 2 and 4 s; 4 s of queue: 1 s on one slot (1..2), then
+            // two slots for 1.5 s.
+            (&[1.0, 2.0, 4.0], 4.0, 3, 3.5),
+            // More running than slots (shared with other lanes): the extra run is queued work.
+            (&[1.0, 1.0, 4.0], 0.0, 2, 3.0),
+            // Capacity 0 is one slot; bad figures count as nothing.
+            (&[2.0], 1.0, 0, 3.0),
+            (&[f64::NAN, -1.0], f64::INFINITY, 2, 0.0),
+        ];
+        for (running, queued, slots, want) in cases {
+            let got = wait_seconds(running, queued, slots);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{running:?} {queued} {slots}: {got}"
+            );
+        }
+    }
+
+    #[test]
+    fn capacity_cases() {
+        use contracts::Lane::{Large, Medium, Small};
+        let w = |lanes: &[contracts::Lane], slots| crate::work::WorkerInfo {
+            worker_id: "w".into(),
+            lanes: lanes.to_vec(),
+            current_job: None,
+            slots,
+            first_seen: chrono::DateTime::UNIX_EPOCH,
+            last_seen: chrono::DateTime::UNIX_EPOCH,
+        };
+        let one_process = [w(&[Small, Medium, Large], 2)];
+        let c = LaneCapacity::of(&one_process, Small, 1);
+        assert_eq!((c.slots, c.assumed), (2, false));
+        assert_eq!(c.sharing, vec![Small, Medium, Large]);
+        // Dedicated large workers do not share the small lane's slots.
+        let split = [w(&[Small, Medium], 2), w(&[Large], 4)];
+        assert_eq!(
+            LaneCapacity::of(&split, Small, 1).sharing,
+            vec![Small, Medium]
+        );
+        assert_eq!(LaneCapacity::of(&split, Large, 1).sharing, vec![Large]);
+        assert_eq!(LaneCapacity::of(&split, Large, 1).slots, 4);
+        // Nobody serves the lane: the assumption, and only the lane itself.
+        let none = LaneCapacity::of(&split[1..], Small, 3);
+        assert_eq!(
+            (none.slots, none.assumed, none.sharing),
+            (3, true, vec![Small])
+        );
+    }
+
+    #[test]
+    fn lane_slots_cases() {
+        let w = |lanes: &[contracts::Lane], slots| crate::work::WorkerInfo {
+            worker_id: "w".into(),
+            lanes: lanes.to_vec(),
+            current_job: None,
+            slots,
+            first_seen: chrono::DateTime::UNIX_EPOCH,
+            last_seen: chrono::DateTime::UNIX_EPOCH,
+        };
+        use contracts::Lane::{Large, Medium, Small};
+        // (workers, lane, expected slots)
+        let cases = [
+            (vec![], Small, 0),
+            (vec![w(&[Small, Medium], 2), w(&[Small], 3)], Small, 5),
+            (vec![w(&[Small, Medium], 2), w(&[Small], 3)], Medium, 2),
+            (vec![w(&[Small, Medium], 2)], Large, 0),
+            // A row from before the column reads as one slot; zero is never counted as none.
+            (vec![w(&[Large], 0), w(&[Large], 1)], Large, 2),
+            (vec![w(&[Small], u32::MAX), w(&[Small], 2)], Small, u32::MAX),
+        ];
+        for (workers, lane, want) in cases {
+            assert_eq!(lane_slots(&workers, lane), want, "{lane:?}");
         }
     }
 

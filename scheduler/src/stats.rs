@@ -68,6 +68,8 @@ pub struct Finished {
     pub submitted_eta_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The job's own predicted cost, the part of its promise that is not queue wait.
+    pub predicted_seconds: f64,
 }
 
 impl Finished {
@@ -81,12 +83,16 @@ impl Finished {
 
     /// Promised against actual time to final, when an ETA was promised.
     pub fn eta_outcome(&self) -> Option<crate::eta_truth::EtaOutcome> {
-        Some(crate::eta_truth::EtaOutcome::of(
+        let outcome = crate::eta_truth::EtaOutcome::of(
             self.lane,
             self.created_at,
             self.submitted_eta_at?,
             self.finished_at?,
-        ))
+        );
+        Some(match self.started_at {
+            Some(s) => outcome.with_start(self.created_at, s, self.predicted_seconds),
+            None => outcome,
+        })
     }
 }
 
@@ -105,7 +111,7 @@ impl Db {
     pub async fn finished_since(&self, after: i64) -> Result<Vec<(i64, Finished)>, sqlx::Error> {
         const SQL: &str = "SELECT h.seq AS seq, j.lane AS lane, j.created_at AS created_at, \
              j.submitted_eta_at AS submitted_eta_at, j.started_at AS started_at, \
-             j.finished_at AS finished_at \
+             j.finished_at AS finished_at, j.predicted_seconds AS predicted_seconds \
              FROM job_history h JOIN jobs j ON j.id = h.job_id \
              WHERE h.seq > $1 AND h.to_status IN ('PRICE_CALCULATED', 'REJECTED', 'FAILED') \
              ORDER BY h.seq LIMIT 5000";
@@ -121,6 +127,7 @@ impl Db {
                     submitted_eta_at: row.try_get("submitted_eta_at")?,
                     started_at: row.try_get("started_at")?,
                     finished_at: row.try_get("finished_at")?,
+                    predicted_seconds: row.try_get("predicted_seconds")?,
                 }));
             }
         });
@@ -143,10 +150,16 @@ mod tests {
             submitted_eta_at: Some(t0 + chrono::TimeDelta::seconds(5)),
             started_at: Some(t0 + chrono::TimeDelta::milliseconds(1500)),
             finished_at: Some(t0 + chrono::TimeDelta::seconds(4)),
+            predicted_seconds: 3.0,
         };
         assert_eq!(f.timings(), Some((1.5, 2.5)));
         let eta = f.eta_outcome().unwrap();
         assert_eq!((eta.predicted_seconds, eta.actual_seconds), (5.0, 4.0));
+        let split = eta.wait.unwrap();
+        assert_eq!(
+            (split.predicted_wait_seconds, split.actual_wait_seconds),
+            (2.0, 1.5)
+        );
         let cache_hit = Finished {
             submitted_eta_at: None,
             ..f

@@ -42,7 +42,10 @@ pub struct Completion {
     pub message_id: Uuid,
     pub worker_id: String,
     pub outcome: Outcome,
-    /// Observed pricing seconds; feeds the cost-model calibration when priced.
+    /// Seconds the job has held its worker slot: from the delivery through the start, the blob
+    /// read and pricing (the store adds its own time up to the record). Feeds the cost-model
+    /// calibration when priced, so predictions count the per-job work around pricing as well,
+    /// which is what a queue of small jobs waits on.
     pub duration_seconds: f64,
 }
 
@@ -61,6 +64,8 @@ pub struct Heartbeat {
     pub worker_id: String,
     pub lanes: Vec<Lane>,
     pub current_job: Option<Uuid>,
+    /// Jobs it prices at once.
+    pub slots: u32,
 }
 
 /// A worker as last seen.
@@ -69,6 +74,8 @@ pub struct WorkerInfo {
     pub worker_id: String,
     pub lanes: Vec<Lane>,
     pub current_job: Option<Uuid>,
+    /// Jobs it prices at once (1 for workers older than the column).
+    pub slots: u32,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
 }

@@ -1027,11 +1027,13 @@ async fn heartbeats_set_capacity(fx: Fixture) {
     let s = &fx.store;
     let j = submit(s, "acme", "hb", 400_000).await;
     assert_eq!(j.lane, Lane::Small);
-    for w in ["w1", "w2"] {
+    // Capacity counts slots: a 2-slot and a 3-slot worker serve the small lane.
+    for (w, slots) in [("w1", 2), ("w2", 3)] {
         let hb = Heartbeat {
             worker_id: w.into(),
             lanes: vec![Lane::Small, Lane::Medium],
             current_job: None,
+            slots,
         };
         s.heartbeat(&hb).await.unwrap();
     }
@@ -1039,6 +1041,7 @@ async fn heartbeats_set_capacity(fx: Fixture) {
         worker_id: "big".into(),
         lanes: vec![Lane::Large],
         current_job: Some(j.id),
+        slots: 4,
     })
     .await
     .unwrap();
@@ -1051,8 +1054,12 @@ async fn heartbeats_set_capacity(fx: Fixture) {
         vec!["big", "w1", "w2"]
     );
     assert_eq!(alive[0].current_job, Some(j.id));
+    assert_eq!(
+        alive.iter().map(|w| w.slots).collect::<Vec<_>>(),
+        vec![4, 2, 3]
+    );
     let eta = s.get_job(j.id).await.unwrap().eta.unwrap();
-    assert_eq!((eta.capacity, eta.capacity_assumed), (2, false));
+    assert_eq!((eta.capacity, eta.capacity_assumed), (5, false));
 }
 
 async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
@@ -1128,12 +1135,14 @@ async fn calibration_refits_and_persists(fx: Fixture) {
     let stl = &m.formats["stl-binary"];
     assert_eq!(stl.source, scheduler::cost::CoefficientSource::Calibrated);
     assert_eq!(stl.samples, 5);
+    // The store adds its own milliseconds up to the record to what the worker reports (the
+    // slot is held that long too), so the fit is the line plus a little.
     assert!(
-        (stl.coefficients.fixed_seconds - 0.5).abs() < 1e-6,
+        (0.5..0.6).contains(&stl.coefficients.fixed_seconds),
         "{stl:?}"
     );
     assert!(
-        (stl.coefficients.per_triangle_seconds - 1e-5).abs() < 1e-12,
+        (stl.coefficients.per_triangle_seconds / 1e-5 - 1.0).abs() < 0.03,
         "{stl:?}"
     );
     assert_eq!(s.cost_model(), m);
@@ -1141,7 +1150,12 @@ async fn calibration_refits_and_persists(fx: Fixture) {
     let other = fx.reopen(cfg).await;
     assert_eq!(other.cost_model(), m);
     let j = submit(&other, "acme", "after", 100_000).await;
-    assert!((j.predicted_seconds - 1.5).abs() < 1e-6);
+    assert!(
+        (j.predicted_seconds - stl.coefficients.predict(100_000)).abs() < 1e-9
+            && (1.5..1.65).contains(&j.predicted_seconds),
+        "{}",
+        j.predicted_seconds
+    );
     assert_eq!(j.lane, Lane::Small);
     // Formats without observations keep the measured defaults.
     let obj = &other.cost_model().formats["obj"];
@@ -1169,13 +1183,14 @@ async fn automatic_recalibration_after_every_n(fx: Fixture) {
     for (i, tri) in [1000u64, 2000, 3000, 4000].into_iter().enumerate() {
         let j = submit(s, "acme", &format!("a{i}"), tri).await;
         start(s, j.id).await;
-        complete(s, j.id, priced(), 0.1 + 1e-4 * tri as f64).await;
+        complete(s, j.id, priced(), 0.1 + 1e-3 * tri as f64).await;
     }
-    // Refitted after the third observation, from a window of three.
+    // Refitted after the third observation, from a window of three (the store's own
+    // milliseconds on each observation move the slope by well under 2 %).
     let stl = &s.cost_model().formats["stl-binary"];
     assert_eq!(stl.samples, 3);
     assert!(
-        (stl.coefficients.per_triangle_seconds - 1e-4).abs() < 1e-10,
+        (stl.coefficients.per_triangle_seconds / 1e-3 - 1.0).abs() < 0.02,
         "{stl:?}"
     );
 }

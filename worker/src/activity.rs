@@ -63,6 +63,7 @@ pub async fn heartbeats(
     store: Arc<dyn JobStore>,
     worker_id: String,
     lanes: Vec<contracts::Lane>,
+    slots: u32,
     activity: Activity,
     every: Duration,
     stop: CancellationToken,
@@ -71,6 +72,7 @@ pub async fn heartbeats(
         worker_id: worker_id.clone(),
         lanes: lanes.clone(),
         current_job,
+        slots,
     };
     loop {
         let hb = beat(activity.current());

@@ -114,6 +114,8 @@ struct Run<'a> {
 
 impl Run<'_> {
     async fn handle(self, delivery: Delivery) -> Settled {
+        // The slot is held from here: what the cost model learns (`Completion::duration_seconds`).
+        let held = Instant::now();
         let store = &self.ctx.store;
         let started = match store.start_job(self.job.job_id, &self.cfg.worker_id).await {
             Ok(StartOutcome::Started(job)) => job,
@@ -147,7 +149,7 @@ impl Run<'_> {
         let decision = self.price(attempt).await;
         let seconds = clock.elapsed().as_secs_f64();
         match decision {
-            Decision::Complete(outcome) => self.complete(delivery, outcome, seconds).await,
+            Decision::Complete(outcome) => self.complete(delivery, outcome, seconds, held).await,
             Decision::Retry { reason } => {
                 let pause =
                     scheduler::backoff::retry_pause(self.cfg.retry_backoff, attempt.job_attempts);
@@ -161,7 +163,7 @@ impl Run<'_> {
                     reason: reason.clone(),
                     retryable: false,
                 };
-                match self.record(outcome, seconds).await {
+                match self.record(outcome, held).await {
                     Ok(_) => dead_letter(delivery, &reason).await,
                     Err(error) => self.store_trouble(delivery, &error).await,
                 }
@@ -204,14 +206,14 @@ impl Run<'_> {
     async fn record(
         &self,
         outcome: Outcome,
-        seconds: f64,
+        held: Instant,
     ) -> Result<CompletionOutcome, StoreError> {
         let completion = Completion {
             job_id: self.job.job_id,
             message_id: scheduler::hashing::completion_key(&self.message_id),
             worker_id: self.cfg.worker_id.clone(),
             outcome,
-            duration_seconds: seconds,
+            duration_seconds: held.elapsed().as_secs_f64(),
         };
         // The outcome and its MES/CRM messages, in one transaction.
         let span = telemetry::start(
@@ -241,13 +243,19 @@ impl Run<'_> {
         }
     }
 
-    async fn complete(&self, delivery: Delivery, outcome: Outcome, seconds: f64) -> Settled {
+    async fn complete(
+        &self,
+        delivery: Delivery,
+        outcome: Outcome,
+        seconds: f64,
+        held: Instant,
+    ) -> Settled {
         let kind = match &outcome {
             Outcome::Priced { .. } => "priced",
             Outcome::Rejected { .. } => "rejected",
             Outcome::Failed { .. } => "failed",
         };
-        match self.record(outcome, seconds).await {
+        match self.record(outcome, held).await {
             Ok(CompletionOutcome::Applied(job)) => {
                 tracing::info!(outcome = kind, status = %job.status, seconds, "job completed");
                 ack(delivery, Settled::Completed).await

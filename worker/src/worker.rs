@@ -46,6 +46,7 @@ pub async fn run_worker(
         ctx.store.clone(),
         cfg.worker_id.clone(),
         cfg.lanes.clone(),
+        u32::from(cfg.slots),
         activity.clone(),
         cfg.heartbeat_every,
         stop_heartbeats.clone(),

@@ -157,7 +157,7 @@ pub async fn eta_for(
         .store
         .workers_alive(state.store.config().worker_ttl())
         .await?;
-    let serving = workers.iter().filter(|w| w.lanes.contains(&lane)).count() as u32;
+    let serving = scheduler::eta::lane_slots(&workers, lane);
     let capacity = if serving == 0 {
         state.store.config().assumed_capacity.max(1)
     } else {

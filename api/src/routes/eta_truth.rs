@@ -57,6 +57,11 @@ pub struct LaneTruthDto {
     pub median_error: f64,
     pub p90_error: f64,
     pub late_share: f64,
+    /// Median relative error of the queue wait alone (the promise less the job's own predicted
+    /// cost, against the wait until a worker started it); null without started jobs.
+    pub median_wait_error: Option<f64>,
+    /// Median relative error of the run alone (predicted cost against start to final).
+    pub median_run_error: Option<f64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,6 +116,8 @@ pub async fn eta_truth(
                 median_error: t.median_error,
                 p90_error: t.p90_error,
                 late_share: t.late_share,
+                median_wait_error: t.median_wait_error,
+                median_run_error: t.median_run_error,
             })
             .collect(),
     }))

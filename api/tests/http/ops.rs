@@ -77,6 +77,7 @@ async fn queues_and_workers(b: Backend) {
             worker_id: "w-1".into(),
             lanes: vec![contracts::Lane::Small, contracts::Lane::Medium],
             current_job: None,
+            slots: 2,
         })
         .await
         .unwrap();

@@ -103,6 +103,7 @@ macro_rules! impl_job_store {
                 worker_id: r.try_get("worker_id")?,
                 lanes: rows::parse_lanes(&lanes),
                 current_job: r.try_get("current_job")?,
+                slots: u32::try_from(r.try_get::<i32, _>("slots")?).unwrap_or(1).max(1),
                 first_seen: r.try_get("first_seen")?,
                 last_seen: r.try_get("last_seen")?,
             })
@@ -418,7 +419,7 @@ macro_rules! impl_job_store {
             async fn capacity(
                 &self,
                 lane: contracts::Lane,
-            ) -> Result<(u32, bool), $crate::error::StoreError> {
+            ) -> Result<$crate::eta::LaneCapacity, $crate::error::StoreError> {
                 let cfg = &self.shared().config;
                 let alive = match self.shared().cached_workers() {
                     Some(w) => w,
@@ -428,12 +429,7 @@ macro_rules! impl_job_store {
                         w
                     }
                 };
-                let n = alive.iter().filter(|w| w.lanes.contains(&lane)).count();
-                Ok(if n == 0 {
-                    (cfg.assumed_capacity.max(1), true)
-                } else {
-                    (u32::try_from(n).unwrap_or(u32::MAX), false)
-                })
+                Ok($crate::eta::LaneCapacity::of(&alive, lane, cfg.assumed_capacity))
             }
 
             /// ETA of a queued or running job, read with `exec`.
@@ -441,13 +437,13 @@ macro_rules! impl_job_store {
                 &self,
                 conn: &mut <$db as sqlx::Database>::Connection,
                 job: &$crate::job::Job,
-                capacity: (u32, bool),
+                capacity: &$crate::eta::LaneCapacity,
             ) -> Result<Option<$crate::eta::Eta>, $crate::error::StoreError> {
                 use sqlx::Row;
                 use $crate::eta;
                 use $crate::status::JobStatus;
                 let now = rows::now();
-                let (work_ahead, own) = match job.status {
+                let (work_ahead, wait, own) = match job.status {
                     JobStatus::Queued => {
                         let tenants = sqlx::query(sql::LANE_BACKLOGS)
                             .bind(job.lane.as_str())
@@ -462,8 +458,11 @@ macro_rules! impl_job_store {
                                 })
                             })
                             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-                        let running: f64 = sqlx::query(sql::RUNNING_IN_LANE)
-                            .bind(job.lane.as_str())
+                        let lane = |i: usize| capacity.sharing.get(i).unwrap_or(&job.lane).as_str();
+                        let running: Vec<f64> = sqlx::query(sql::RUNNING_IN_LANES)
+                            .bind(lane(0))
+                            .bind(lane(1))
+                            .bind(lane(2))
                             .fetch_all(&mut *conn)
                             .await?
                             .iter()
@@ -473,27 +472,26 @@ macro_rules! impl_job_store {
                                 let elapsed = s.map_or(0.0, |s| rows::seconds_between(s, now));
                                 Ok(eta::remaining_seconds(p, elapsed))
                             })
-                            .collect::<Result<Vec<f64>, sqlx::Error>>()?
-                            .into_iter()
-                            .sum();
+                            .collect::<Result<Vec<f64>, sqlx::Error>>()?;
                         let queued = eta::queued_work_ahead(job.fair_tag, &tenants);
-                        (queued + running, job.predicted_seconds)
+                        let wait = eta::wait_seconds(&running, queued, capacity.slots);
+                        (queued + running.iter().sum::<f64>(), wait, job.predicted_seconds)
                     }
                     JobStatus::Calculating => {
                         let elapsed = job.started_at.map_or(0.0, |s| rows::seconds_between(s, now));
-                        (0.0, eta::remaining_seconds(job.predicted_seconds, elapsed))
+                        (0.0, 0.0, eta::remaining_seconds(job.predicted_seconds, elapsed))
                     }
                     _ => return Ok(None),
                 };
-                let seconds = eta::eta_seconds(work_ahead, capacity.0, own);
+                let seconds = wait + own;
                 let at = now
                     + chrono::Duration::microseconds((seconds * 1e6).min(1e15) as i64);
                 Ok(Some(eta::Eta {
                     at,
                     seconds,
                     work_ahead_seconds: work_ahead,
-                    capacity: capacity.0,
-                    capacity_assumed: capacity.1,
+                    capacity: capacity.slots,
+                    capacity_assumed: capacity.assumed,
                 }))
             }
 
@@ -506,7 +504,7 @@ macro_rules! impl_job_store {
                 } else {
                     let cap = self.capacity(job.lane).await?;
                     let mut conn = self.read_pool().acquire().await?;
-                    self.eta_for(&mut conn, &job, cap).await?
+                    self.eta_for(&mut conn, &job, &cap).await?
                 };
                 Ok($crate::job::JobView { job, eta })
             }
@@ -613,7 +611,7 @@ macro_rules! impl_job_store {
                     let (tag, priority) = self.enqueue(&mut tx, &job).await?;
                     job.fair_tag = tag;
                     job.priority = priority;
-                    eta = self.eta_for(&mut tx, &job, capacity).await?;
+                    eta = self.eta_for(&mut tx, &job, &capacity).await?;
                     job.submitted_eta_at = eta.map(|e| e.at);
                 }
                 let inserted = sqlx::query(sql::INSERT_JOB)
@@ -889,6 +887,7 @@ macro_rules! impl_job_store {
                 c: $crate::work::Completion,
             ) -> Result<$crate::work::CompletionOutcome, $crate::error::StoreError> {
                 use $crate::work::{CompletionOutcome, Outcome};
+                let entered = std::time::Instant::now();
                 let cfg = &self.shared().config;
                 let now = rows::now();
                 let mut tx = self.begin_write().await?;
@@ -920,11 +919,13 @@ macro_rules! impl_job_store {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
-                    if c.duration_seconds.is_finite() && c.duration_seconds >= 0.0 {
+                    // The slot's time so far, with the wait for this transaction's locks.
+                    let held = c.duration_seconds + entered.elapsed().as_secs_f64();
+                    if held.is_finite() && held >= 0.0 {
                         sqlx::query(sql::INSERT_OBSERVATION)
                             .bind(job.format.as_str())
                             .bind(rows::to_i64(job.triangles, "triangle count")?)
-                            .bind(c.duration_seconds)
+                            .bind(held)
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
@@ -1016,6 +1017,7 @@ macro_rules! impl_job_store {
                     .bind(&hb.worker_id)
                     .bind(rows::lanes_text(&hb.lanes))
                     .bind(hb.current_job)
+                    .bind(i32::try_from(hb.slots.max(1)).unwrap_or(i32::MAX))
                     .bind(rows::now())
                     .execute(self.write_pool())
                     .await?;

@@ -115,8 +115,9 @@ pub(crate) const LANE_BACKLOGS: &str = "SELECT tenant, backlog_seconds, weight, 
 
 /// Bounded: running jobs are at most one per worker; jobs stuck in CALCULATING beyond that (lost
 /// workers) must not make every ETA read scan them all.
-pub(crate) const RUNNING_IN_LANE: &str = "SELECT predicted_seconds, started_at FROM jobs \
-     WHERE lane = $1 AND status = 'CALCULATING' LIMIT 1000";
+/// Runs in the lanes that share a lane's slots (three lane names; repeat one for fewer).
+pub(crate) const RUNNING_IN_LANES: &str = "SELECT predicted_seconds, started_at FROM jobs \
+     WHERE lane IN ($1, $2, $3) AND status = 'CALCULATING' LIMIT 1000";
 
 pub(crate) const INSERT_PROCESSED: &str = "INSERT INTO processed_messages \
      (message_id, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING";
@@ -152,11 +153,11 @@ pub(crate) const SELECT_COEFFICIENTS: &str = "SELECT format, fixed_seconds, per_
      samples, updated_at FROM cost_coefficients";
 
 pub(crate) const UPSERT_WORKER: &str = "INSERT INTO workers \
-     (worker_id, lanes, current_job, first_seen, last_seen) VALUES ($1, $2, $3, $4, $4) \
+     (worker_id, lanes, current_job, slots, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $5) \
      ON CONFLICT (worker_id) DO UPDATE SET lanes = excluded.lanes, \
-     current_job = excluded.current_job, last_seen = excluded.last_seen";
+     current_job = excluded.current_job, slots = excluded.slots, last_seen = excluded.last_seen";
 
-pub(crate) const WORKERS_ALIVE: &str = "SELECT worker_id, lanes, current_job, first_seen, last_seen \
+pub(crate) const WORKERS_ALIVE: &str = "SELECT worker_id, lanes, current_job, slots, first_seen, last_seen \
      FROM workers WHERE last_seen >= $1 ORDER BY worker_id";
 
 /// Which filters a listing statement has; only fixed fragments are joined, all values are bound
