@@ -9,8 +9,19 @@
 //!                                                            # RabbitMQ + PostgreSQL (AMQP_URL, DATABASE_URL)
 //! cargo bench --bench load -- --url http://127.0.0.1:8080 --key alx_...   # an already running server
 //!                                                            # (--url A,B: uploads spread over APIs)
-//! options: --uploads N (1000)  --timeout SECS (300)
+//! cargo bench --bench load -- --mix rings --uploads 200 --warmup 60   # the heavy-tailed ring mix
+//! options: --uploads N (1000)  --timeout SECS (300)  --mix fixtures|rings (fixtures)  --seed S (1)
+//!          --warmup N (0: jobs priced first, two at a time, so the cost model is calibrated)
+//!          --rate R (0: all at once; else Poisson arrivals, R per second)
+//!          --burst-every K --burst-size B (every K-th arrival brings B uploads at once)
+//!          --eta-csv PATH (each finished job's promised and actual wait and run, for a spreadsheet)
 //! ```
+//!
+//! `--mix fixtures` cycles through ten committed fixture models (so most uploads after the first
+//! ten are answered from the quote cache); `--mix rings` draws ring sizes from
+//! `fixtures::workload::SIZE_MIX` (10k to 3M triangles, heavy-tailed), each upload with distinct
+//! bytes. The run ends with the ETA each 202 promised against what happened, per lane, in all and
+//! split into queue wait and run (`scheduler::eta_truth`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -45,6 +56,13 @@ struct Options {
     roles: bool,
     uploads: usize,
     timeout: Duration,
+    rings: bool,
+    seed: u64,
+    warmup: usize,
+    rate: f64,
+    burst_every: usize,
+    burst_size: usize,
+    eta_csv: Option<String>,
 }
 
 fn options() -> Options {
@@ -54,6 +72,13 @@ fn options() -> Options {
         roles: false,
         uploads: 1000,
         timeout: Duration::from_secs(300),
+        rings: false,
+        seed: 1,
+        warmup: 0,
+        rate: 0.0,
+        burst_every: 0,
+        burst_size: 1,
+        eta_csv: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -67,6 +92,15 @@ fn options() -> Options {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(o.uploads)
             }
+            "--mix" => o.rings = args.next().as_deref() == Some("rings"),
+            "--seed" => o.seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(1),
+            "--warmup" => o.warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "--eta-csv" => o.eta_csv = args.next(),
+            "--rate" => o.rate = args.next().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            "--burst-every" => {
+                o.burst_every = args.next().and_then(|v| v.parse().ok()).unwrap_or(0)
+            }
+            "--burst-size" => o.burst_size = args.next().and_then(|v| v.parse().ok()).unwrap_or(1),
             "--timeout" => {
                 o.timeout =
                     Duration::from_secs(args.next().and_then(|v| v.parse().ok()).unwrap_or(300))
@@ -272,12 +306,15 @@ fn eta_outcome(
 ) -> Option<scheduler::eta_truth::EtaOutcome> {
     let time = |k: &str| serde_json::from_value::<DateTime<Utc>>(job[k].clone()).ok();
     let lane = job["lane"].as_str()?.parse().ok()?;
-    Some(scheduler::eta_truth::EtaOutcome::of(
-        lane,
-        time("created_at")?,
-        promised?,
-        time("finished_at")?,
-    ))
+    let created = time("created_at")?;
+    let outcome =
+        scheduler::eta_truth::EtaOutcome::of(lane, created, promised?, time("finished_at")?);
+    Some(
+        match (time("started_at"), job["predicted_seconds"].as_f64()) {
+            (Some(started), Some(own)) => outcome.with_start(created, started, own),
+            _ => outcome,
+        },
+    )
 }
 
 /// The ETA a customer was shown against what happened, per lane (`scheduler::eta_truth`, the
@@ -285,17 +322,41 @@ fn eta_outcome(
 fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
     let lanes = scheduler::eta_truth::summarise(outcomes);
     let line = |name: &str, t: &scheduler::eta_truth::LaneTruth| {
+        let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.1} %", v * 100.0));
         println!(
-            "ETA error {name:<8} n={:<5} median={:>5.1} % (target 20)  p90={:>6.1} % (target 50)  late={:>5.1} %",
+            "ETA error {name:<8} n={:<5} median={:>5.1} % (target 20)  p90={:>6.1} % (target 50)  late={:>5.1} %  wait median {}  run median {}",
             t.jobs,
             t.median_error * 100.0,
             t.p90_error * 100.0,
-            t.late_share * 100.0
+            t.late_share * 100.0,
+            pct(t.median_wait_error),
+            pct(t.median_run_error),
         );
     };
     for t in &lanes {
         line(t.lane.as_str(), t);
     }
+}
+
+/// One line per finished job with an ETA: lane, triangles, promised and actual seconds to final,
+/// and the queue-wait part of each.
+fn write_eta_csv(path: &str, outcomes: &[(scheduler::eta_truth::EtaOutcome, u64)]) {
+    let mut out = String::from(
+        "lane,triangles,promised_s,actual_s,promised_wait_s,actual_wait_s,relative_error\n",
+    );
+    for (o, triangles) in outcomes {
+        let (pw, aw) = o.wait.map_or((f64::NAN, f64::NAN), |w| {
+            (w.predicted_wait_seconds, w.actual_wait_seconds)
+        });
+        out.push_str(&format!(
+            "{},{triangles},{:.3},{:.3},{pw:.3},{aw:.3},{:.4}\n",
+            o.lane.as_str(),
+            o.predicted_seconds,
+            o.actual_seconds,
+            o.relative_error()
+        ));
+    }
+    std::fs::write(path, out).unwrap();
 }
 
 enum Upload {
@@ -327,167 +388,357 @@ async fn main() {
         .map(str::to_owned)
         .collect();
     urls.iter().for_each(|u| loopback_only(u));
-    let url = urls[0].clone();
-    let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/models");
-    let models: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
-        MODELS
+    let (models, plan, warmup) = if o.rings {
+        ring_mix(&o)
+    } else {
+        let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/models");
+        let models: Vec<Model> = MODELS
             .iter()
-            .map(|m| ((*m).to_owned(), std::fs::read(models_dir.join(m)).unwrap()))
-            .collect(),
-    );
+            .map(|m| Model {
+                name: (*m).to_owned(),
+                bytes: std::fs::read(models_dir.join(m)).unwrap(),
+                stamp: false,
+            })
+            .collect();
+        let plan = (0..o.uploads).map(|i| i % models.len()).collect();
+        let warmup = (0..o.warmup).map(|i| i % models.len()).collect();
+        (models, plan, warmup)
+    };
+    let models = Arc::new(models);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    println!(
-        "load: {} concurrent uploads of {} models against {} ({})",
-        o.uploads,
-        MODELS.len(),
-        urls.join(" "),
-        if o.url.is_some() {
-            "external"
-        } else if o.roles {
-            "api + scheduler + worker on RabbitMQ/PostgreSQL"
-        } else {
-            "pricing serve"
-        }
-    );
+    let target = if o.url.is_some() {
+        "external"
+    } else if o.roles {
+        "api + scheduler + worker on RabbitMQ/PostgreSQL"
+    } else {
+        "pricing serve"
+    };
     let run = uuid_like();
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..o.uploads)
-        .map(|i| {
-            let (client, url, key, models, run) = (
-                client.clone(),
-                urls[i % urls.len()].clone(),
-                key.clone(),
-                models.clone(),
-                run.clone(),
-            );
-            tokio::spawn(async move {
-                let (name, body) = &models[i % models.len()];
-                let t0 = Instant::now();
-                let resp = client
-                    .post(format!("{url}/v1/jobs?alloys=au750y"))
-                    .bearer_auth(&key)
-                    .header("idempotency-key", format!("load-{run}-{i}"))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match resp {
-                    Ok(r) if r.status() == 202 => {
-                        let v: serde_json::Value = r.json().await.unwrap_or_default();
-                        match v["id"].as_str() {
-                            Some(id) => Upload::Accepted {
-                                id: id.to_owned(),
-                                latency: t0.elapsed().as_secs_f64(),
-                                at: t0,
-                                promised: serde_json::from_value(v["eta"]["at"].clone()).ok(),
-                            },
-                            None => Upload::Error(format!("{name}: 202 without an id")),
-                        }
-                    }
-                    Ok(r) if r.status() == 429 => Upload::Throttled,
-                    Ok(r) => {
-                        let s = r.status();
-                        Upload::Error(format!(
-                            "{name}: {s} {}",
-                            r.text().await.unwrap_or_default()
-                        ))
-                    }
-                    Err(e) => Upload::Error(format!("{name}: {e}")),
-                }
-            })
-        })
-        .collect();
-    let mut accepted = Vec::new();
-    let mut latencies = Vec::new();
-    let (mut throttled, mut errors) = (0usize, Vec::new());
-    for t in tasks {
-        match t.await.unwrap() {
-            Upload::Accepted {
-                id,
-                latency,
-                at,
-                promised,
-            } => {
-                latencies.push(latency);
-                accepted.push((id, at, promised));
+    let batch = Batch {
+        client,
+        urls,
+        key,
+        models,
+        run,
+    };
+    if !warmup.is_empty() {
+        println!(
+            "warm-up: {} uploads, two at a time, to calibrate the cost model",
+            warmup.len()
+        );
+        let w = batch.run(&warmup, &[], 2, o.timeout, "warmup").await;
+        if !w.errors.is_empty() || w.pending > 0 {
+            for e in w.errors.iter().take(10) {
+                eprintln!("warm-up error: {e}");
             }
-            Upload::Throttled => throttled += 1,
-            Upload::Error(e) => errors.push(e),
+            panic!("the warm-up did not finish: {} pending", w.pending);
         }
     }
-    let upload_secs = start.elapsed().as_secs_f64();
+    let arrivals =
+        fixtures::workload::arrivals(o.seed, o.uploads, o.rate, o.burst_every, o.burst_size);
+    let pace = if o.rate > 0.0 {
+        format!(
+            "arriving at {} per second, every {}th bringing {} at once, over {:.0} s",
+            o.rate,
+            o.burst_every,
+            o.burst_size,
+            arrivals.last().copied().unwrap_or(0.0)
+        )
+    } else {
+        "all at once".to_owned()
+    };
     println!(
-        "uploads: {} accepted, {throttled} throttled (429), {} errors in {upload_secs:.2} s = {:.0} uploads/s",
-        accepted.len(),
-        errors.len(),
-        o.uploads as f64 / upload_secs
+        "load: {} uploads ({pace}) of {} models against {} ({target})",
+        o.uploads,
+        batch.models.len(),
+        batch.urls.join(" "),
     );
-    summary("upload latency", latencies);
-
-    // Every accepted job must reach a final state.
-    let deadline = start + o.timeout;
-    let mut pending: Vec<(String, Instant, Option<DateTime<Utc>>)> = accepted;
-    let mut to_final = Vec::new();
-    let mut eta_outcomes = Vec::new();
-    let mut finals = std::collections::BTreeMap::<String, usize>::new();
-    while !pending.is_empty() && Instant::now() < deadline {
-        let checks: Vec<_> = pending
-            .iter()
-            .map(|(id, _, _)| {
-                let (client, url, key, id) = (client.clone(), url.clone(), key.clone(), id.clone());
-                tokio::spawn(async move {
-                    let v: serde_json::Value = client
-                        .get(format!("{url}/v1/jobs/{id}"))
-                        .bearer_auth(&key)
-                        .send()
-                        .await
-                        .ok()?
-                        .json()
-                        .await
-                        .ok()?;
-                    Some(v)
-                })
-            })
-            .collect();
-        let mut still = Vec::new();
-        for ((id, at, promised), check) in pending.into_iter().zip(checks) {
-            let job = check.await.unwrap().unwrap_or_default();
-            match job["status"].as_str() {
-                Some(s) if ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&s) => {
-                    to_final.push(at.elapsed().as_secs_f64());
-                    *finals.entry(s.to_owned()).or_default() += 1;
-                    if let Some(outcome) = eta_outcome(&job, promised) {
-                        eta_outcomes.push(outcome);
-                    }
-                }
-                _ => still.push((id, at, promised)),
-            }
-        }
-        pending = still;
-        if !pending.is_empty() {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-    let total = start.elapsed().as_secs_f64();
+    let done = batch
+        .run(&plan, &arrivals, usize::MAX, o.timeout, "load")
+        .await;
     println!(
-        "final states: {finals:?}; {} not final after {:.0} s; all done in {total:.2} s = {:.1} jobs/s end to end",
-        pending.len(),
+        "uploads: {} accepted, {} throttled (429), {} errors in {:.2} s = {:.0} uploads/s",
+        done.latencies.len(),
+        done.throttled,
+        done.errors.len(),
+        done.upload_secs,
+        o.uploads as f64 / done.upload_secs
+    );
+    summary("upload latency", done.latencies);
+    println!(
+        "final states: {:?}; {} not final after {:.0} s; all done in {:.2} s = {:.1} jobs/s end to end",
+        done.finals,
+        done.pending,
         o.timeout.as_secs_f64(),
-        to_final.len() as f64 / total
+        done.total_secs,
+        done.to_final.len() as f64 / done.total_secs
     );
-    summary("submit to final state", to_final);
-    eta_truth(&eta_outcomes);
-    for e in errors.iter().take(10) {
+    summary("submit to final state", done.to_final);
+    let outcomes: Vec<_> = done.eta_outcomes.iter().map(|(o, _)| *o).collect();
+    eta_truth(&outcomes);
+    if let Some(path) = &o.eta_csv {
+        write_eta_csv(path, &done.eta_outcomes);
+        println!("per-job ETA figures written to {path}");
+    }
+    for e in done.errors.iter().take(10) {
         eprintln!("error: {e}");
     }
     drop(spawned);
     if let Some(c) = cleanup {
         c.run().await;
     }
-    if !errors.is_empty() || !pending.is_empty() {
+    if !done.errors.is_empty() || done.pending > 0 {
         std::process::exit(1);
     }
+}
+
+/// A model to upload; `stamp`: each upload's copy gets its own STL header (distinct bytes).
+struct Model {
+    name: String,
+    bytes: Vec<u8>,
+    stamp: bool,
+}
+
+/// The ring mix: one binary STL ring per size of `fixtures::workload::SIZE_MIX`, drawn with the
+/// seed for the measured uploads and with the next seed for the warm-up.
+fn ring_mix(o: &Options) -> (Vec<Model>, Vec<usize>, Vec<usize>) {
+    use fixtures::workload::{SIZE_MIX, sizes};
+    let plan = sizes(o.seed, o.uploads);
+    let warmup = sizes(o.seed.wrapping_add(1), o.warmup);
+    let t0 = Instant::now();
+    let models: Vec<Model> = SIZE_MIX
+        .iter()
+        .map(|&(triangles, _)| {
+            let (mesh, _) = fixtures::big_ring(triangles);
+            let mut bytes = Vec::new();
+            fixtures::write_stl_binary(&mesh, &mut bytes).unwrap();
+            Model {
+                name: format!("{}k ring", triangles / 1000),
+                bytes,
+                stamp: true,
+            }
+        })
+        .collect();
+    let triangles: usize = plan.iter().map(|&i| SIZE_MIX[i].0).sum();
+    println!(
+        "ring mix (seed {}): {} uploads, {:.0}k triangles on average; rings generated in {:.1} s",
+        o.seed,
+        plan.len(),
+        triangles as f64 / plan.len().max(1) as f64 / 1000.0,
+        t0.elapsed().as_secs_f64()
+    );
+    (models, plan, warmup)
+}
+
+/// Where and what to upload.
+struct Batch {
+    client: reqwest::Client,
+    urls: Vec<String>,
+    key: String,
+    models: Arc<Vec<Model>>,
+    run: String,
+}
+
+/// What a batch came to.
+struct BatchResult {
+    latencies: Vec<f64>,
+    throttled: usize,
+    errors: Vec<String>,
+    upload_secs: f64,
+    to_final: Vec<f64>,
+    eta_outcomes: Vec<(scheduler::eta_truth::EtaOutcome, u64)>,
+    finals: std::collections::BTreeMap<String, usize>,
+    pending: usize,
+    total_secs: f64,
+}
+
+impl Batch {
+    /// Uploads `plan` (indices into the models), each at its offset in `arrivals` (seconds from
+    /// the start; none: at once) and at most `concurrency` at a time, then waits until every
+    /// accepted job is final or `timeout` has passed.
+    async fn run(
+        &self,
+        plan: &[usize],
+        arrivals: &[f64],
+        concurrency: usize,
+        timeout: Duration,
+        tag: &str,
+    ) -> BatchResult {
+        let start = Instant::now();
+        let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.min(1 << 20)));
+        let tasks: Vec<_> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| {
+                let (client, url, key, models, gate) = (
+                    self.client.clone(),
+                    self.urls[i % self.urls.len()].clone(),
+                    self.key.clone(),
+                    self.models.clone(),
+                    gate.clone(),
+                );
+                let idem = format!("{tag}-{}-{i}", self.run);
+                let wait_final = concurrency < plan.len();
+                let due = start + Duration::from_secs_f64(arrivals.get(i).copied().unwrap_or(0.0));
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(due.into()).await;
+                    let _slot = gate.acquire_owned().await.unwrap();
+                    let model = &models[m];
+                    let mut body = model.bytes.clone();
+                    if model.stamp {
+                        let header = format!("{idem:<80}");
+                        body[..80].copy_from_slice(&header.as_bytes()[..80]);
+                    }
+                    let t0 = Instant::now();
+                    let resp = client
+                        .post(format!("{url}/v1/jobs?alloys=au750y"))
+                        .bearer_auth(&key)
+                        .header("idempotency-key", idem)
+                        .body(body)
+                        .send()
+                        .await;
+                    let name = &model.name;
+                    let upload = match resp {
+                        Ok(r) if r.status() == 202 || r.status() == 200 => {
+                            let v: serde_json::Value = r.json().await.unwrap_or_default();
+                            match v["id"].as_str() {
+                                Some(id) => Upload::Accepted {
+                                    id: id.to_owned(),
+                                    latency: t0.elapsed().as_secs_f64(),
+                                    at: t0,
+                                    promised: serde_json::from_value(v["eta"]["at"].clone()).ok(),
+                                },
+                                None => Upload::Error(format!("{name}: 202 without an id")),
+                            }
+                        }
+                        Ok(r) if r.status() == 429 => Upload::Throttled,
+                        Ok(r) => {
+                            let s = r.status();
+                            Upload::Error(format!(
+                                "{name}: {s} {}",
+                                r.text().await.unwrap_or_default()
+                            ))
+                        }
+                        Err(e) => Upload::Error(format!("{name}: {e}")),
+                    };
+                    // A paced batch (the warm-up) holds its slot until the job is final.
+                    if let (true, Upload::Accepted { id, .. }) = (wait_final, &upload) {
+                        let deadline = Instant::now() + Duration::from_secs(300);
+                        while Instant::now() < deadline {
+                            let job = status(&client, &url, &key, id).await.unwrap_or_default();
+                            if is_final(&job) {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                    upload
+                })
+            })
+            .collect();
+        let mut accepted = Vec::new();
+        let mut latencies = Vec::new();
+        let (mut throttled, mut errors) = (0usize, Vec::new());
+        for t in tasks {
+            match t.await.unwrap() {
+                Upload::Accepted {
+                    id,
+                    latency,
+                    at,
+                    promised,
+                } => {
+                    latencies.push(latency);
+                    accepted.push((id, at, promised));
+                }
+                Upload::Throttled => throttled += 1,
+                Upload::Error(e) => errors.push(e),
+            }
+        }
+        let upload_secs = start.elapsed().as_secs_f64();
+
+        // Every accepted job must reach a final state.
+        let deadline = start + timeout;
+        let mut pending: Vec<(String, Instant, Option<DateTime<Utc>>)> = accepted;
+        let mut to_final = Vec::new();
+        let mut eta_outcomes = Vec::new();
+        let mut finals = std::collections::BTreeMap::<String, usize>::new();
+        let url = &self.urls[0];
+        while !pending.is_empty() && Instant::now() < deadline {
+            let checks: Vec<_> = pending
+                .iter()
+                .map(|(id, _, _)| {
+                    let (client, url, key, id) = (
+                        self.client.clone(),
+                        url.clone(),
+                        self.key.clone(),
+                        id.clone(),
+                    );
+                    tokio::spawn(async move { status(&client, &url, &key, &id).await })
+                })
+                .collect();
+            let mut still = Vec::new();
+            for ((id, at, promised), check) in pending.into_iter().zip(checks) {
+                let job = check.await.unwrap().unwrap_or_default();
+                if is_final(&job) {
+                    // The store's own clock; polling starts only after the last upload.
+                    let time =
+                        |k: &str| serde_json::from_value::<DateTime<Utc>>(job[k].clone()).ok();
+                    to_final.push(match (time("created_at"), time("finished_at")) {
+                        (Some(c), Some(f)) => (f - c).num_milliseconds().max(0) as f64 / 1e3,
+                        _ => at.elapsed().as_secs_f64(),
+                    });
+                    let s = job["status"].as_str().unwrap_or_default().to_owned();
+                    *finals.entry(s).or_default() += 1;
+                    if let Some(outcome) = eta_outcome(&job, promised) {
+                        let triangles = job["triangles"].as_u64().unwrap_or(0);
+                        eta_outcomes.push((outcome, triangles));
+                    }
+                } else {
+                    still.push((id, at, promised));
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+        BatchResult {
+            latencies,
+            throttled,
+            errors,
+            upload_secs,
+            to_final,
+            eta_outcomes,
+            finals,
+            pending: pending.len(),
+            total_secs: start.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+async fn status(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    id: &str,
+) -> Option<serde_json::Value> {
+    client
+        .get(format!("{url}/v1/jobs/{id}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
+fn is_final(job: &serde_json::Value) -> bool {
+    job["status"]
+        .as_str()
+        .is_some_and(|s| ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&s))
 }
