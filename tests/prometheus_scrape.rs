@@ -214,6 +214,11 @@ async fn prometheus_scrapes_serve_and_the_dashboard_names_only_exported_metrics(
         v == n
     })
     .await;
+    // Each of them was started by a worker: its promise is split into wait and run.
+    for part in ["wait", "run"] {
+        let q = format!("sum(pricing_eta_part_relative_error_count{{part=\"{part}\"}})");
+        until(&client, p, &q, |v| v == n).await;
+    }
     until(&client, p, "sum(pricing_job_duration_seconds_count)", |v| {
         v == n
     })

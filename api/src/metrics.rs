@@ -43,6 +43,8 @@ pub struct Metrics {
     pub outbox_oldest_age: Gauge,
     pub outbox_last_sent_age: Gauge,
     pub eta_error: HistogramVec,
+    /// The same error for the queue wait and the run alone (`part`: wait, run).
+    pub eta_part_error: HistogramVec,
     pub eta_late: IntCounterVec,
 }
 
@@ -156,6 +158,14 @@ impl Metrics {
             .buckets(ETA_ERROR_BUCKETS.to_vec()),
             &["lane"],
         )?;
+        let eta_part_error = HistogramVec::new(
+            HistogramOpts::new(
+                "pricing_eta_part_relative_error",
+                "Finished jobs' relative error of the promised queue wait and of the predicted run, per lane",
+            )
+            .buckets(ETA_ERROR_BUCKETS.to_vec()),
+            &["lane", "part"],
+        )?;
         let eta_late = IntCounterVec::new(
             Opts::new(
                 "pricing_eta_late_total",
@@ -170,6 +180,9 @@ impl Metrics {
             job_duration.with_label_values(&l);
             queue_wait.with_label_values(&l);
             eta_error.with_label_values(&l);
+            for part in ["wait", "run"] {
+                eta_part_error.with_label_values(&[lane.as_str(), part]);
+            }
             eta_late.with_label_values(&l);
         }
         registry.register(Box::new(queue_consumers.clone()))?;
@@ -179,6 +192,7 @@ impl Metrics {
         registry.register(Box::new(outbox_oldest_age.clone()))?;
         registry.register(Box::new(outbox_last_sent_age.clone()))?;
         registry.register(Box::new(eta_error.clone()))?;
+        registry.register(Box::new(eta_part_error.clone()))?;
         registry.register(Box::new(eta_late.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -211,6 +225,7 @@ impl Metrics {
             outbox_oldest_age,
             outbox_last_sent_age,
             eta_error,
+            eta_part_error,
             eta_late,
         })
     }

@@ -66,6 +66,14 @@ impl Collector {
                     .eta_error
                     .with_label_values(&[lane])
                     .observe(eta.relative_error());
+                if let Some((wait, run)) = eta.split_errors() {
+                    for (part, error) in [("wait", wait), ("run", run)] {
+                        metrics
+                            .eta_part_error
+                            .with_label_values(&[lane, part])
+                            .observe(error);
+                    }
+                }
                 if eta.actual_seconds > eta.predicted_seconds {
                     metrics.eta_late.with_label_values(&[lane]).inc();
                 }

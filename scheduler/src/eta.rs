@@ -57,7 +57,8 @@ pub struct Eta {
     pub at: chrono::DateTime<chrono::Utc>,
     /// Seconds from the moment of the estimate.
     pub seconds: f64,
-    /// Predicted seconds of work ahead of the job in its lane.
+    /// Predicted seconds of work ahead of the job: queued in its lane, and left of the runs that
+    /// hold its lane's slots.
     pub work_ahead_seconds: f64,
     /// Worker slots serving the lane used for the estimate.
     pub capacity: u32,
@@ -208,17 +209,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn capacity_cases() {
-        use contracts::Lane::{Large, Medium, Small};
-        let w = |lanes: &[contracts::Lane], slots| crate::work::WorkerInfo {
+    /// A live worker taking `lanes` with `slots`.
+    fn w(lanes: &[contracts::Lane], slots: u32) -> crate::work::WorkerInfo {
+        crate::work::WorkerInfo {
             worker_id: "w".into(),
             lanes: lanes.to_vec(),
             current_job: None,
             slots,
             first_seen: chrono::DateTime::UNIX_EPOCH,
             last_seen: chrono::DateTime::UNIX_EPOCH,
-        };
+        }
+    }
+
+    #[test]
+    fn capacity_cases() {
+        use contracts::Lane::{Large, Medium, Small};
         let one_process = [w(&[Small, Medium, Large], 2)];
         let c = LaneCapacity::of(&one_process, Small, 1);
         assert_eq!((c.slots, c.assumed), (2, false));
@@ -241,14 +246,6 @@ mod tests {
 
     #[test]
     fn lane_slots_cases() {
-        let w = |lanes: &[contracts::Lane], slots| crate::work::WorkerInfo {
-            worker_id: "w".into(),
-            lanes: lanes.to_vec(),
-            current_job: None,
-            slots,
-            first_seen: chrono::DateTime::UNIX_EPOCH,
-            last_seen: chrono::DateTime::UNIX_EPOCH,
-        };
         use contracts::Lane::{Large, Medium, Small};
         // (workers, lane, expected slots)
         let cases = [

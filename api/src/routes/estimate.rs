@@ -143,7 +143,7 @@ fn analyse(
 }
 
 /// The ETA a job of `predicted_seconds` in `lane` would get now: the lane's queued and running
-/// work shared among its live workers (or the configured capacity), then the job itself.
+/// work shared among its live workers' slots (or the configured capacity), then the job itself.
 pub async fn eta_for(
     state: &AppState,
     lane: contracts::Lane,
@@ -157,12 +157,9 @@ pub async fn eta_for(
         .store
         .workers_alive(state.store.config().worker_ttl())
         .await?;
-    let serving = scheduler::eta::lane_slots(&workers, lane);
-    let capacity = if serving == 0 {
-        state.store.config().assumed_capacity.max(1)
-    } else {
-        serving
-    };
+    let capacity =
+        scheduler::eta::LaneCapacity::of(&workers, lane, state.store.config().assumed_capacity)
+            .slots;
     let seconds = scheduler::eta::eta_seconds(work, capacity, predicted_seconds);
     let at = Utc::now()
         + chrono::TimeDelta::try_milliseconds((seconds * 1000.0) as i64).unwrap_or_default();
