@@ -2,6 +2,8 @@
 //! shape and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -234,4 +236,99 @@ fn bench_names_a_bad_file_and_exits_2() {
     );
     let none = pricing(&["bench", dir.path().join("nothing").to_str().unwrap()]);
     assert!(!none.status.success());
+}
+
+#[test]
+fn bench_against_a_running_cluster_times_each_job_to_final() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::serve::serve(dir.path(), &[]);
+    let key = server
+        .admin_key
+        .clone()
+        .expect("a first start prints the admin key");
+    let (ring, obj) = (
+        models().join("torus_ring.stl"),
+        models().join("hex_prism.obj"),
+    );
+    let out = pricing(&[
+        "bench",
+        ring.to_str().unwrap(),
+        obj.to_str().unwrap(),
+        "--against",
+        &server.url,
+        "--key",
+        &key,
+        "--repeat",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json(&out);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        assert_eq!(r["status"], "PRICE_CALCULATED", "{r}");
+        assert!(r["error"].is_null(), "{r}");
+        assert!(
+            r["lane"].is_string() && r["triangles"].as_u64().unwrap() > 0,
+            "{r}"
+        );
+        let to_final = r["to_final_seconds"].as_f64().unwrap();
+        assert!(to_final >= r["upload_seconds"].as_f64().unwrap(), "{r}");
+    }
+    // The first run of a file is priced (a promise, a wait and a run on the cluster's clock);
+    // the second is the same file under the same rules: the quote cache answers it.
+    for (first, second) in [(&rows[0], &rows[1]), (&rows[2], &rows[3])] {
+        assert_eq!(
+            (first["cached"].as_bool(), second["cached"].as_bool()),
+            (Some(false), Some(true))
+        );
+        assert!(first["promised_seconds"].as_f64().unwrap() > 0.0, "{first}");
+        let to_final = first["to_final_seconds"].as_f64().unwrap();
+        let cluster =
+            first["queue_wait_seconds"].as_f64().unwrap() + first["run_seconds"].as_f64().unwrap();
+        assert!(cluster <= to_final + 0.01, "{first}");
+    }
+    // The table names every job; a second invocation makes new jobs (not idempotent replays).
+    let table = pricing(&[
+        "bench",
+        ring.to_str().unwrap(),
+        "--against",
+        &server.url,
+        "--key",
+        &key,
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("torus_ring.stl") && text.contains("1 jobs final, 0 errors"),
+        "{text}"
+    );
+    // A wrong key: the refusal is shown and the exit code says so.
+    let refused = pricing(&[
+        "bench",
+        ring.to_str().unwrap(),
+        "--against",
+        &server.url,
+        "--key",
+        "alx_wrong",
+        "--csv",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let csv = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        csv.lines().nth(1).is_some_and(|l| l.contains("401")),
+        "{csv}"
+    );
+    // --against without a key is refused before anything is sent.
+    let keyless = Command::new(env!("CARGO_BIN_EXE_pricing"))
+        .args(["bench", ring.to_str().unwrap(), "--against", &server.url])
+        .env_remove("PRICING_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!keyless.status.success());
+    assert!(String::from_utf8_lossy(&keyless.stderr).contains("API key"));
 }

@@ -6,6 +6,8 @@
 //! `thickness`, `quote` (the pipeline announces each, `pricing_core::Stage`). Peak memory is the
 //! process's peak resident size during the model (Linux: reset through `/proc/self/clear_refs`
 //! before each run), so it includes the file's bytes.
+//!
+//! With `--against URL` the models go to a running cluster instead (`super::against`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, ExitCode};
@@ -38,8 +40,16 @@ pub struct BenchArgs {
     csv: bool,
     /// Also time admesh and trimesh on the same files when they are installed (nothing is
     /// installed; a missing tool is named).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "against")]
     compare: bool,
+    /// Submit the models to the running cluster at this URL instead, one at a time, and time
+    /// each from upload to final beside the cluster's own figures (lane, promised ETA, queue
+    /// wait, run).
+    #[arg(long, value_name = "URL")]
+    against: Option<String>,
+    /// The API key for `--against`.
+    #[arg(long, env = "PRICING_API_KEY", hide_env_values = true)]
+    key: Option<String>,
 }
 
 const MODEL_EXTENSIONS: [&str; 5] = ["stl", "obj", "gltf", "glb", "3mf"];
@@ -319,8 +329,18 @@ impl Tools {
     }
 }
 
-fn ms(s: f64) -> String {
+/// Seconds shown as milliseconds.
+pub(super) fn ms(s: f64) -> String {
     format!("{:.1}", s * 1000.0)
+}
+
+/// A CSV field: one with a comma, quote or newline is quoted, its quotes doubled (RFC 4180).
+pub(super) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 fn render_table(rows: &[ModelRow], repeat: usize, compare: bool) -> String {
@@ -433,14 +453,7 @@ fn render_csv(rows: &[ModelRow]) -> String {
          admesh_s,trimesh_s,error\n",
     );
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    // A field with a comma, quote or newline is quoted, its quotes doubled (RFC 4180).
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let field = csv_field;
     for r in rows {
         let cells = [
             field(&r.file),
@@ -476,6 +489,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let files = collect(&args.paths);
     if files.is_empty() {
         anyhow::bail!("no model files under the given paths");
+    }
+    if let Some(url) = &args.against {
+        let Some(key) = args.key.as_deref() else {
+            anyhow::bail!("--against needs an API key: --key or PRICING_API_KEY");
+        };
+        let target = super::against::Target {
+            url,
+            key,
+            alloy: &args.alloy,
+        };
+        return super::against::run(&files, &target, args.repeat, args.json, args.csv);
     }
     let tools = Tools::find(args.compare);
     if args.compare {

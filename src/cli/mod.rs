@@ -1,5 +1,6 @@
 //! Subcommands of `pricing`.
 
+mod against;
 mod analyze;
 mod bench;
 mod input;
