@@ -61,6 +61,7 @@ pub mod overdue;
 pub mod query;
 pub mod roles;
 pub mod routing;
+pub mod simulation;
 pub mod stats;
 pub mod status;
 pub mod store;
