@@ -1234,6 +1234,34 @@ async fn concurrent_lifecycles_keep_counts_exact(fx: Fixture) {
 // ---------------------------------------------------------------------------------------------
 // both databases
 
+async fn outbox_rows_of_another_process_wake_a_watcher(fx: Fixture) {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let watcher = tokio::spawn({
+        let (store, wake, stop) = (fx.store.clone(), wake.clone(), stop.clone());
+        async move { store.watch_outbox(wake, stop).await }
+    });
+    // Another instance (an API process) submits while the watcher listens.
+    let other = fx.reopen(StoreConfig::default()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&other, "acme", "watched", 1000).await;
+    let woken = tokio::time::timeout(Duration::from_secs(5), wake.notified()).await;
+    if fx.url.starts_with("postgres") {
+        assert!(
+            woken.is_ok(),
+            "no notice of the other instance's outbox row"
+        );
+    } else {
+        // SQLite: one process wakes its relay itself; the watcher only waits to be stopped.
+        assert!(woken.is_err());
+    }
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(5), watcher)
+        .await
+        .expect("the watcher stops when told")
+        .unwrap();
+}
+
 macro_rules! store_tests {
     ($($name:ident),* $(,)?) => {
         mod postgres {
@@ -1275,4 +1303,5 @@ store_tests!(
     automatic_recalibration_after_every_n,
     concurrent_lifecycles_keep_counts_exact,
     overdue_jobs_and_outbox_backlog,
+    outbox_rows_of_another_process_wake_a_watcher,
 );

@@ -4,8 +4,8 @@
 //! relays may run), publishes each with a publisher confirm, and marks it sent only after the
 //! confirm: a crash in between republishes the row, with the same `message_id`, and consumers
 //! drop the duplicate. Passes run when woken ([`RelayConfig::wake`], notified by submits and
-//! completions in this process) and at least every [`RelayConfig::poll_every`] (rows written by
-//! other processes).
+//! completions in this process and, for the scheduler's relay, by PostgreSQL's notices of rows
+//! other processes committed) and at least every [`RelayConfig::poll_every`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,14 +120,23 @@ pub async fn relay_once(
     store.relay_outbox(batch, publisher).await
 }
 
-/// Relays until `shutdown`, with the default configuration.
+/// Relays until `shutdown`, with the default configuration, woken by other processes' outbox rows.
 pub async fn run_relay(
     store: Arc<dyn JobStore>,
     broker: Broker,
     topology: Topology,
     shutdown: CancellationToken,
 ) -> Result<(), RoleError> {
-    run_relay_with(store, broker, topology, RelayConfig::default(), shutdown).await
+    let config = RelayConfig::default();
+    // The scheduler's relay publishes what API processes submit: the database's notices wake
+    // it (JobStore::watch_outbox), so a job waits for its poll only when they are lost.
+    let watch = tokio::spawn({
+        let (store, wake, stop) = (store.clone(), config.wake.clone(), shutdown.child_token());
+        async move { store.watch_outbox(wake, stop).await }
+    });
+    let relayed = run_relay_with(store, broker, topology, config, shutdown).await;
+    watch.abort();
+    relayed
 }
 
 /// Relays until `shutdown`. Failures are logged and retried: the outbox keeps the rows.

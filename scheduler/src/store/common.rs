@@ -2,7 +2,8 @@
 //!
 //! sqlx code generic over the database needs a wall of trait bounds; a macro instead expands the
 //! same code for each concrete database, so both are type-checked as ordinary code. A store type
-//! provides `shared()`, `read_pool()`, `begin_write()`, `relay_outbox_impl()` and the statement
+//! provides `shared()`, `read_pool()`, `begin_write()`, `relay_outbox_impl()`,
+//! `watch_outbox_impl()` and the statement
 //! that reads a job for update (`FOR UPDATE` on PostgreSQL, a plain select under SQLite's
 //! `BEGIN IMMEDIATE`).
 
@@ -1010,6 +1011,14 @@ macro_rules! impl_job_store {
                 publisher: &dyn $crate::outbox::OutboxPublisher,
             ) -> Result<$crate::outbox::RelayReport, $crate::error::StoreError> {
                 self.relay_outbox_impl(limit, publisher).await
+            }
+
+            async fn watch_outbox(
+                &self,
+                wake: std::sync::Arc<tokio::sync::Notify>,
+                stop: tokio_util::sync::CancellationToken,
+            ) {
+                self.watch_outbox_impl(wake, stop).await
             }
 
             async fn heartbeat(&self, hb: &$crate::work::Heartbeat) -> Result<(), $crate::error::StoreError> {

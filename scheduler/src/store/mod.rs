@@ -136,6 +136,16 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Reloads the persisted coefficients (another instance may have refitted).
     async fn reload_cost_model(&self) -> Result<CostModel, StoreError>;
 
+    /// Notifies `wake` whenever any process commits outbox rows, until `stop`: on PostgreSQL
+    /// through `LISTEN` on the channel the outbox's insert trigger notifies (migration 0008), so
+    /// a relay in another process publishes a submission at once rather than at its next poll.
+    /// Under SQLite (one process, woken directly) it only waits for `stop`.
+    async fn watch_outbox(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+        stop: tokio_util::sync::CancellationToken,
+    );
+
     /// Unsent outbox rows in order, without taking them.
     async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
 

@@ -72,6 +72,41 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    async fn watch_outbox_impl(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        loop {
+            match sqlx::postgres::PgListener::connect_with(&self.pool).await {
+                Ok(mut listener) => match listener.listen(OUTBOX_CHANNEL).await {
+                    Ok(()) => loop {
+                        tokio::select! {
+                            () = stop.cancelled() => return,
+                            // recv reconnects by itself when the connection drops; a
+                            // reconnection may have missed notices, so wake then too.
+                            got = listener.recv() => match got {
+                                Ok(_) => wake.notify_one(),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "outbox listener failed; listening again");
+                                    wake.notify_one();
+                                    break;
+                                }
+                            },
+                        }
+                    },
+                    Err(e) => tracing::warn!(error = %e, "LISTEN on the outbox channel failed"),
+                },
+                Err(e) => tracing::warn!(error = %e, "outbox listener could not connect"),
+            }
+            // The relay still polls meanwhile; try again shortly.
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
     async fn relay_outbox_impl(
         &self,
         limit: u32,
@@ -102,5 +137,8 @@ impl PgStore {
         Ok(report)
     }
 }
+
+/// The channel the outbox's insert trigger notifies (migrations/postgres/0008_outbox_notify.sql).
+const OUTBOX_CHANNEL: &str = "pricing_outbox";
 
 impl_job_store!(PgStore, sqlx::Postgres, lock_job = LOCK_JOB);

@@ -82,6 +82,15 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// One process writes the file and wakes its relay itself: nothing to watch.
+    async fn watch_outbox_impl(
+        &self,
+        _wake: std::sync::Arc<tokio::sync::Notify>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        stop.cancelled().await;
+    }
+
     /// Reads, publishes, then marks: the single writer is not held while publishing (an
     /// in-process consumer may need it to start the job it just received).
     async fn relay_outbox_impl(
