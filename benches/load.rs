@@ -15,6 +15,11 @@
 //!          --rate R (0: all at once; else Poisson arrivals, R per second)
 //!          --burst-every K --burst-size B (every K-th arrival brings B uploads at once)
 //!          --eta-csv PATH (each finished job's promised and actual wait and run, for a spreadsheet)
+//!          --workers N (with --roles: worker processes, 1)
+//!
+//! With `--mix rings` the run ends with the same jobs through `scheduler::simulation` (their
+//! measured arrivals and runs, the slots the workers have): the simulated queue waits beside
+//! the measured ones check the model the capacity plan is built on.
 //! ```
 //!
 //! `--mix fixtures` cycles through ten committed fixture models (so most uploads after the first
@@ -63,6 +68,7 @@ struct Options {
     burst_every: usize,
     burst_size: usize,
     eta_csv: Option<String>,
+    workers: usize,
 }
 
 fn options() -> Options {
@@ -79,6 +85,7 @@ fn options() -> Options {
         burst_every: 0,
         burst_size: 1,
         eta_csv: None,
+        workers: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -96,6 +103,7 @@ fn options() -> Options {
             "--seed" => o.seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(1),
             "--warmup" => o.warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
             "--eta-csv" => o.eta_csv = args.next(),
+            "--workers" => o.workers = args.next().and_then(|v| v.parse().ok()).unwrap_or(1),
             "--rate" => o.rate = args.next().and_then(|v| v.parse().ok()).unwrap_or(0.0),
             "--burst-every" => {
                 o.burst_every = args.next().and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -232,7 +240,7 @@ fn start_serve() -> (String, String, Spawned, Option<Cleanup>) {
     (url, key, Spawned(vec![child], Some(dir)), None)
 }
 
-fn start_roles() -> (String, String, Spawned, Option<Cleanup>) {
+fn start_roles(workers: usize) -> (String, String, Spawned, Option<Cleanup>) {
     let dir = tempfile::tempdir().unwrap();
     let admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -257,18 +265,16 @@ fn start_roles() -> (String, String, Spawned, Option<Cleanup>) {
     let (api, rx) = spawn(&["api", "--listen", "127.0.0.1:0"], dir.path(), &env);
     let url = wait_for(&rx, "pricing: API listening on ");
     let (scheduler, _) = spawn(&["scheduler"], dir.path(), &env);
-    let (worker, _) = spawn(&["worker"], dir.path(), &env);
+    let mut children = vec![api, scheduler];
+    for _ in 0..workers.max(1) {
+        children.push(spawn(&["worker"], dir.path(), &env).0);
+    }
     let cleanup = Cleanup {
         admin_url: admin.clone(),
         database: db,
         amqp_url: env[1].1.clone(),
     };
-    (
-        url,
-        key,
-        Spawned(vec![api, scheduler, worker], Some(dir)),
-        Some(cleanup),
-    )
+    (url, key, Spawned(children, Some(dir)), Some(cleanup))
 }
 
 fn uuid_like() -> String {
@@ -338,6 +344,84 @@ fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
     }
 }
 
+/// The finished jobs again through `scheduler::simulation`: arrivals at their `created_at`,
+/// each run as long as it was (a cost model fitted to the runs, each job's factor its own
+/// actual over predicted), on `slots` slots. What differs is the queueing alone.
+fn simulated_beside_measured(outcomes: &[(scheduler::eta_truth::EtaOutcome, u64)], slots: u32) {
+    use scheduler::cost::{CoefficientSource, CostModel, FormatModel, Observation, fit};
+    use scheduler::simulation::{Arrival, Cluster, Queueing, simulate, summarise};
+    let mut jobs: Vec<(f64, u64, f64, f64, contracts::Lane)> = outcomes
+        .iter()
+        .filter_map(|(o, triangles)| {
+            let w = o.wait?;
+            let created = o.finished_at.timestamp_millis() as f64 / 1e3 - o.actual_seconds;
+            let run = o.actual_seconds - w.actual_wait_seconds;
+            Some((created, *triangles, run, w.actual_wait_seconds, o.lane))
+        })
+        .collect();
+    if jobs.len() < 10 {
+        return;
+    }
+    jobs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let t0 = jobs[0].0;
+    let observations: Vec<Observation> = jobs
+        .iter()
+        .map(|j| Observation {
+            triangles: j.1,
+            seconds: j.2,
+        })
+        .collect();
+    let Some(c) = fit(&observations, 2) else {
+        return;
+    };
+    let mut model = CostModel::default();
+    model.formats.insert(
+        "stl-binary".into(),
+        FormatModel {
+            coefficients: c,
+            source: CoefficientSource::Calibrated,
+            samples: jobs.len() as u64,
+            updated_at: None,
+        },
+    );
+    let arrivals: Vec<Arrival> = jobs
+        .iter()
+        .map(|j| Arrival {
+            at: j.0 - t0,
+            triangles: j.1,
+            format: pricing_core::Format::StlBinary,
+            cost_factor: j.2 / model.predict("stl-binary", j.1).max(1e-6),
+        })
+        .collect();
+    let cluster = Cluster {
+        slots,
+        queueing: Queueing::Lanes,
+        thresholds: scheduler::routing::LaneThresholds::default(),
+    };
+    let sim = summarise(&simulate(&arrivals, &model, &cluster));
+    let mut small: Vec<f64> = jobs
+        .iter()
+        .filter(|j| j.4 == contracts::Lane::Small)
+        .map(|j| j.3)
+        .collect();
+    small.sort_by(f64::total_cmp);
+    let large_max = jobs
+        .iter()
+        .filter(|j| j.4 != contracts::Lane::Small)
+        .map(|j| j.3)
+        .fold(0.0, f64::max);
+    println!(
+        "queue wait, measured:  small p50 {:.3} s  p99 {:.3} s  medium/large max {:.3} s",
+        percentile(&small, 0.5),
+        percentile(&small, 0.99),
+        large_max
+    );
+    println!(
+        "queue wait, simulated: small p50 {:.3} s  p99 {:.3} s  medium/large max {:.3} s  ({slots} slots, scheduler::simulation)",
+        sim.small_wait_p50, sim.small_wait_p99, sim.large_wait_max
+    );
+}
+
 /// One line per finished job with an ETA: lane, triangles, promised and actual seconds to final,
 /// and the queue-wait part of each.
 fn write_eta_csv(path: &str, outcomes: &[(scheduler::eta_truth::EtaOutcome, u64)]) {
@@ -377,7 +461,7 @@ async fn main() {
     let (url, key, spawned, cleanup) = match (&o.url, &o.key) {
         (Some(u), Some(k)) => (u.clone(), k.clone(), Spawned(Vec::new(), None), None),
         (Some(_), None) => panic!("--url needs --key"),
-        _ if o.roles => start_roles(),
+        _ if o.roles => start_roles(o.workers),
         _ => start_serve(),
     };
     // `--url` may list several APIs (comma- or space-separated): uploads go round-robin, as a
@@ -480,6 +564,11 @@ async fn main() {
     summary("submit to final state", done.to_final);
     let outcomes: Vec<_> = done.eta_outcomes.iter().map(|(o, _)| *o).collect();
     eta_truth(&outcomes);
+    if o.rings && o.url.is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let workers = if o.roles { o.workers.max(1) } else { 1 };
+        simulated_beside_measured(&done.eta_outcomes, (workers * cores) as u32);
+    }
     if let Some(path) = &o.eta_csv {
         write_eta_csv(path, &done.eta_outcomes);
         println!("per-job ETA figures written to {path}");
