@@ -295,11 +295,7 @@ pub fn run(
     } else {
         print!("{}", render_table(&rows));
     }
-    Ok(if rows.iter().any(|r| r.error.is_some()) {
-        ExitCode::from(super::EXIT_BAD_INPUT)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::batch_exit(rows.iter().any(|r| r.error.is_some())))
 }
 
 #[cfg(test)]

@@ -528,12 +528,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render_table(&rows, args.repeat, args.compare));
     }
-    let failed = rows.iter().any(|r| r.error.is_some());
-    Ok(if failed {
-        ExitCode::from(super::EXIT_BAD_INPUT)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::batch_exit(rows.iter().any(|r| r.error.is_some())))
 }
 
 #[cfg(test)]

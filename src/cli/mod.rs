@@ -21,6 +21,15 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// The model was read but cannot be cast as it is (not watertight, inverted, walls too thin, too large).
 pub const EXIT_NOT_MANUFACTURABLE: u8 = 3;
 
+/// A batch command's exit: [`EXIT_BAD_INPUT`] when any of its models failed, else success.
+fn batch_exit(any_failed: bool) -> ExitCode {
+    if any_failed {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pricing",
