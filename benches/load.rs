@@ -829,5 +829,6 @@ async fn status(
 fn is_final(job: &serde_json::Value) -> bool {
     job["status"]
         .as_str()
-        .is_some_and(|s| ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&s))
+        .and_then(|s| s.parse::<scheduler::JobStatus>().ok())
+        .is_some_and(scheduler::JobStatus::is_terminal)
 }

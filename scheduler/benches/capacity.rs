@@ -20,9 +20,10 @@ use scheduler::cost::CostModel;
 use scheduler::routing::LaneThresholds;
 use scheduler::simulation::{Arrival, Cluster, Queueing, simulate, summarise};
 
-/// Seconds a slot spends per job around pricing (blob read, store round trips), as the load
-/// bench's calibrated fit found on this machine (intercept 5–10 ms).
-const OVERHEAD_SECONDS: f64 = 0.008;
+/// Seconds a slot spends per job around pricing (blob read, store round trips): the intercept
+/// of `cost::fit` over the runs (start to final) of three paced ring-mix load-bench runs on
+/// this machine, 15.3–17.6 ms (`cargo bench --bench load -- --mix rings ... --eta-csv F`).
+const OVERHEAD_SECONDS: f64 = 0.016;
 
 fn main() {
     let mut rates = vec![0.5, 2.0, 5.0];

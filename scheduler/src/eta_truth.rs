@@ -36,7 +36,7 @@ fn secs(d: chrono::TimeDelta) -> f64 {
 }
 
 /// |actual − predicted| / predicted, with predictions under 0.1 s counted as 0.1 s.
-fn relative(predicted: f64, actual: f64) -> f64 {
+pub(crate) fn relative(predicted: f64, actual: f64) -> f64 {
     (actual - predicted).abs() / predicted.max(0.1)
 }
 
@@ -102,7 +102,7 @@ pub struct LaneTruth {
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

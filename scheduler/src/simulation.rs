@@ -19,6 +19,7 @@ use pricing_core::Format;
 
 use crate::cost::CostModel;
 use crate::eta::wait_seconds;
+use crate::eta_truth::{percentile, relative};
 use crate::routing::{LaneThresholds, route};
 
 /// One upload.
@@ -139,16 +140,6 @@ pub fn simulate(arrivals: &[Arrival], model: &CostModel, cluster: &Cluster) -> V
     jobs
 }
 
-/// Nearest-rank percentile of unsorted values (0 when empty).
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
-    values[rank - 1]
-}
-
 /// The figures a capacity plan compares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -180,23 +171,22 @@ pub fn summarise(jobs: &[SimJob]) -> Summary {
     let last = jobs.iter().map(|j| j.finish).fold(0.0, f64::max);
     let mut errors: Vec<f64> = jobs
         .iter()
-        .map(|j| {
-            let actual = j.finish - j.arrival;
-            (actual - j.promised).abs() / j.promised.max(0.1)
-        })
+        .map(|j| relative(j.promised, j.finish - j.arrival))
         .collect();
+    small.sort_by(f64::total_cmp);
+    errors.sort_by(f64::total_cmp);
     Summary {
         jobs: jobs.len(),
-        small_wait_p50: percentile(&mut small.clone(), 0.5),
-        small_wait_p99: percentile(&mut small, 0.99),
+        small_wait_p50: percentile(&small, 0.5),
+        small_wait_p99: percentile(&small, 0.99),
         large_wait_max,
         throughput: if last > first {
             jobs.len() as f64 / (last - first)
         } else {
             0.0
         },
-        eta_error_p50: percentile(&mut errors.clone(), 0.5),
-        eta_error_p90: percentile(&mut errors, 0.9),
+        eta_error_p50: percentile(&errors, 0.5),
+        eta_error_p90: percentile(&errors, 0.9),
     }
 }
 

@@ -71,7 +71,9 @@ fn encode(value: &str) -> String {
 }
 
 fn is_final(status: &str) -> bool {
-    ["PRICE_CALCULATED", "REJECTED", "FAILED"].contains(&status)
+    status
+        .parse::<scheduler::JobStatus>()
+        .is_ok_and(scheduler::JobStatus::is_terminal)
 }
 
 async fn submit_one(
