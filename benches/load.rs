@@ -16,10 +16,14 @@
 //!          --burst-every K --burst-size B (every K-th arrival brings B uploads at once)
 //!          --eta-csv PATH (each finished job's promised and actual wait and run, for a spreadsheet)
 //!          --workers N (with --roles: worker processes, 1)
+//!          --slots N (jobs each worker prices at once; default: the cores shared among them)
+//!          --queueing lanes|fifo|both (lanes: size lanes as built; fifo: one queue in arrival
+//!                                      order, `PRICING_QUEUEING=fifo`; both: the same stream
+//!                                      through each in turn, printed side by side)
 //!
-//! With `--mix rings` the run ends with the same jobs through `scheduler::simulation` (their
-//! measured arrivals and runs, the slots the workers have): the simulated queue waits beside
-//! the measured ones check the model the capacity plan is built on.
+//! With `--mix rings` each run ends with the same jobs through `scheduler::simulation` (their
+//! measured arrivals and runs, the slots the workers have): the simulated figures beside the
+//! measured ones check the model the capacity plan is built on.
 //! ```
 //!
 //! `--mix fixtures` cycles through ten committed fixture models (so most uploads after the first
@@ -69,6 +73,8 @@ struct Options {
     burst_size: usize,
     eta_csv: Option<String>,
     workers: usize,
+    slots: Option<usize>,
+    queueing: Vec<scheduler::Queueing>,
 }
 
 fn options() -> Options {
@@ -86,6 +92,8 @@ fn options() -> Options {
         burst_size: 1,
         eta_csv: None,
         workers: 1,
+        slots: None,
+        queueing: vec![scheduler::Queueing::Lanes],
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -104,6 +112,14 @@ fn options() -> Options {
             "--warmup" => o.warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
             "--eta-csv" => o.eta_csv = args.next(),
             "--workers" => o.workers = args.next().and_then(|v| v.parse().ok()).unwrap_or(1),
+            "--slots" => o.slots = args.next().and_then(|v| v.parse().ok()),
+            "--queueing" => {
+                o.queueing = match args.next().as_deref() {
+                    Some("both") => scheduler::Queueing::ALL.to_vec(),
+                    Some(q) => vec![q.parse().unwrap()],
+                    None => panic!("--queueing needs lanes, fifo or both"),
+                }
+            }
             "--rate" => o.rate = args.next().and_then(|v| v.parse().ok()).unwrap_or(0.0),
             "--burst-every" => {
                 o.burst_every = args.next().and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -232,15 +248,26 @@ fn create_key(dir: &Path, env: &[(&str, String)]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-fn start_serve() -> (String, String, Spawned, Option<Cleanup>) {
+fn start_serve(
+    slots: usize,
+    queueing: scheduler::Queueing,
+) -> (String, String, Spawned, Option<Cleanup>) {
     let dir = tempfile::tempdir().unwrap();
     let key = create_key(dir.path(), &[]);
-    let (child, rx) = spawn(&["serve", "--listen", "127.0.0.1:0"], dir.path(), &[]);
+    let env = [
+        ("PRICING_QUEUEING", queueing.as_str().to_owned()),
+        ("WORKER_SLOTS", slots.to_string()),
+    ];
+    let (child, rx) = spawn(&["serve", "--listen", "127.0.0.1:0"], dir.path(), &env);
     let url = wait_for(&rx, "pricing: API listening on ");
     (url, key, Spawned(vec![child], Some(dir)), None)
 }
 
-fn start_roles(workers: usize) -> (String, String, Spawned, Option<Cleanup>) {
+fn start_roles(
+    workers: usize,
+    slots: usize,
+    queueing: scheduler::Queueing,
+) -> (String, String, Spawned, Option<Cleanup>) {
     let dir = tempfile::tempdir().unwrap();
     let admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -260,14 +287,17 @@ fn start_roles(workers: usize) -> (String, String, Spawned, Option<Cleanup>) {
         ),
         ("TOPOLOGY_PREFIX", db.clone()),
         ("BLOB_DIR", dir.path().join("blobs").display().to_string()),
+        ("PRICING_QUEUEING", queueing.as_str().to_owned()),
     ];
     let key = create_key(dir.path(), &env);
     let (api, rx) = spawn(&["api", "--listen", "127.0.0.1:0"], dir.path(), &env);
     let url = wait_for(&rx, "pricing: API listening on ");
     let (scheduler, _) = spawn(&["scheduler"], dir.path(), &env);
     let mut children = vec![api, scheduler];
+    let mut worker_env = env.clone();
+    worker_env.push(("WORKER_SLOTS", slots.to_string()));
     for _ in 0..workers.max(1) {
-        children.push(spawn(&["worker"], dir.path(), &env).0);
+        children.push(spawn(&["worker"], dir.path(), &worker_env).0);
     }
     let cleanup = Cleanup {
         admin_url: admin.clone(),
@@ -344,82 +374,136 @@ fn eta_truth(outcomes: &[scheduler::eta_truth::EtaOutcome]) {
     }
 }
 
-/// The finished jobs again through `scheduler::simulation`: arrivals at their `created_at`,
-/// each run as long as it was (a cost model fitted to the runs, each job's factor its own
-/// actual over predicted), on `slots` slots. What differs is the queueing alone.
-fn simulated_beside_measured(outcomes: &[(scheduler::eta_truth::EtaOutcome, u64)], slots: u32) {
-    use scheduler::cost::{CoefficientSource, CostModel, FormatModel, Observation, fit};
-    use scheduler::simulation::{Arrival, Cluster, Queueing, simulate, summarise};
-    let mut jobs: Vec<(f64, u64, f64, f64, contracts::Lane)> = outcomes
+/// The measured jobs as the simulation's records (seconds from the first arrival), so the
+/// measured and the simulated figures come from one `simulation::summarise`. The lane is the
+/// job's size class under the default model (`route`, not the queue it waited in), the same
+/// for a lanes and a FIFO run.
+fn measured_jobs(
+    outcomes: &[(scheduler::eta_truth::EtaOutcome, u64)],
+) -> Vec<(scheduler::simulation::SimJob, u64)> {
+    let model = scheduler::CostModel::default();
+    let thresholds = scheduler::LaneThresholds::default();
+    let mut jobs: Vec<_> = outcomes
         .iter()
         .filter_map(|(o, triangles)| {
             let w = o.wait?;
-            let created = o.finished_at.timestamp_millis() as f64 / 1e3 - o.actual_seconds;
-            let run = o.actual_seconds - w.actual_wait_seconds;
-            Some((created, *triangles, run, w.actual_wait_seconds, o.lane))
+            let finish = o.finished_at.timestamp_millis() as f64 / 1e3;
+            let arrival = finish - o.actual_seconds;
+            let size = scheduler::routing::route(
+                *triangles,
+                pricing_core::Format::StlBinary,
+                &model,
+                &thresholds,
+            );
+            let job = scheduler::simulation::SimJob {
+                lane: size.lane,
+                arrival,
+                start: arrival + w.actual_wait_seconds,
+                finish,
+                promised: o.predicted_seconds,
+            };
+            Some((job, *triangles))
         })
         .collect();
-    if jobs.len() < 10 {
-        return;
+    jobs.sort_by(|a, b| a.0.arrival.total_cmp(&b.0.arrival));
+    let t0 = jobs.first().map_or(0.0, |j| j.0.arrival);
+    for (j, _) in &mut jobs {
+        j.arrival -= t0;
+        j.start -= t0;
+        j.finish -= t0;
     }
-    jobs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let t0 = jobs[0].0;
-    let observations: Vec<Observation> = jobs
+    jobs
+}
+
+/// The measured jobs again through `scheduler::simulation`: arrivals at their `created_at`,
+/// each run as long as it was (a cost model fitted to the runs, each job's factor its own
+/// actual over predicted), on `slots` slots queued as the run was. What differs is the
+/// queueing alone.
+fn simulated(
+    measured: &[(scheduler::simulation::SimJob, u64)],
+    slots: u32,
+    queueing: scheduler::Queueing,
+) -> Option<scheduler::simulation::Summary> {
+    use scheduler::cost::{CoefficientSource, CostModel, FormatModel, Observation, fit};
+    use scheduler::simulation::{Arrival, Cluster, simulate, summarise};
+    if measured.len() < 10 {
+        return None;
+    }
+    let run = |j: &scheduler::simulation::SimJob| j.finish - j.start;
+    let observations: Vec<Observation> = measured
         .iter()
-        .map(|j| Observation {
-            triangles: j.1,
-            seconds: j.2,
+        .map(|(j, triangles)| Observation {
+            triangles: *triangles,
+            seconds: run(j),
         })
         .collect();
-    let Some(c) = fit(&observations, 2) else {
-        return;
-    };
+    let c = fit(&observations, 2)?;
     let mut model = CostModel::default();
     model.formats.insert(
         "stl-binary".into(),
         FormatModel {
             coefficients: c,
             source: CoefficientSource::Calibrated,
-            samples: jobs.len() as u64,
+            samples: measured.len() as u64,
             updated_at: None,
         },
     );
-    let arrivals: Vec<Arrival> = jobs
+    let arrivals: Vec<Arrival> = measured
         .iter()
-        .map(|j| Arrival {
-            at: j.0 - t0,
-            triangles: j.1,
+        .map(|(j, triangles)| Arrival {
+            at: j.arrival,
+            triangles: *triangles,
             format: pricing_core::Format::StlBinary,
-            cost_factor: j.2 / model.predict("stl-binary", j.1).max(1e-6),
+            cost_factor: run(j) / model.predict("stl-binary", *triangles).max(1e-6),
         })
         .collect();
     let cluster = Cluster {
         slots,
-        queueing: Queueing::Lanes,
+        queueing,
         thresholds: scheduler::routing::LaneThresholds::default(),
     };
-    let sim = summarise(&simulate(&arrivals, &model, &cluster));
-    let mut small: Vec<f64> = jobs
-        .iter()
-        .filter(|j| j.4 == contracts::Lane::Small)
-        .map(|j| j.3)
-        .collect();
-    small.sort_by(f64::total_cmp);
-    let large_max = jobs
-        .iter()
-        .filter(|j| j.4 != contracts::Lane::Small)
-        .map(|j| j.3)
-        .fold(0.0, f64::max);
-    println!(
-        "queue wait, measured:  small p50 {:.3} s  p99 {:.3} s  medium/large max {:.3} s",
-        percentile(&small, 0.5),
-        percentile(&small, 0.99),
-        large_max
-    );
-    println!(
-        "queue wait, simulated: small p50 {:.3} s  p99 {:.3} s  medium/large max {:.3} s  ({slots} slots, scheduler::simulation)",
-        sim.small_wait_p50, sim.small_wait_p99, sim.large_wait_max
-    );
+    Some(summarise(&simulate(&arrivals, &model, &cluster)))
+}
+
+/// One run's figures: measured, and simulated when the run had the ring mix.
+struct Figures {
+    queueing: scheduler::Queueing,
+    measured: scheduler::simulation::Summary,
+    simulated: Option<scheduler::simulation::Summary>,
+}
+
+/// Lanes against FIFO (or one run alone), measured and simulated, side by side.
+fn side_by_side(runs: &[Figures], slots: u32) {
+    let mut header = format!("{:<26}", "");
+    for r in runs {
+        header.push_str(&format!(
+            "{:>14}",
+            format!("{} measured", r.queueing.as_str())
+        ));
+        if r.simulated.is_some() {
+            header.push_str(&format!("{:>14}", format!("{} sim", r.queueing.as_str())));
+        }
+    }
+    println!("\n{header}    (sim: scheduler::simulation, {slots} slots)");
+    type Pick = fn(&scheduler::simulation::Summary) -> f64;
+    let rows: [(&str, Pick, &str); 6] = [
+        ("small wait p50", |s| s.small_wait_p50, "s"),
+        ("small wait p99", |s| s.small_wait_p99, "s"),
+        ("medium/large wait max", |s| s.large_wait_max, "s"),
+        ("throughput", |s| s.throughput, "jobs/s"),
+        ("ETA error median", |s| s.eta_error_p50 * 100.0, "%"),
+        ("ETA error p90", |s| s.eta_error_p90 * 100.0, "%"),
+    ];
+    for (name, pick, unit) in rows {
+        let mut line = format!("{:<26}", format!("{name} ({unit})"));
+        for r in runs {
+            line.push_str(&format!("{:>14.3}", pick(&r.measured)));
+            if let Some(sim) = &r.simulated {
+                line.push_str(&format!("{:>14.3}", pick(sim)));
+            }
+        }
+        println!("{line}");
+    }
 }
 
 /// One line per finished job with an ETA: lane, triangles, promised and actual seconds to final,
@@ -458,11 +542,42 @@ enum Upload {
 #[tokio::main]
 async fn main() {
     let o = options();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = if o.roles { o.workers.max(1) } else { 1 };
+    // Each worker defaults to one slot per core; several on one machine share the cores.
+    let slots = o.slots.unwrap_or((cores / workers).max(1));
+    assert!(
+        o.url.is_none() || o.queueing == [scheduler::Queueing::Lanes],
+        "--queueing needs a cluster this tool starts, not --url"
+    );
+    let mut runs = Vec::new();
+    let mut failed = false;
+    for &queueing in &o.queueing {
+        let (figures, ok) = run_once(&o, workers, slots, queueing).await;
+        failed |= !ok;
+        runs.extend(figures);
+    }
+    if !runs.is_empty() {
+        side_by_side(&runs, (workers * slots) as u32);
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// One cluster started (unless `--url`), warmed up, loaded and stopped. False when an upload
+/// failed or a job did not finish.
+async fn run_once(
+    o: &Options,
+    workers: usize,
+    slots: usize,
+    queueing: scheduler::Queueing,
+) -> (Option<Figures>, bool) {
     let (url, key, spawned, cleanup) = match (&o.url, &o.key) {
         (Some(u), Some(k)) => (u.clone(), k.clone(), Spawned(Vec::new(), None), None),
         (Some(_), None) => panic!("--url needs --key"),
-        _ if o.roles => start_roles(o.workers),
-        _ => start_serve(),
+        _ if o.roles => start_roles(workers, slots, queueing),
+        _ => start_serve(slots, queueing),
     };
     // `--url` may list several APIs (comma- or space-separated): uploads go round-robin, as a
     // balancer would spread them; reads go to the first.
@@ -473,7 +588,7 @@ async fn main() {
         .collect();
     urls.iter().for_each(|u| loopback_only(u));
     let (models, plan, warmup) = if o.rings {
-        ring_mix(&o)
+        ring_mix(o)
     } else {
         let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/models");
         let models: Vec<Model> = MODELS
@@ -495,11 +610,14 @@ async fn main() {
         .build()
         .unwrap();
     let target = if o.url.is_some() {
-        "external"
+        "external".to_owned()
     } else if o.roles {
-        "api + scheduler + worker on RabbitMQ/PostgreSQL"
+        format!(
+            "api + scheduler + {workers} worker(s) of {slots} slot(s) on RabbitMQ/PostgreSQL, queueing {}",
+            queueing.as_str()
+        )
     } else {
-        "pricing serve"
+        format!("pricing serve, queueing {}", queueing.as_str())
     };
     let run = uuid_like();
     let batch = Batch {
@@ -564,13 +682,26 @@ async fn main() {
     summary("submit to final state", done.to_final);
     let outcomes: Vec<_> = done.eta_outcomes.iter().map(|(o, _)| *o).collect();
     eta_truth(&outcomes);
-    if o.rings && o.url.is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let workers = if o.roles { o.workers.max(1) } else { 1 };
-        simulated_beside_measured(&done.eta_outcomes, (workers * cores) as u32);
-    }
+    let measured = measured_jobs(&done.eta_outcomes);
+    let figures = (!measured.is_empty()).then(|| {
+        let jobs: Vec<_> = measured.iter().map(|(j, _)| *j).collect();
+        Figures {
+            queueing,
+            measured: scheduler::simulation::summarise(&jobs),
+            simulated: if o.rings && o.url.is_none() {
+                simulated(&measured, (workers * slots) as u32, queueing)
+            } else {
+                None
+            },
+        }
+    });
     if let Some(path) = &o.eta_csv {
-        write_eta_csv(path, &done.eta_outcomes);
+        let path = if o.queueing.len() > 1 {
+            format!("{path}.{}", queueing.as_str())
+        } else {
+            path.clone()
+        };
+        write_eta_csv(&path, &done.eta_outcomes);
         println!("per-job ETA figures written to {path}");
     }
     for e in done.errors.iter().take(10) {
@@ -580,9 +711,7 @@ async fn main() {
     if let Some(c) = cleanup {
         c.run().await;
     }
-    if !done.errors.is_empty() || done.pending > 0 {
-        std::process::exit(1);
-    }
+    (figures, done.errors.is_empty() && done.pending == 0)
 }
 
 /// A model to upload; `stamp`: each upload's copy gets its own STL header (distinct bytes).

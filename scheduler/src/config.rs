@@ -6,13 +6,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::cost::CalibrationConfig;
 use crate::fairness::FairnessConfig;
-use crate::routing::LaneThresholds;
+use crate::routing::{LaneThresholds, Queueing};
 
 /// Everything the store decides with, besides the database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StoreConfig {
     pub lanes: LaneThresholds,
+    /// Size lanes, or one FIFO queue (the baseline the load bench measures the lanes against).
+    pub queueing: Queueing,
     pub fairness: FairnessConfig,
     pub calibration: CalibrationConfig,
     /// Starts allowed before a job is dead-lettered as FAILED.
@@ -29,6 +31,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             lanes: LaneThresholds::default(),
+            queueing: Queueing::default(),
             fairness: FairnessConfig::default(),
             calibration: CalibrationConfig::default(),
             max_attempts: 3,

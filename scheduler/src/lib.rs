@@ -9,7 +9,8 @@
 //! - [`cost`]: the cost model (`fixed + per_triangle * triangles` per format), its default
 //!   coefficients per format (measured by `cargo bench -p scheduler --bench cost_model`) and the
 //!   least-squares fit used for online calibration.
-//! - [`routing`]: size lanes (small / medium / large by predicted seconds) — a pure function.
+//! - [`routing`]: size lanes (small / medium / large by predicted seconds) — a pure function —
+//!   and [`Queueing`]: the lanes, or one FIFO queue as the baseline they are measured against.
 //! - [`fairness`]: start-time fair queueing between tenants within a lane and the message
 //!   priority that enforces it on the broker; what it does and does not guarantee.
 //! - [`eta`]: work ahead / capacity + own cost.
@@ -31,6 +32,7 @@
 //! - [`changes`]: the feed of status changes and takes operators watch live (by the
 //!   `job_history` and `job_claims` sequences).
 //! - [`eta_truth`]: promised against actual time to final per finished job, and its summary.
+//! - [`simulation`]: the queues as a discrete-event model made of the same decisions.
 //! - [`overdue`]: unfinished jobs past a multiple of their promise (the stuck-jobs alert);
 //!   [`outbox::backlog`]: what the relay has not sent yet, for the outbox alerts.
 //! - [`telemetry`]: a job's OpenTelemetry spans, with the ids the messages' `traceparent` names.
@@ -76,7 +78,7 @@ pub use eta::Eta;
 pub use job::{Job, JobView, NewJob, Submission, Transition};
 pub use outbox::{Destination, Message, OutboxMessage, OutboxPublisher, PublishError, RelayReport};
 pub use query::{Cursor, JobPage, JobQuery, OldestInStatus};
-pub use routing::{LaneThresholds, Routing};
+pub use routing::{LaneThresholds, Queueing, Routing};
 pub use status::JobStatus;
 pub use store::{DEFAULT_DATABASE_URL, JobStore, PgStore, SqliteStore, connect};
 pub use work::{Completion, CompletionOutcome, Heartbeat, Outcome, StartOutcome, WorkerInfo};

@@ -56,12 +56,70 @@ pub fn lane_for(predicted_seconds: f64, t: &LaneThresholds) -> Lane {
     }
 }
 
-/// Predicts the job's cost and picks its lane. Pure: the same inputs always give the same lane.
+/// How jobs wait for a worker: in their size lane (the product), or all in one queue in arrival
+/// order (the baseline the lanes are measured against: `PRICING_QUEUEING=fifo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Queueing {
+    /// One queue per size lane; a free slot takes the smallest lane first.
+    #[default]
+    Lanes,
+    /// One queue (the small lane's), first come first served. No job is large, so the API's
+    /// per-tenant cap on large jobs does not apply.
+    Fifo,
+}
+
+impl Queueing {
+    pub const ALL: [Queueing; 2] = [Queueing::Lanes, Queueing::Fifo];
+
+    /// The lane (queue) a job of size class `size` waits in.
+    pub fn lane(self, size: Lane) -> Lane {
+        match self {
+            Queueing::Lanes => size,
+            Queueing::Fifo => Lane::Small,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Queueing::Lanes => "lanes",
+            Queueing::Fifo => "fifo",
+        }
+    }
+}
+
+impl std::str::FromStr for Queueing {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|q| q.as_str() == s)
+            .ok_or_else(|| format!("unknown queueing {s:?}: lanes or fifo"))
+    }
+}
+
+/// Predicts the job's cost and picks its lane by size. Pure: the same inputs always give the
+/// same lane.
 pub fn route(triangles: u64, format: Format, model: &CostModel, t: &LaneThresholds) -> Routing {
     let predicted_seconds = model.predict(format.as_str(), triangles);
     Routing {
         lane: lane_for(predicted_seconds, t),
         predicted_seconds,
+    }
+}
+
+/// [`route`], then the queue `queueing` puts that size class in: the routing the store keeps.
+pub fn route_queued(
+    triangles: u64,
+    format: Format,
+    model: &CostModel,
+    t: &LaneThresholds,
+    queueing: Queueing,
+) -> Routing {
+    let r = route(triangles, format, model, t);
+    Routing {
+        lane: queueing.lane(r.lane),
+        ..r
     }
 }
 
@@ -143,5 +201,29 @@ mod tests {
             route(500_000, Format::StlBinary, &model, &custom).lane,
             Lane::Medium
         );
+    }
+
+    #[test]
+    fn fifo_puts_every_size_in_one_queue_and_keeps_the_prediction() {
+        let model = CostModel::default();
+        let t = LaneThresholds::default();
+        // (triangles, lanes, fifo)
+        let cases = [
+            (1_000, Lane::Small, Lane::Small),
+            (3_000_000, Lane::Medium, Lane::Small),
+            (20_000_000, Lane::Large, Lane::Small),
+        ];
+        for (tri, lanes, fifo) in cases {
+            let by_size = route(tri, Format::StlBinary, &model, &t);
+            for (q, want) in [(Queueing::Lanes, lanes), (Queueing::Fifo, fifo)] {
+                let r = route_queued(tri, Format::StlBinary, &model, &t, q);
+                assert_eq!(r.lane, want, "{tri} {q:?}");
+                assert_eq!(r.predicted_seconds, by_size.predicted_seconds);
+            }
+        }
+        for q in Queueing::ALL {
+            assert_eq!(q.as_str().parse::<Queueing>(), Ok(q));
+        }
+        assert!("lifo".parse::<Queueing>().is_err());
     }
 }

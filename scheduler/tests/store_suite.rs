@@ -1107,6 +1107,31 @@ async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     );
 }
 
+async fn fifo_queueing_puts_every_size_in_the_one_queue(fx: Fixture) {
+    let sizes = [10_000u64, 3_000_000, 20_000_000];
+    // Size lanes: small, medium, large (the defaults: 2 s and 10 s of predicted work).
+    let lanes = &fx.store;
+    let fifo = &fx
+        .reopen(StoreConfig {
+            queueing: scheduler::Queueing::Fifo,
+            ..StoreConfig::default()
+        })
+        .await;
+    for (i, (tri, by_size)) in sizes
+        .into_iter()
+        .zip([Lane::Small, Lane::Medium, Lane::Large])
+        .enumerate()
+    {
+        let l = submit(lanes, "acme", &format!("lanes-{i}"), tri).await;
+        let f = submit(fifo, "acme", &format!("fifo-{i}"), tri).await;
+        assert_eq!(l.lane, by_size, "{tri}");
+        assert_eq!(f.lane, Lane::Small, "{tri}: FIFO has one queue");
+        assert_eq!(f.predicted_seconds, l.predicted_seconds);
+        let run = &outbox_for(fifo, f.id).await[0].message;
+        assert_eq!(run.routing_key, "small", "{tri}");
+    }
+}
+
 async fn calibration_refits_and_persists(fx: Fixture) {
     let cfg = StoreConfig {
         calibration: scheduler::cost::CalibrationConfig {
@@ -1302,6 +1327,7 @@ store_tests!(
     legacy_outbox_rows_are_finished_when_the_store_opens,
     heartbeats_set_capacity,
     fairness_orders_a_flood_behind_an_idle_tenant,
+    fifo_queueing_puts_every_size_in_the_one_queue,
     calibration_refits_and_persists,
     automatic_recalibration_after_every_n,
     concurrent_lifecycles_keep_counts_exact,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use messaging::{Broker, Topology};
 use pricing_core::pricing::Rules;
-use scheduler::{BlobStore, JobStore, StoreConfig};
+use scheduler::{BlobStore, JobStore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -117,7 +117,7 @@ pub struct Services {
 }
 
 pub async fn connect(store: &StoreSettings, broker: &BrokerSettings) -> anyhow::Result<Services> {
-    let (job_store, db) = scheduler::store::open(&store.database_url, StoreConfig::default())
+    let (job_store, db) = scheduler::store::open(&store.database_url, store.config())
         .await
         .with_context(|| {
             format!(

@@ -27,9 +27,21 @@ pub struct StoreSettings {
     /// Allow a plain-http S3 endpoint.
     #[arg(long, env = "S3_ALLOW_HTTP")]
     pub s3_allow_http: bool,
+    /// How jobs queue: `lanes` (one queue per size lane) or `fifo` (one queue in arrival order,
+    /// the baseline the load bench measures the lanes against). Every role that accepts jobs
+    /// (api, scheduler) must use the same.
+    #[arg(long, env = "PRICING_QUEUEING", default_value = "lanes")]
+    pub queueing: scheduler::Queueing,
 }
 
 impl StoreSettings {
+    pub fn config(&self) -> scheduler::StoreConfig {
+        scheduler::StoreConfig {
+            queueing: self.queueing,
+            ..scheduler::StoreConfig::default()
+        }
+    }
+
     pub fn blob_config(&self) -> BlobConfig {
         match &self.s3_bucket {
             Some(bucket) => BlobConfig::S3 {

@@ -75,11 +75,13 @@ pub async fn estimate(
     };
     let bbox_mm = bbox_file.map(|b| b.scaled(units.to_mm()));
     let format = probe.format.as_str();
-    let routing = scheduler::routing::route(
+    let config = state.store.config();
+    let routing = scheduler::routing::route_queued(
         probe.triangles,
         probe.format,
         &state.store.cost_model(),
-        &state.store.config().lanes,
+        &config.lanes,
+        config.queueing,
     );
     let eta = eta_for(&state, routing.lane, routing.predicted_seconds).await?;
     let channel = principal.channel(parsed.channel);

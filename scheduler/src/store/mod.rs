@@ -55,13 +55,16 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// it once, before its admission checks, and the job is queued on that decision).
     async fn submit_routed(&self, job: NewJob, routing: Routing) -> Result<Submission, StoreError>;
 
-    /// The job's predicted cost and lane with the cost model and thresholds in force. Pure.
+    /// The job's predicted cost and lane with the cost model, thresholds and queueing in force.
+    /// Pure.
     fn route(&self, job: &NewJob) -> Routing {
-        crate::routing::route(
+        let config = self.config();
+        crate::routing::route_queued(
             job.triangles,
             job.format,
             &self.cost_model(),
-            &self.config().lanes,
+            &config.lanes,
+            config.queueing,
         )
     }
 
