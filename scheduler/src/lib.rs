@@ -32,7 +32,9 @@
 //! - [`changes`]: the feed of status changes and takes operators watch live (by the
 //!   `job_history` and `job_claims` sequences).
 //! - [`eta_truth`]: promised against actual time to final per finished job, and its summary.
-//! - [`simulation`]: the queues as a discrete-event model made of the same decisions.
+//! - [`simulation`]: the queues as a discrete-event model made of the same decisions;
+//!   [`capacity`]: the plan drawn from it (cores per month, one worker's headroom, KEDA
+//!   thresholds).
 //! - [`overdue`]: unfinished jobs past a multiple of their promise (the stuck-jobs alert);
 //!   [`outbox::backlog`]: what the relay has not sent yet, for the outbox alerts.
 //! - [`telemetry`]: a job's OpenTelemetry spans, with the ids the messages' `traceparent` names.
@@ -47,6 +49,7 @@
 pub mod accounts;
 pub mod backoff;
 pub mod blob;
+pub mod capacity;
 pub mod changes;
 pub mod config;
 pub mod cost;
