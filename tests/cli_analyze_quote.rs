@@ -1,5 +1,5 @@
-//! The `pricing analyze`, `pricing quote` and `pricing bench` commands as a user runs them: output
-//! shape and exit codes.
+//! The `pricing analyze`, `pricing quote`, `pricing bench` and `pricing capacity` commands as a
+//! user runs them: output shape and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -331,4 +331,132 @@ fn bench_against_a_running_cluster_times_each_job_to_final() {
         .unwrap();
     assert!(!keyless.status.success());
     assert!(String::from_utf8_lossy(&keyless.stderr).contains("API key"));
+}
+
+#[test]
+fn capacity_prints_the_plan_writes_its_plots_and_refuses_nonsense() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("plan.csv");
+    let plots = dir.path().join("plots");
+    let out = pricing(&[
+        "capacity",
+        "--months",
+        "3",
+        "--jobs",
+        "500",
+        "--plots",
+        plots.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("headroom: one worker of 2 cores"),
+        "{stdout}"
+    );
+    // The KEDA values the manifests carry (tests/deploy_files.rs checks those against the code).
+    for (lane, value) in [("small", 10), ("medium", 6), ("large", 1)] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(lane) && l.contains("→ value"))
+            .unwrap_or_else(|| panic!("no KEDA line for {lane}: {stdout}"));
+        assert!(line.ends_with(&format!("value {value}")), "{line}");
+    }
+    let plan = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = plan
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{plan}");
+    let orders: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    assert_eq!(orders, ["1000", "1100", "1200", "1300"]);
+    for name in [
+        "cores-by-month.png",
+        "small-wait-by-cores.png",
+        "one-worker.png",
+    ] {
+        let png = std::fs::read(plots.join(name)).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+            "{name}"
+        );
+    }
+
+    // The user's own volume: a hundred times the orders needs more cores than the default.
+    let big = dir.path().join("big.csv");
+    let out = pricing(&[
+        "capacity",
+        "--orders",
+        "100000",
+        "--growth",
+        "0",
+        "--months",
+        "0",
+        "--jobs",
+        "2000",
+        "--csv",
+        big.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cores = |plan: &str| -> u32 {
+        plan.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        cores(&std::fs::read_to_string(&big).unwrap()) > cores(&plan),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    for (args, says) in [
+        (
+            &["capacity", "--orders=-5"][..],
+            "--orders must be above zero",
+        ),
+        (
+            &["capacity", "--worker-cores", "0"][..],
+            "--worker-cores must be at least 1",
+        ),
+        (
+            &["capacity", "--jobs", "10"][..],
+            "--jobs must be at least 100",
+        ),
+        (
+            &[
+                "capacity",
+                "--months",
+                "0",
+                "--jobs",
+                "200",
+                "--plots",
+                plots.to_str().unwrap(),
+                "--font",
+                "/nonexistent.ttf",
+            ][..],
+            "cannot read the font /nonexistent.ttf",
+        ),
+    ] {
+        let out = pricing(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(says),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 mod against;
 mod analyze;
 mod bench;
+mod capacity;
+mod capacity_plot;
 mod input;
 mod keys;
 mod quote;
@@ -59,6 +61,9 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Time the pricing pipeline per stage on model files or folders (a table, --json or --csv).
     Bench(bench::BenchArgs),
+    /// The capacity plan: worker cores needed month by month as orders grow, one worker's
+    /// headroom, and the KEDA thresholds (plots with --plots DIR).
+    Capacity(capacity::CapacityArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -71,5 +76,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Worker(a) => roles::run_worker_role(a),
         Command::Keys(a) => keys::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Capacity(a) => capacity::run(a),
     }
 }
