@@ -191,6 +191,16 @@ fn kubernetes_overlays_render_validate_and_keep_the_invariants() {
                 topology.lane_queue(lane).name.as_str(),
                 "{overlay} {name}: KEDA must watch the queue the workers consume"
             );
+            // The capacity plan's queue length for this lane and the replica's slots
+            // (`pricing capacity`, `scheduler::capacity::lane_scaling`).
+            let slots: u32 = env_of(container, "WORKER_SLOTS").unwrap().parse().unwrap();
+            let plan =
+                scheduler::capacity::lane_scaling(&Default::default(), lane, slots).queue_length;
+            assert_eq!(
+                trigger["metadata"]["value"],
+                plan.to_string().as_str(),
+                "{overlay} {name}: KEDA's queue length is not the capacity plan's"
+            );
             let min = scaled["spec"]["minReplicaCount"].as_u64().unwrap();
             assert_eq!(
                 min == 0,
