@@ -45,6 +45,22 @@ fn load_font(font: Option<&Path>) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("{} is not a TrueType or OpenType font", path.display()))
 }
 
+/// The series' legend, the same on every plot.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    path: &Path,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(plot_error(path))
+}
+
 /// Draws the three plots into `dir`; returns their paths.
 pub fn draw(
     dir: &Path,
@@ -134,14 +150,7 @@ fn cores_by_month(path: &Path, inputs: &Inputs, months: &[Month]) -> Result<()> 
         .map_err(plot_error(path))?
         .label("orders a month (right)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(plot_error(path))?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, path)?;
     root.present().map_err(err)
 }
 
@@ -228,14 +237,7 @@ fn wait_by_cores(path: &Path, inputs: &Inputs, months: &[Month]) -> Result<()> {
             .label(format!("{name}, {}", q.as_str()))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(plot_error(path))?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, path)?;
     root.present().map_err(err)
 }
 
@@ -307,13 +309,6 @@ fn one_worker(path: &Path, inputs: &Inputs) -> Result<()> {
             ))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(plot_error(path))?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, path)?;
     root.present().map_err(err)
 }
