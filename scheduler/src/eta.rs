@@ -57,8 +57,8 @@ pub struct Eta {
     pub at: chrono::DateTime<chrono::Utc>,
     /// Seconds from the moment of the estimate.
     pub seconds: f64,
-    /// Predicted seconds of work ahead of the job: queued in its lane, and left of the runs that
-    /// hold its lane's slots.
+    /// Predicted seconds of work ahead of the job: queued in its lane and in the smaller lanes
+    /// served first on the same slots ([`served_before`]), and left of the runs that hold them.
     pub work_ahead_seconds: f64,
     /// Worker slots serving the lane used for the estimate.
     pub capacity: u32,
@@ -93,6 +93,13 @@ impl LaneCapacity {
             sharing,
         }
     }
+}
+
+/// The lanes whose whole queues go before a job of `lane`: the smaller lanes among those sharing
+/// its slots, since a free slot takes the smallest lane first (`messaging::LaneConsumer`).
+/// Empty where each lane has workers of its own.
+pub fn served_before(lane: contracts::Lane, sharing: &[contracts::Lane]) -> Vec<contracts::Lane> {
+    sharing.iter().copied().filter(|l| *l < lane).collect()
 }
 
 /// Slots of the live workers that serve `lane`: the jobs of the lane priced at once.
@@ -149,6 +156,24 @@ pub fn eta_seconds(work_ahead_seconds: f64, capacity: u32, own_seconds: f64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn served_before_cases() {
+        use contracts::Lane::{Large, Medium, Small};
+        // (lane, sharing, served before it)
+        let cases: [(contracts::Lane, &[contracts::Lane], &[contracts::Lane]); 6] = [
+            (Small, &[Small, Medium, Large], &[]),
+            (Medium, &[Small, Medium, Large], &[Small]),
+            (Large, &[Small, Medium, Large], &[Small, Medium]),
+            (Large, &[Medium, Large], &[Medium]),
+            // Workers of its own lane only (the Kubernetes deployment): nothing goes first.
+            (Medium, &[Medium], &[]),
+            (Large, &[Large], &[]),
+        ];
+        for (lane, sharing, want) in cases {
+            assert_eq!(served_before(lane, sharing), want, "{lane:?} {sharing:?}");
+        }
+    }
 
     fn t(backlog_seconds: f64, weight: f64, last_finish: f64) -> TenantBacklog {
         TenantBacklog {

@@ -111,12 +111,13 @@ pub fn simulate(arrivals: &[Arrival], model: &CostModel, cluster: &Cluster) -> V
             1.0
         };
         let q = queue_index(cluster.queueing.lane(r.lane));
-        // The store's promise: the runs in progress and this job's queue, then itself.
+        // The store's promise: the runs in progress, the queues served first (the smaller
+        // lanes, `eta::served_before`; every slot serves every lane) and this job's, then itself.
         let left: Vec<f64> = running
             .iter()
             .map(|&(_, j)| crate::eta::remaining_seconds(cost[j].0, now - jobs[j].start))
             .collect();
-        let queued: f64 = queues[q].iter().map(|&j| cost[j].0).sum();
+        let queued: f64 = queues[..=q].iter().flatten().map(|&j| cost[j].0).sum();
         let promised = wait_seconds(&left, queued, cluster.slots) + r.predicted_seconds;
         jobs.push(SimJob {
             lane: r.lane,

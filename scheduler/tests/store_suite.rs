@@ -1062,6 +1062,46 @@ async fn heartbeats_set_capacity(fx: Fixture) {
     assert_eq!((eta.capacity, eta.capacity_assumed), (5, false));
 }
 
+async fn a_medium_job_waits_for_the_small_lane_on_shared_slots(fx: Fixture) {
+    let s = &fx.store;
+    let mut small = Vec::new();
+    for i in 0..3 {
+        small.push(submit(s, "acme", &format!("s{i}"), 400_000).await);
+    }
+    let backlog: f64 = small.iter().map(|j| j.predicted_seconds).sum();
+    // One worker takes both lanes: its free slot takes the small queue first.
+    s.heartbeat(&Heartbeat {
+        worker_id: "both".into(),
+        lanes: vec![Lane::Small, Lane::Medium],
+        current_job: None,
+        slots: 1,
+    })
+    .await
+    .unwrap();
+    let medium = submit(s, "acme", "m", 3_000_000).await;
+    assert_eq!(medium.lane, Lane::Medium);
+    let eta = s.get_job(medium.id).await.unwrap().eta.unwrap();
+    assert!(
+        (eta.work_ahead_seconds - backlog).abs() < 1e-6,
+        "{eta:?}, small backlog {backlog}"
+    );
+    assert!(
+        (eta.seconds - (backlog + medium.predicted_seconds)).abs() < 1e-3,
+        "{eta:?}"
+    );
+    // The same worker now takes the medium lane alone: the small queue is not in its way.
+    s.heartbeat(&Heartbeat {
+        worker_id: "both".into(),
+        lanes: vec![Lane::Medium],
+        current_job: None,
+        slots: 1,
+    })
+    .await
+    .unwrap();
+    let eta = s.get_job(medium.id).await.unwrap().eta.unwrap();
+    assert!(eta.work_ahead_seconds < 1e-6, "{eta:?}");
+}
+
 async fn fairness_orders_a_flood_behind_an_idle_tenant(fx: Fixture) {
     let s = &fx.store;
     // Binary STL jobs predicted at about 1.0 s with its starting coefficients; p is the exact figure.
@@ -1326,6 +1366,7 @@ store_tests!(
     outbox_relay_publishes_in_order_once,
     legacy_outbox_rows_are_finished_when_the_store_opens,
     heartbeats_set_capacity,
+    a_medium_job_waits_for_the_small_lane_on_shared_slots,
     fairness_orders_a_flood_behind_an_idle_tenant,
     fifo_queueing_puts_every_size_in_the_one_queue,
     calibration_refits_and_persists,

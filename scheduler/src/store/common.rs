@@ -474,7 +474,18 @@ macro_rules! impl_job_store {
                                 Ok(eta::remaining_seconds(p, elapsed))
                             })
                             .collect::<Result<Vec<f64>, sqlx::Error>>()?;
-                        let queued = eta::queued_work_ahead(job.fair_tag, &tenants);
+                        // Smaller lanes on the same slots go first, all of their queue.
+                        let mut first = 0.0;
+                        for other in eta::served_before(job.lane, &capacity.sharing) {
+                            for r in sqlx::query(sql::LANE_BACKLOGS)
+                                .bind(other.as_str())
+                                .fetch_all(&mut *conn)
+                                .await?
+                            {
+                                first += r.try_get::<f64, _>("backlog_seconds")?;
+                            }
+                        }
+                        let queued = eta::queued_work_ahead(job.fair_tag, &tenants) + first;
                         let wait = eta::wait_seconds(&running, queued, capacity.slots);
                         (queued + running.iter().sum::<f64>(), wait, job.predicted_seconds)
                     }
