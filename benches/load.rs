@@ -294,8 +294,12 @@ fn start_roles(
     let url = wait_for(&rx, "pricing: API listening on ");
     let (scheduler, _) = spawn(&["scheduler"], dir.path(), &env);
     let mut children = vec![api, scheduler];
+    // Several workers on one machine: each gets its share of the cores, in slots and threads.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = (cores / (workers.max(1) * slots.max(1))).max(1);
     let mut worker_env = env.clone();
     worker_env.push(("WORKER_SLOTS", slots.to_string()));
+    worker_env.push(("WORKER_THREADS_PER_JOB", threads.to_string()));
     for _ in 0..workers.max(1) {
         children.push(spawn(&["worker"], dir.path(), &worker_env).0);
     }
@@ -462,7 +466,13 @@ fn simulated(
         queueing,
         thresholds: scheduler::routing::LaneThresholds::default(),
     };
-    Some(summarise(&simulate(&arrivals, &model, &cluster)))
+    let mut jobs = simulate(&arrivals, &model, &cluster);
+    // Reported by the same size class as the measured jobs (the simulation queued them by its
+    // own fitted model, as the store did by its calibrated one).
+    for (sim, (measured, _)) in jobs.iter_mut().zip(measured) {
+        sim.lane = measured.lane;
+    }
+    Some(summarise(&jobs))
 }
 
 /// One run's figures: measured, and simulated when the run had the ring mix.

@@ -194,6 +194,20 @@ fn kubernetes_overlays_render_validate_and_keep_the_invariants() {
             // The capacity plan's queue length for this lane and the replica's slots
             // (`pricing capacity`, `scheduler::capacity::lane_scaling`).
             let slots: u32 = env_of(container, "WORKER_SLOTS").unwrap().parse().unwrap();
+            let threads: u32 = env_of(container, "WORKER_THREADS_PER_JOB")
+                .unwrap()
+                .parse()
+                .unwrap();
+            let cpus: u32 = container["resources"]["requests"]["cpu"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                slots * threads,
+                cpus,
+                "{overlay} {name}: slots × threads per job must be the CPU request"
+            );
             let plan =
                 scheduler::capacity::lane_scaling(&Default::default(), lane, slots).queue_length;
             assert_eq!(

@@ -294,7 +294,9 @@ pub fn run_worker_role(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         let shutdown = shutdown_on_signal();
         let s = connect(&args.store, &args.broker).await?;
         let rules = load_rules(args.rules.rules.as_deref())?;
-        let ctx = worker::WorkerContext::new(s.store, s.blobs, s.broker, s.topology, rules);
+        let ctx = args.worker.context(worker::WorkerContext::new(
+            s.store, s.blobs, s.broker, s.topology, rules,
+        ));
         worker::run_worker(ctx, args.worker.config(), shutdown).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -61,14 +61,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 record.key_prefix
             );
         }
-        let ctx = worker::WorkerContext::new(
-            s.store.clone(),
-            s.blobs,
-            s.broker.clone(),
-            s.topology.clone(),
-            rules,
-        )
-        .with_outbox_notify(outbox.clone());
+        let ctx = args.worker.context(
+            worker::WorkerContext::new(
+                s.store.clone(),
+                s.blobs,
+                s.broker.clone(),
+                s.topology.clone(),
+                rules,
+            )
+            .with_outbox_notify(outbox.clone()),
+        );
 
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         let relay = scheduler::roles::RelayConfig::default().with_wake(outbox);

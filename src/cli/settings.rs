@@ -144,6 +144,11 @@ pub struct WorkerSettings {
     /// On SIGTERM, seconds in-flight jobs may run before they go back to their queue.
     #[arg(long, env = "WORKER_DRAIN_GRACE_SECS")]
     pub drain_grace_secs: Option<u64>,
+    /// Threads each job prices with (default: the CPUs shared among the slots, so a run takes
+    /// as long however many others run beside it and its ETA holds; the CPU count lets a lone
+    /// large job use the whole machine, and overlapping jobs then slow each other down).
+    #[arg(long, env = "WORKER_THREADS_PER_JOB")]
+    pub threads_per_job: Option<u16>,
 }
 
 /// The pricing rules every role prices, estimates and caches quotes with: one file for all of
@@ -156,6 +161,15 @@ pub struct RulesSettings {
 }
 
 impl WorkerSettings {
+    /// The worker's services with this worker's threads per job.
+    pub fn context(&self, ctx: worker::WorkerContext) -> worker::WorkerContext {
+        let threads = match self.threads_per_job {
+            Some(n) => usize::from(n.max(1)),
+            None => worker::config::default_threads_per_job(self.config().slots),
+        };
+        ctx.with_threads_per_job(threads)
+    }
+
     pub fn config(&self) -> worker::WorkerConfig {
         let mut cfg = worker::WorkerConfig::default();
         if let Some(id) = &self.worker_id {

@@ -5,8 +5,10 @@
 //! take injected work: the small job waits for the large one, which breaks the promise of the
 //! lanes (a small job never waits behind a large one taken by the same process). Seen in the
 //! poison-model test: a 2,304-triangle torus timed out three times behind a 300k-triangle ring.
-//! With a pool per run, each job has its own threads and the OS shares the cores between them:
-//! a lone job still uses every core, and concurrent jobs progress side by side.
+//! With a pool per run, each job has its own threads and the OS shares the cores between them,
+//! so concurrent jobs progress side by side. The `pricing` roles give each run the CPUs shared
+//! among the slots (`worker::config::default_threads_per_job`): had a lone job every core, it
+//! would run up to twice as fast alone as beside another, and no promise could say which.
 //!
 //! Pools are kept for reuse when a run ends, so a worker holds at most as many as it ever ran
 //! at once: its slots, plus abandoned runs still finishing (they stop at their next check).

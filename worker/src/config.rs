@@ -45,6 +45,14 @@ impl WorkerContext {
         }
     }
 
+    /// Each run prices with `threads` threads instead of every CPU: runs take the same time
+    /// whether or not other runs overlap them (what a promise assumes), at the cost of a lone
+    /// large job's speed.
+    pub fn with_threads_per_job(mut self, threads: usize) -> Self {
+        self.compute = Arc::new(ComputePools::new(threads));
+        self
+    }
+
     /// Shares `notify` with a relay ([`scheduler::roles::RelayConfig::wake`]).
     pub fn with_outbox_notify(mut self, notify: Arc<Notify>) -> Self {
         self.outbox_written = notify;
@@ -165,6 +173,13 @@ impl WorkerConfig {
     }
 }
 
+/// Threads per run for `slots` slots: the CPUs shared among the slots (at least one). Each run
+/// then takes as long whether or not other runs overlap it, which is what its promise (and the
+/// cost model, fitted per slot) assumes; a lone large job gives up the idle CPUs' speed.
+pub fn default_threads_per_job(slots: u16) -> usize {
+    (usize::from(available_slots()) / usize::from(slots.max(1))).max(1)
+}
+
 /// CPUs available to this process (1 if unknown).
 pub fn available_slots() -> u16 {
     std::thread::available_parallelism()
@@ -205,6 +220,22 @@ impl Default for WorkerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_per_job_share_the_cpus_among_the_slots() {
+        let cpus = usize::from(available_slots());
+        // (slots, threads per job)
+        let cases = [
+            (0, cpus),
+            (1, cpus),
+            (2, (cpus / 2).max(1)),
+            (available_slots(), 1),
+            (u16::MAX, 1),
+        ];
+        for (slots, want) in cases {
+            assert_eq!(default_threads_per_job(slots), want, "{slots} slots");
+        }
+    }
 
     #[test]
     fn time_limit_grows_with_triangles() {
