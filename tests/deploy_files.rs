@@ -221,6 +221,12 @@ fn kubernetes_overlays_render_validate_and_keep_the_invariants() {
                 lane == Lane::Large,
                 "{name}: only the large lane scales to zero"
             );
+            if overlay.ends_with("production") && lane == Lane::Small {
+                assert!(
+                    min >= 2,
+                    "{name}: production keeps a second small replica, the plan's headroom"
+                );
+            }
         }
     }
 }
