@@ -2,8 +2,9 @@
 //! [`crate::routing::route`] puts each job in a lane from the cost model, a free slot takes the
 //! smallest lane's oldest job first (as `messaging::LaneConsumer` does), and each job is
 //! promised what the store would promise it ([`crate::eta::wait_seconds`] over the runs in
-//! progress and its lane's queue, plus its own predicted cost). With [`Queueing::Fifo`] the
-//! same stream goes through one queue in arrival order instead.
+//! progress, its lane's queue and the smaller lanes' served first, plus its own predicted
+//! cost). With [`Queueing::Fifo`] the same stream goes through one queue in arrival order
+//! instead.
 //!
 //! What it is for: how many slots keep the small jobs' wait short as the volume grows, and what
 //! the lanes buy against one queue, for 1 to 32 workers where the machine has two cores

@@ -154,14 +154,18 @@ pub async fn eta_for(
     let counts = scheduler::stats::lane_counts(&state.db)
         .await
         .map_err(AppError::internal)?;
-    let work = counts.get(&lane).map_or(0.0, |c| c.work_seconds);
     let workers = state
         .store
         .workers_alive(state.store.config().worker_ttl())
         .await?;
-    let capacity =
-        scheduler::eta::LaneCapacity::of(&workers, lane, state.store.config().assumed_capacity)
-            .slots;
+    let shared =
+        scheduler::eta::LaneCapacity::of(&workers, lane, state.store.config().assumed_capacity);
+    let capacity = shared.slots;
+    // As the store promises after upload: the smaller lanes on the same slots go first.
+    let work: f64 = std::iter::once(lane)
+        .chain(scheduler::eta::served_before(lane, &shared.sharing))
+        .map(|l| counts.get(&l).map_or(0.0, |c| c.work_seconds))
+        .sum();
     let seconds = scheduler::eta::eta_seconds(work, capacity, predicted_seconds);
     let at = Utc::now()
         + chrono::TimeDelta::try_milliseconds((seconds * 1000.0) as i64).unwrap_or_default();

@@ -94,3 +94,64 @@ async fn estimates_in_every_format(b: Backend) {
     );
 }
 on_both!(estimates_in_every_format_, estimates_in_every_format);
+
+/// The estimate before upload promises what the store promises after it: where one worker takes
+/// both lanes, a medium model waits for the small queue.
+async fn an_estimate_counts_the_smaller_lanes_on_shared_slots(b: Backend) {
+    // Small up to 100 µs of predicted work: the 12-triangle box is small, the torus medium.
+    let lanes = scheduler::LaneThresholds {
+        small_max_seconds: 1e-4,
+        medium_max_seconds: 10.0,
+    };
+    let app = start_with(
+        b,
+        api::ApiConfig::default(),
+        scheduler::StoreConfig {
+            lanes,
+            ..scheduler::StoreConfig::default()
+        },
+    )
+    .await;
+    let key = app.key(Role::Website, None).await;
+    let queued = app.upload(&key, fixture("box.gltf"), None).await.json();
+    assert_eq!(queued["lane"], "small", "{queued}");
+    let small = queued["predicted_seconds"].as_f64().unwrap();
+    for (lanes, want) in [
+        (vec![contracts::Lane::Small, contracts::Lane::Medium], small),
+        (vec![contracts::Lane::Medium], 0.0),
+    ] {
+        app.store
+            .heartbeat(&scheduler::Heartbeat {
+                worker_id: "w-1".into(),
+                lanes: lanes.clone(),
+                current_job: None,
+                slots: 1,
+            })
+            .await
+            .unwrap();
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/estimate",
+                Some(&key),
+                fixture("torus_ring.stl"),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        let ahead = r.json()["eta"]["work_ahead_seconds"].as_f64().unwrap();
+        assert!(
+            (ahead - want).abs() < 1e-6,
+            "{lanes:?}: {ahead} ahead, want {want}"
+        );
+    }
+}
+
+on_both!(
+    an_estimate_counts_the_smaller_lanes_on_shared_slots_,
+    an_estimate_counts_the_smaller_lanes_on_shared_slots
+);
